@@ -1,0 +1,22 @@
+"""GAN Lab: the Streamlit entry point. Run with ``streamlit run app.py``.
+
+The pages are listed once, in ``gan_demo.ui.PAGES``; this file builds the navigation from it,
+ties the browser session to its runs and notes the device in the sidebar.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gan_demo import ui
+
+st.set_page_config(page_title="GAN Lab", page_icon=":material/science:", layout="wide")
+page = st.navigation(
+    [
+        st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=i == 0)
+        for i, p in enumerate(ui.PAGES)
+    ]  # fmt: skip
+)
+ui.session_id()
+st.sidebar.caption(f"Training on: **{ui.device_label()}**")
+page.run()

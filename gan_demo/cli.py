@@ -1,0 +1,355 @@
+"""The command line: ``python -m gan_demo train | bench | bench-toy | toybench``.
+
+- ``train`` runs one :class:`Trainer` with a progress bar and writes ``config.json``,
+  ``metrics.csv``, ``samples.npy`` and ``checkpoint.safetensors`` into ``--out``. Every
+  :class:`TrainConfig` field is a flag (``--lr-d``, ``--d-steps``, ``--pack`` ...) over the loss's
+  classic defaults; a bad value exits with status 2 and the field's valid range.
+- ``bench`` times the trainer against a loop written the way seed 001 writes it (see
+  :func:`seed_loop`), in one process, on Fashion-MNIST when present and the 8x8 digits otherwise.
+- ``bench-toy`` times the trainer on the default 2-D toy configuration.
+- ``toybench`` is ``gan_demo.toybench.main``, imported only when asked for.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import dataclasses
+import gzip
+import itertools
+import json
+import math
+import shutil
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import nn
+
+from gan_demo import checkpoints, data, toys
+from gan_demo.config import ConfigError, TrainConfig
+from gan_demo.training import Trainer, resolve_device
+
+N_SAMPLES = 2500  # samples of G written at the end of a run (the toys' metrics use 2,500)
+
+
+# ---------------------------------------------------------------------------- train
+def _flag_type(annotation: str) -> Callable[[str], object]:
+    return {"int": int, "float": float}.get(annotation.split("|")[0].strip(), str)
+
+
+def _add_config_flags(parser: argparse.ArgumentParser) -> None:
+    """One flag per TrainConfig field; a flag left out keeps the loss's default (SUPPRESS)."""
+    for f in dataclasses.fields(TrainConfig):
+        flag = "--" + f.name.replace("_", "-")
+        if f.type == "bool":
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS)
+        else:
+            parser.add_argument(flag, type=_flag_type(str(f.type)), default=argparse.SUPPRESS,
+                                metavar=f.name.upper(), help=f"default: {f.default!r} or the loss's")  # fmt: skip
+
+
+def config_from_args(args: argparse.Namespace) -> TrainConfig:
+    """The loss's classic defaults on the data set, then every flag that was given."""
+    given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
+    loss = given.pop("loss", TrainConfig.loss)
+    data_name = given.pop("data", TrainConfig.data)
+    return TrainConfig.for_loss(loss, data_name, **given)
+
+
+def _first_bad(metrics: dict[str, float]) -> str | None:
+    return next((k for k, v in metrics.items() if not math.isfinite(v)), None)
+
+
+def _toy_summary(toy: toys.Toy1D | toys.Toy2D, samples: np.ndarray) -> str | None:
+    if isinstance(toy, toys.Toy2D):
+        if not toy.has_modes:
+            return None
+        s = toys.mode_stats(samples, np.asarray(toy.modes), toy.sigma)
+        return f"modes captured: {s.captured}/{s.n_modes}, high quality: {100 * s.high_quality:.1f} %"
+    # W1 = ∫ |F_G(x) - F_data(x)| dx, with G's empirical CDF, on a fine grid (trapezoid rule)
+    x = np.sort(samples.reshape(-1).astype(np.float64))
+    low, high = toy.support
+    grid = np.linspace(min(low, x[0]), max(high, x[-1]), 20_001)
+    f_g = np.searchsorted(x, grid, side="right") / len(x)
+    return f"W1(G, data): {np.trapezoid(np.abs(f_g - toy.cdf(grid)), grid):.4f}"
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    try:
+        cfg = config_from_args(args)
+        trainer = Trainer(cfg)
+    except ConfigError as e:
+        return _fail(f"bad setting: {e}", 2)
+    except (data.DataUnavailable, RuntimeError, ValueError) as e:  # no data, no CUDA
+        return _fail(str(e), 2)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+    names = trainer.metric_names
+    with open(out / "metrics.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(names)
+        bar = tqdm(range(cfg.steps), desc=f"{cfg.loss} on {cfg.data}", unit="step", dynamic_ncols=True,
+                   disable=args.quiet)  # fmt: skip
+        for _ in bar:
+            log = (trainer.step_count + 1) % cfg.log_every == 0
+            metrics = trainer.step(with_metrics=log)
+            if metrics is None:
+                continue
+            writer.writerow([f"{metrics[n]:.6g}" for n in names])
+            bad = _first_bad(metrics)
+            if bad is not None:
+                bar.close()
+                fh.flush()
+                return _fail(
+                    f"training diverged: {bad} = {metrics[bad]} at step {trainer.step_count}. "
+                    "Try lower learning rates (--lr-d, --lr-g), Adam's --beta1 0.5, or a WGAN with "
+                    "a gradient penalty instead of weight clipping; metrics up to here are in "
+                    f"{out / 'metrics.csv'}",
+                    1,
+                )
+            bar.set_postfix(loss_d=f"{metrics['loss_d']:.3f}", loss_g=f"{metrics['loss_g']:.3f}", refresh=False)
+    samples = trainer.sample(max(N_SAMPLES, len(trainer.fixed_noise))).numpy().astype(np.float32)
+    np.save(out / "samples.npy", samples)
+    checkpoints.save(trainer, out / "checkpoint.safetensors")
+    print(f"wrote config.json, metrics.csv, samples.npy {samples.shape}, checkpoint.safetensors to {out}")
+    if trainer.toy is not None:
+        summary = _toy_summary(trainer.toy, samples)
+        if summary:
+            print(summary)
+    return 0
+
+
+def _fail(message: str, code: int) -> int:
+    print(f"error: {message}", file=sys.stderr)
+    return code
+
+
+# ---------------------------------------------------------------------------- bench
+class _SeedGenerator(nn.Module):  # seed 001, second code block (784 -> the data's pixel count)
+    def __init__(self, n_pixels: int):
+        super().__init__()
+        self.main = nn.Sequential(nn.Linear(100, 256), nn.ReLU(True), nn.Linear(256, 256), nn.ReLU(True),
+                                  nn.Linear(256, n_pixels), nn.Tanh())  # fmt: skip
+
+    def forward(self, input):
+        return self.main(input)
+
+
+class _SeedDiscriminator(nn.Module):
+    def __init__(self, n_pixels: int):
+        super().__init__()
+        self.main = nn.Sequential(nn.Linear(n_pixels, 256), nn.ReLU(True), nn.Linear(256, 256), nn.ReLU(True),
+                                  nn.Linear(256, 1), nn.Sigmoid())  # fmt: skip
+
+    def forward(self, input):
+        return self.main(input)
+
+
+class _PILDataset(torch.utils.data.Dataset):
+    """uint8 images served as torchvision's MNIST serves them: a PIL image through ``transform``."""
+
+    def __init__(self, images: np.ndarray, transform: Callable):
+        self.images, self.transform = images, transform
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int):
+        from PIL import Image
+
+        return self.transform(Image.fromarray(self.images[index], mode="L")), 0
+
+
+def _seed_dataset(name: str, tmp: Path) -> torch.utils.data.Dataset:
+    """The data as the seed loads it: torchvision's dataset class with ToTensor + Normalize."""
+    from torchvision import datasets, transforms
+
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize([0.5], [0.5])])
+    if name == "fashion-mnist":  # the IDX files, decompressed where torchvision looks: no download
+        raw = tmp / "FashionMNIST" / "raw"
+        raw.mkdir(parents=True)
+        for src in sorted(data.DEBIAN_FASHION_MNIST.glob("*-ubyte.gz")):
+            with gzip.open(src, "rb") as fin, open(raw / src.name[:-3], "wb") as fout:
+                shutil.copyfileobj(fin, fout)
+        return datasets.FashionMNIST(str(tmp), train=True, download=False, transform=transform)
+    from sklearn.datasets import load_digits
+
+    pixels = np.round(load_digits().images * (255 / 16)).astype(np.uint8)  # 0..16 -> 0..255
+    return _PILDataset(pixels, transform)
+
+
+def seed_loop(dataset: torch.utils.data.Dataset, n_pixels: int, device: torch.device) -> Callable[[], None]:
+    """One call = one iteration of seed 001's training loop (second code block), verbatim but for
+    the device and the data set; the DataLoader restarts when an epoch ends."""
+    generator = _SeedGenerator(n_pixels).to(device)
+    discriminator = _SeedDiscriminator(n_pixels).to(device)
+    criterion = nn.BCELoss()
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=0.0002)
+    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=0.0002)
+    train_loader = torch.utils.data.DataLoader(dataset, batch_size=64, shuffle=True)
+    batches: Iterator = itertools.chain.from_iterable(itertools.repeat(train_loader))
+
+    def step() -> None:
+        imgs, _ = next(batches)
+        imgs = imgs.to(device)
+        real_labels = torch.ones(imgs.size(0), 1).to(device)
+        fake_labels = torch.zeros(imgs.size(0), 1).to(device)
+        optimizer_d.zero_grad()
+        real_imgs = imgs.view(imgs.size(0), -1)
+        d_real_loss = criterion(discriminator(real_imgs), real_labels)
+        z = torch.randn(imgs.size(0), 100).to(device)
+        gen_imgs = generator(z).detach()
+        d_fake_loss = criterion(discriminator(gen_imgs), fake_labels)
+        loss_d = (d_real_loss + d_fake_loss) / 2
+        loss_d.backward()
+        optimizer_d.step()
+        optimizer_g.zero_grad()
+        gen_imgs = generator(z)
+        loss_g = criterion(discriminator(gen_imgs), real_labels)
+        loss_g.backward()
+        optimizer_g.step()
+
+    return step
+
+
+def trainer_loop(trainer: Trainer) -> Callable[[], None]:
+    """One call = one ``Trainer.step``, with metrics every ``log_every`` steps as the CLI logs them."""
+
+    def step() -> None:
+        trainer.step(with_metrics=(trainer.step_count + 1) % trainer.config.log_every == 0)
+
+    return step
+
+
+def time_loops(loops: dict[str, Callable[[], None]], steps: int, rounds: int, device: torch.device,
+               warmup: int = 20) -> dict[str, float]:  # fmt: skip
+    """Steps/s of each loop: warm up, then ``rounds`` interleaved blocks of ``steps / rounds`` each."""
+    sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
+    block = max(1, steps // rounds)
+    seconds = dict.fromkeys(loops, 0.0)
+    for loop in loops.values():
+        for _ in range(warmup):
+            loop()
+    for _ in range(rounds):
+        for name, loop in loops.items():
+            sync()
+            start = time.perf_counter()
+            for _ in range(block):
+                loop()
+            sync()
+            seconds[name] += time.perf_counter() - start
+    return {name: block * rounds / s for name, s in seconds.items()}
+
+
+def _bench_data(choice: str) -> str:
+    if choice != "auto":
+        return choice
+    has_fashion = (data.DEBIAN_FASHION_MNIST / "train-images-idx3-ubyte.gz").is_file()
+    return "fashion-mnist" if has_fashion else "digits"
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    device = resolve_device(args.device)
+    name = _bench_data(args.data)
+    images = data.load_images(name)
+    cfg = TrainConfig.for_loss("non-saturating", name, model="mlp", hidden=256, z_dim=100, batch_size=64,
+                               lr_d=2e-4, lr_g=2e-4, beta1=0.9, beta2=0.999, steps=10**6,
+                               device=str(device), seed=args.seed)  # fmt: skip
+    torch.manual_seed(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        loops = {
+            "seed 001 loop": seed_loop(_seed_dataset(name, Path(tmp)), images[0].numel(), device),
+            "gan_demo Trainer": trainer_loop(Trainer(cfg, images=images)),
+        }
+        print(f"data: {name} {tuple(images.shape)}, device: {device}, torch threads: "
+              f"{torch.get_num_threads()}, MLPs 256-256, z 100, batch 64, BCE, Adam 2e-4; "
+              f"{args.steps} timed steps each in {args.rounds} interleaved rounds")  # fmt: skip
+        rates = time_loops(loops, args.steps, args.rounds, device)
+    (seed_rate, ours), width = rates.values(), max(map(len, rates))
+    for label, rate in rates.items():
+        print(f"{label:<{width}}  {rate:8.1f} steps/s")
+    print(f"ratio (Trainer / seed loop): {ours / seed_rate:.2f}x")
+    if args.toy:
+        _bench_toy(args.steps_toy, args.device)
+    return 0
+
+
+def _bench_toy(steps: int, device: str) -> float:
+    cfg = TrainConfig.for_loss("non-saturating", "ring8", steps=10**6, device=device)
+    trainer = Trainer(cfg)
+    rate = time_loops({"toy": trainer_loop(trainer)}, steps, 1, trainer.device, warmup=100)["toy"]
+    print(f"toy trainer (ring8, non-saturating, hidden {cfg.hidden}, batch {cfg.batch_size}, z {cfg.z_dim}, "
+          f"threads {trainer.threads or torch.get_num_threads()}): {rate:.1f} steps/s")  # fmt: skip
+    return rate
+
+
+def cmd_bench_toy(args: argparse.Namespace) -> int:
+    _bench_toy(args.steps, args.device)
+    return 0
+
+
+# ---------------------------------------------------------------------------- toybench
+def cmd_toybench(argv: list[str]) -> int:
+    try:
+        from gan_demo import toybench
+    except ModuleNotFoundError as e:
+        if e.name != "gan_demo.toybench":
+            raise
+        return _fail("toybench is not available in this install (gan_demo/toybench.py is missing)", 2)
+    return toybench.main(argv)
+
+
+# ---------------------------------------------------------------------------- main
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m gan_demo", description="Train and benchmark GANs.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    train = sub.add_parser("train", help="train one GAN and write its metrics, samples and checkpoint")
+    train.add_argument("--out", required=True, help="output folder (created if missing)")
+    train.add_argument("--quiet", action="store_true", help="no progress bar")
+    _add_config_flags(train)
+
+    bench = sub.add_parser("bench", help="the trainer's steps/s against seed 001's loop")
+    bench.add_argument("--steps", type=int, default=300, help="timed steps per loop (default 300)")
+    bench.add_argument("--rounds", type=int, default=3, help="interleaved timing rounds (default 3)")
+    bench.add_argument("--data", choices=("auto", "fashion-mnist", "digits"), default="auto")
+    bench.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+    bench.add_argument("--seed", type=int, default=0)
+    bench.add_argument("--toy", action="store_true", help="also time the default toy configuration")
+    bench.add_argument("--steps-toy", type=int, default=2000, help="timed toy steps (default 2000)")
+
+    toy = sub.add_parser("bench-toy", help="the trainer's steps/s on the default ring8 configuration")
+    toy.add_argument("--steps", type=int, default=2000)
+    toy.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
+
+    sub.add_parser("toybench", help="toy-quality benchmark (gan_demo.toybench)", add_help=False)
+    for p in (train, bench, toy):
+        p.add_argument("--threads", type=int, default=None,
+                       help="torch intra-op threads for this process (default: PyTorch's choice)")  # fmt: skip
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["toybench"]:  # its own parser handles the rest
+        return cmd_toybench(argv[1:])
+    args = build_parser().parse_args(argv)
+    handlers = {"train": cmd_train, "bench": cmd_bench, "bench-toy": cmd_bench_toy}
+    if args.threads is None:
+        return handlers[args.command](args)
+    if args.threads < 1:
+        return _fail(f"--threads must be at least 1, got {args.threads}", 2)
+    previous = torch.get_num_threads()
+    torch.set_num_threads(args.threads)
+    try:
+        return handlers[args.command](args)
+    finally:  # main() may be called in-process (tests): leave the caller's setting as it was
+        torch.set_num_threads(previous)

@@ -1,0 +1,175 @@
+"""Image data sets as one float32 tensor each, scaled to [-1, 1] to match a ``tanh`` generator.
+
+Three data sets, all single-channel:
+
+* ``"digits"``: scikit-learn's 8x8 handwritten digits (1,797 images, values 0..16). They ship
+  inside the scikit-learn wheel, so this works offline and is the default that needs nothing.
+* ``"mnist"`` and ``"fashion-mnist"``: 28x28, read from IDX files (gzipped or plain).
+
+Where MNIST / Fashion-MNIST come from, first hit wins:
+
+1. ``root`` if given (else :data:`DEFAULT_ROOT`): a folder holding the IDX files, either flat
+   (``root/train-images-idx3-ubyte.gz``) or in torchvision's layout (``root/MNIST/raw/...``,
+   ``root/FashionMNIST/raw/...``);
+2. for Fashion-MNIST, Debian's ``dataset-fashion-mnist`` package (:data:`DEBIAN_FASHION_MNIST`);
+3. torchvision's downloader into that same folder (needs the network).
+
+If all fail, :class:`DataUnavailable` says what was searched and how to get the files.
+The whole split is kept as one tensor: no per-sample Python transform, ever.
+"""
+
+from __future__ import annotations
+
+import functools
+import gzip
+import os
+from pathlib import Path
+
+import numpy as np
+import torch
+
+IMAGE_DATASETS: tuple[str, ...] = ("digits", "mnist", "fashion-mnist")
+DEFAULT_ROOT: Path = Path(os.environ.get("GAN_DEMO_DATA", "~/.cache/gan_demo")).expanduser()
+DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
+
+_SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}
+# torchvision class name, which is also its folder name: root/<name>/raw/
+_TORCHVISION = {"mnist": "MNIST", "fashion-mnist": "FashionMNIST"}
+_OFFICIAL_PAGE = {
+    "mnist": "https://ossci-datasets.s3.amazonaws.com/mnist/",
+    "fashion-mnist": "https://github.com/zalandoresearch/fashion-mnist",
+}
+# IDX type codes -> big-endian numpy dtypes (0x08, unsigned byte, is what (Fashion-)MNIST use).
+_IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+class DataUnavailable(RuntimeError):
+    """A data set is neither on disk nor downloadable; the message says how to get it."""
+
+
+def image_shape(name: str) -> tuple[int, int, int]:
+    """``(channels, height, width)`` of one image of ``name``, without loading anything."""
+    return _SHAPES[_check_name(name)]
+
+
+def read_idx(path: str | Path) -> np.ndarray:
+    """Read an IDX file (gzipped if its name ends in ``.gz``) into a native-endian array.
+
+    Layout: two zero bytes, a type code (0x08 = unsigned byte), the number of dimensions ``d``,
+    then ``d`` big-endian uint32 sizes and the data. Raises ``ValueError`` naming ``path`` if the
+    header is wrong or the data are shorter or longer than the header says.
+    """
+    path = Path(path)
+    opener = gzip.open if path.suffix == ".gz" else open
+    try:
+        with opener(path, "rb") as f:
+            raw = f.read()
+    except (EOFError, gzip.BadGzipFile) as e:  # a cut-off or damaged .gz
+        raise ValueError(f"{path}: corrupt gzip stream ({e})") from e
+    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
+        raise ValueError(f"{path}: not an IDX file (magic bytes {raw[:4]!r})")
+    dtype = np.dtype(_IDX_DTYPES[raw[2]])
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise ValueError(f"{path}: truncated IDX header ({len(raw)} of {header} bytes)")
+    dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
+    expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
+    if len(raw) - header != expected:
+        raise ValueError(
+            f"{path}: IDX header announces shape {dims} ({expected} bytes of data) "
+            f"but the file holds {len(raw) - header}: truncated or corrupt"
+        )
+    data = np.frombuffer(raw, dtype, offset=header).reshape(dims)
+    return data.astype(dtype.newbyteorder("="))  # a writable, native-endian copy
+
+
+def load_images(name: str, root: str | Path | None = None, train: bool = True) -> torch.Tensor:
+    """All images of one split as a float32 tensor of shape ``(N, 1, H, W)`` in ``[-1, 1]``.
+
+    Bytes are scaled as ``x / 255 * 2 - 1``, computed as ``(x - 127.5) / 127.5`` (one rounding,
+    so 0 -> -1, 255 -> 1, 51 -> -0.6 exactly as float32 rounds them); the digits as
+    ``(x - 8) / 8``. ``"digits"`` has a single split and ignores ``train``.
+
+    The result is cached per ``(name, root, train)``: repeated calls return the **same** tensor,
+    so callers must not modify it in place (use ``.clone()`` or an out-of-place op).
+    """
+    name = _check_name(name)
+    key_root = None if root is None else str(Path(root).expanduser())
+    return _load_cached(name, key_root, bool(train) or name == "digits")
+
+
+def _check_name(name: str) -> str:
+    if name not in _SHAPES:
+        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(IMAGE_DATASETS)}")
+    return name
+
+
+@functools.lru_cache(maxsize=8)
+def _load_cached(name: str, root: str | None, train: bool) -> torch.Tensor:
+    if name == "digits":
+        from sklearn.datasets import load_digits
+
+        pixels = torch.from_numpy(load_digits().images.astype(np.float32))  # (1797, 8, 8), 0..16
+        return pixels.sub_(8.0).div_(8.0).unsqueeze(1)
+    return _bytes_to_unit(_load_idx_images(name, Path(root) if root else DEFAULT_ROOT, train))
+
+
+def _bytes_to_unit(images: np.ndarray | torch.Tensor) -> torch.Tensor:
+    """uint8 ``(N, H, W)`` -> float32 ``(N, 1, H, W)`` in [-1, 1], vectorised."""
+    t = torch.as_tensor(images)
+    if t.dtype != torch.uint8 or t.dim() != 3:
+        raise ValueError(
+            f"expected uint8 images of shape (N, H, W), got {t.dtype} {tuple(t.shape)}"
+        )
+    return t.to(torch.float32).sub_(127.5).div_(127.5).unsqueeze(1)
+
+
+def _candidate_folders(name: str, base: Path) -> list[Path]:
+    return [base, base / _TORCHVISION[name] / "raw"]
+
+
+def _find_images_file(folder: Path, train: bool) -> Path | None:
+    prefix = "train" if train else "t10k"
+    for stem in (f"{prefix}-images-idx3-ubyte", f"{prefix}-images.idx3-ubyte"):
+        for suffix in (".gz", ""):
+            path = folder / (stem + suffix)
+            if path.is_file():
+                return path
+    return None
+
+
+def _load_idx_images(name: str, base: Path, train: bool) -> np.ndarray | torch.Tensor:
+    searched = _candidate_folders(name, base)
+    if name == "fashion-mnist":
+        searched.append(DEBIAN_FASHION_MNIST)
+    for folder in searched:
+        path = _find_images_file(folder, train)
+        if path is not None:
+            return read_idx(path)  # a corrupt file is reported, not skipped
+
+    import torchvision.datasets  # late: only needed for the download, and it is slow to import
+
+    cls = getattr(torchvision.datasets, _TORCHVISION[name])
+    try:
+        return cls(root=str(base), train=train, download=True).data
+    except (RuntimeError, OSError, ValueError) as e:
+        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        download_error = f"{type(e).__name__}: {reason}"
+
+    split = "train" if train else "t10k"
+    hints = [
+        f"download the 4 IDX files ({split}-images-idx3-ubyte.gz etc.) from "
+        f"{_OFFICIAL_PAGE[name]} into {base}",
+        f"or run once with network access (torchvision downloads into {base})",
+    ]
+    if name == "fashion-mnist":
+        hints.insert(0, f"apt-get install dataset-fashion-mnist (installs {DEBIAN_FASHION_MNIST})")
+    hints.append("or use 'digits' (scikit-learn's 8x8 digits), which works offline")
+    raise DataUnavailable(
+        f"{name} ({split} split) is not available. No {split}-images-idx3-ubyte[.gz] in: "
+        + ", ".join(str(f) for f in searched)
+        + f"; download failed ({download_error}). To get it: "
+        + "; ".join(hints)
+        + "."
+    )

@@ -1,0 +1,736 @@
+"""What state is training in? Rules R0-R16 of design.md applied to a run's metric history.
+
+Every rule reads cheap statistics of the recent *window* of the history (medians, a linear fit, the
+spread of each half of the window), so it can rerun every second on a live run. Thresholds marked
+(h) are heuristics tuned on real runs; docs/diagnosis.md lists the runs and the numbers behind each.
+
+``diagnose(metrics, loss, ...)`` returns :class:`Finding` s, worst first: failures (``error`` /
+``warning``) if any rule fires, else one ``near_equilibrium`` (``info``) or ``healthy`` (``ok``)
+finding. An empty list means "too early to judge": the run is still inside its warm-up and no
+early rule (divergence, exploding gradients, a dead generator) has fired. Every finding's advice
+ends by pointing at the samples and a quality metric, because a falling loss is not progress by
+itself (ganhacks: G can fool a bad D with garbage).
+
+``DiagnosisLog`` replays the diagnosis along the history at fixed checkpoints and keeps the
+changes of the headline state ("step 1200: D overpowers G (L_D 0.03, ...)"); it is deterministic,
+so a page that reruns every second can extend it or recompute it and get the same lines.
+Numpy only: ``diagnose_view`` imports the toys and the image data lazily.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from gan_demo.config import TrainConfig
+
+SEVERITIES = ("error", "warning", "info", "ok")  # worst first
+FAILING = ("error", "warning")
+
+# ---------------------------------------------------------------- thresholds ((h): tuned, see docs)
+WARMUP_STEPS = 200  # (h) steps before the trend rules judge anything
+MIN_ROWS = 5  # logged rows a window needs
+WINDOW_MIN_STEPS = 300  # (h) the window is the last max(300 steps, 25 % of the run)
+WINDOW_FRAC = 0.25  # (h)
+DIVERGED_ABS = 1e6  # (h) a loss or D output this large has run away (R0)
+GRAD_EXPLODING = 100.0  # ganhacks: a gradient norm over 100 (R3)
+D_WINS_LOSS = {"bce": 0.05, "hinge": 0.1, "lsgan": 0.02}  # (h) L_D below this (R1)
+D_WINS_ACC = 0.98  # (h) and D's accuracy at least this (R1)
+FOOLED = 0.05  # (h) mean D(G(z)) below this: D rejects every fake (R2)
+GRAD_TINY_REL = 0.1  # (h) ‖∇G‖ below 10 % of its early value (R2)
+GRAD_DEAD = 1e-4  # (h) ‖∇G‖ below this: G receives no gradient at all (R2, any non-WGAN loss)
+EQ_D_TOL = 0.1  # (h) D(x), D(G(z)) within 0.5 ± 0.1 (R4)
+EQ_LOSS_TOL = 0.1  # (h) L_D within 10 % of its equilibrium value (R4)
+TREND_REL = 0.25  # (h) L_D falls and L_G rises by 25 % of their level across the window (R6)
+OSC_SWING = 0.8  # (h) std of the smoothed L_D above 0.8x its mean (R8)
+SPIKE_K = 8.0  # (h) a spike: this many robust standard deviations away from the median (R8)
+SPIKES_MIN = 3  # (h) spikes in the window (R8)
+COLLAPSE_FRAC = 0.5  # (h) toys: at most half the modes captured (R9)
+COVER_SHARE = 0.2  # (h) toys: a mode is covered if 20 % of a fair share of samples sit nearest to it (R9)
+HOP_SHARE = 0.5  # (h) the dominant mode holds half of the samples (R9)
+HOP_CHANGES = 2  # (h) ... and changed at least twice over the last 5 snapshots (R9)
+DIVERSITY_LOW = 0.3  # (h) fake batch's mean pairwise distance below 30 % of a real batch's (R11)
+W1_STUCK = 0.5  # (h) WGAN: W1 estimate still above half its peak ... (R12)
+W1_DROP = 0.05  # (h) ... and fell less than 5 % across the window (R12)
+CLIP_PINNED = 0.7  # (h) share of critic weights at ±c (R14)
+GP_NORM_RANGE = (0.5, 2.0)  # (h) mean ‖∇D(x̂)‖ outside this range (R15)
+ROTATION_AUTOCORR = -0.3  # (h) the detrended D margin anti-correlates with itself half a period on (R16)
+ROTATION_DECAY = 0.7  # (h) ... and its swing in the recent half is at least 70 % of the earlier half
+ROTATION_AMP = 0.05  # (h) ... and at least 0.05 (std of the smoothed margin)
+
+_TITLES = {
+    "healthy": "Healthy: no failure in the numbers",
+    "near_equilibrium": "Near equilibrium: D can no longer tell real from fake",
+    "d_overpowers_g": "D overpowers G",
+    "vanishing_g_gradient": "G's gradient vanishes",
+    "exploding_gradients": "Exploding gradients",
+    "g_failing": "G is losing ground",
+    "oscillation": "Unstable: the losses oscillate",
+    "mode_collapse": "Mode collapse",
+    "mode_hopping": "Mode hopping",
+    "low_diversity": "Low diversity: the samples look alike",
+    "no_progress": "No progress: the critic's W1 estimate is not falling",
+    "clipping_kills_capacity": "Weight clipping kills the critic's capacity",
+    "lipschitz_violated": "The Lipschitz constraint is not held",
+    "rotation": "Rotation around the equilibrium",
+    "diverged": "Diverged",
+}
+STATES: tuple[str, ...] = tuple(_TITLES)
+# losses.get(name).family and .equilibrium, copied so that this module needs no torch
+# (tests/test_diagnostics.py checks that the copies agree)
+_FAMILY = {"minimax": "bce", "non-saturating": "bce", "wgan": "wgan", "wgan-gp": "wgan",
+           "hinge": "hinge", "lsgan": "lsgan"}  # fmt: skip
+_EQUILIBRIUM = {
+    "minimax": {"loss_d": 2 * math.log(2.0), "loss_g": -math.log(2.0), "d": 0.5},
+    "non-saturating": {"loss_d": 2 * math.log(2.0), "loss_g": math.log(2.0), "d": 0.5},
+    "hinge": {"loss_d": 2.0, "d": 0.0},
+    "lsgan": {"loss_d": 0.25, "loss_g": 0.125, "d": 0.5},
+}
+_RULE_ORDER = ("R0", "R3", "R2", "R1", "R14", "R15", "R9", "R10", "R11", "R12", "R6", "R8", "R16", "R4", "OK")
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One diagnosis: which rule fired, the state it names, and the numbers that show it."""
+
+    rule: str  # "R0" ... "R16"; "OK" for the healthy verdict
+    state: str  # a stable id from STATES
+    severity: str  # "ok", "info", "warning" or "error"
+    title: str
+    evidence: str  # the numbers, e.g. "L_D 0.03 (< 0.05), D(G(z)) 0.01, D accuracy 100 %"
+    advice: str  # what to try, for this loss family
+    step: int  # the step of the last row the finding was made on
+
+    @property
+    def failing(self) -> bool:
+        return self.severity in FAILING
+
+
+def _f(x: float) -> str:
+    """A number as the panel shows it: 3 significant digits, no trailing zeros."""
+    if not math.isfinite(x):
+        return str(x)
+    return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.1e}"
+
+
+def _pct(x: float) -> str:
+    return f"{100 * x:.0f} %"
+
+
+# ---------------------------------------------------------------- the window
+class _History:
+    """The metric columns as float arrays, and the recent window's statistics."""
+
+    def __init__(self, metrics: dict[str, Sequence[float]]):
+        self.cols = {k: np.asarray(v, dtype=np.float64) for k, v in metrics.items()}
+        steps = self.cols.get("step", np.zeros(0))
+        self.steps = steps
+        self.n = len(steps)
+        self.last_step = int(steps[-1]) if self.n else 0
+        span = max(WINDOW_MIN_STEPS, WINDOW_FRAC * self.last_step)
+        self.win = (steps > self.last_step - span) & (steps >= min(WARMUP_STEPS, self.last_step))
+        self.ready = self.last_step >= WARMUP_STEPS and int(self.win.sum()) >= MIN_ROWS
+
+    def has(self, name: str) -> bool:
+        return name in self.cols and len(self.cols[name]) == self.n and self.n > 0
+
+    def w(self, name: str) -> np.ndarray:
+        return self.cols[name][self.win]
+
+    def med(self, name: str) -> float:
+        return float(np.median(self.w(name)))
+
+    def early(self, name: str, rows: int = 5) -> float:
+        return float(np.median(self.cols[name][:rows]))
+
+    def fit(self, name: str) -> tuple[float, float]:
+        """The linear fit's values at the window's first and last step."""
+        x, y = self.steps[self.win], self.w(name)
+        slope, icpt = np.polyfit(x, y, 1)
+        return float(icpt + slope * x[0]), float(icpt + slope * x[-1])
+
+
+# ---------------------------------------------------------------- advice
+_LOOK = {
+    "image": "Check the fixed-noise sample grid and the diversity number (mean pairwise distance "
+    "of the samples vs a real batch): the curves alone can look fine while G fools a bad D.",
+    "toy": "Check the points and the modes captured / % high-quality: the curves alone can look "
+    "fine while G fools a bad D.",
+}
+
+
+def _advice(state: str, family: str, loss: str, kind: str) -> str:
+    tips: dict[str, str] = {
+        "diverged": {
+            "wgan": "WGAN needs a Lipschitz critic: weight clipping (clip 0.01) or the gradient "
+            "penalty (wgan-gp); then lower the learning rates.",
+        }.get(family, "Lower the learning rates (try 2e-4 or less) and β1 (0.5); keep D's logits "
+        "bounded: a smaller lr_d or fewer d_steps."),
+        "exploding_gradients": "Lower the learning rates; for WGAN add clipping or the gradient "
+        "penalty; check that the inputs are scaled to [-1, 1].",
+        "vanishing_g_gradient": (
+            "The minimax loss log(1−σ(l)) has gradient −σ(l) → 0 when D rejects the fakes: switch "
+            "to the non-saturating loss, or weaken D (lower lr_d, fewer d_steps)."
+            if loss == "minimax"
+            else "G's outputs have saturated (tanh at ±1) or D gives it no slope: weaken D (lower "
+            "lr_d, fewer d_steps), lower the learning rates, restart from a new seed."
+        ),
+        "d_overpowers_g": {
+            "bce": "Weaken D: lower lr_d or d_steps, or raise lr_g; with minimax switch to "
+            "non-saturating. Instance noise or label smoothing also help.",
+            "hinge": "Weaken D: lower lr_d or d_steps; the hinge stops pushing once D's margins "
+            "pass ±1, so a far-ahead D leaves G little slope.",
+            "lsgan": "Weaken D: lower lr_d or d_steps, or raise lr_g.",
+        }.get(family, "Weaken D: lower lr_d or d_steps."),
+        "g_failing": "D is pulling ahead: lower lr_d or raise lr_g (TTUR), fewer d_steps; with "
+        "BCE prefer non-saturating, or try WGAN-GP whose critic keeps giving G useful gradients.",
+        "oscillation": "Lower the learning rates and Adam's β1 (0.5, or 0 for hinge / WGAN-GP); "
+        "learning-rate decay (lr_decay) damps late swings.",
+        "mode_collapse": "Let D see diversity: packing (pack 2-4), WGAN-GP, a lower lr_g or "
+        "learning-rate decay; a bigger z does not help by itself.",
+        "mode_hopping": "G jumps from mode to mode as D chases it: packing (pack 2-4), WGAN-GP, "
+        "lower learning rates and lr_decay.",
+        "low_diversity": "The samples look alike (collapse): packing (pack 2-4), WGAN-GP, lower "
+        "lr_g; give it a few hundred steps more if it is early in the run.",
+        "no_progress": "The critic gives G no signal: with clipping, loosen c (0.01) or switch to "
+        "WGAN-GP; otherwise raise the learning rates or d_steps.",
+        "clipping_kills_capacity": "Most critic weights sit at ±c, so the critic is nearly "
+        "linear and tiny: loosen c (0.01) or use the gradient penalty (wgan-gp).",
+        "lipschitz_violated": "Raise λ (gp_weight, 10 is the classic value) or lower lr_d; a "
+        "critic with BatchNorm breaks the per-sample penalty (this app's critic has none).",
+        "rotation": "G and D circle the equilibrium (Mescheder 2018): lower the learning rates, "
+        "β1 0.5 or less, lr_decay; R1 or instance noise would damp it.",
+        "near_equilibrium": "D is at chance, as at p_g = p_data, but that is also what a D that "
+        "learned nothing looks like.",
+        "healthy": "Keep training; compare runs that change one knob at a time.",
+    }
+    return f"{tips[state]} {_LOOK[kind]}"
+
+
+# ---------------------------------------------------------------- the rules
+def _nonfinite(h: _History) -> tuple[str, float, int] | None:
+    for name in ("loss_d", "loss_g", "d_real", "d_fake", "d_fake_g", "grad_d", "grad_g", "gp", "gp_norm", "w1"):
+        if h.has(name):
+            bad = ~np.isfinite(h.cols[name])
+            if bad.any():
+                i = int(np.argmax(bad))
+                return name, float(h.cols[name][i]), int(h.steps[i])
+    return None
+
+
+def _r0(h: _History) -> str | None:
+    bad = _nonfinite(h)
+    if bad is not None:
+        name, value, step = bad
+        return f"{name} became {value} at step {step}"
+    big = []
+    for name, label in (("loss_d", "L_D"), ("loss_g", "L_G"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")):
+        if h.has(name):
+            v = float(np.median(h.cols[name][-3:]))
+            if abs(v) > DIVERGED_ABS:
+                big.append(f"{label} {_f(v)}")
+    if big:
+        return ", ".join(big) + f" (|value| > {_f(DIVERGED_ABS)}): the numbers ran away"
+    return None
+
+
+def _recent(h: _History, name: str) -> float:
+    """Median of the window once warmed up, else of the last 3 rows (for the early rules)."""
+    return h.med(name) if h.ready else float(np.median(h.cols[name][-3:]))
+
+
+def _r3(h: _History) -> str | None:
+    parts = [f"{label} {_f(v)}" for name, label in (("grad_d", "‖∇D‖"), ("grad_g", "‖∇G‖"))
+             if h.has(name) and (v := _recent(h, name)) > GRAD_EXPLODING]  # fmt: skip
+    return ", ".join(parts) + f" (> {GRAD_EXPLODING:g})" if parts else None
+
+
+def _r2(h: _History, loss: str, family: str) -> str | None:
+    if not (h.has("grad_g") and h.has("d_fake_g")) or family == "wgan" or h.n < 3:
+        return None
+    grad, early = _recent(h, "grad_g"), h.early("grad_g")
+    if loss == "minimax":
+        fooled = _recent(h, "d_fake_g")
+        tiny = grad < GRAD_TINY_REL * early or grad < GRAD_DEAD
+        if fooled < FOOLED and tiny and (h.ready or grad < GRAD_DEAD):
+            return (f"D(G(z)) {_f(fooled)} (< {FOOLED:g}), ‖∇G‖ {_f(grad)} vs {_f(early)} at the start"
+                    f" (< {GRAD_TINY_REL:.0%} of it, or < {GRAD_DEAD:g})")  # fmt: skip
+        return None
+    if h.ready and grad < GRAD_DEAD and early > 100 * grad:
+        return f"‖∇G‖ {_f(grad)} (< {GRAD_DEAD:g}), was {_f(early)} at the start"
+    return None
+
+
+def _r1(h: _History, family: str) -> str | None:
+    if family not in D_WINS_LOSS or not h.has("d_acc"):
+        return None
+    ld, acc = h.med("loss_d"), h.med("d_acc")
+    if ld < D_WINS_LOSS[family] and acc >= D_WINS_ACC:
+        g0, g1 = h.fit("loss_g")
+        return (f"L_D {_f(ld)} (< {D_WINS_LOSS[family]:g}), D(x) {_f(h.med('d_real'))}, "
+                f"D(G(z)) {_f(h.med('d_fake'))}, D accuracy {_pct(acc)}, L_G {_f(g0)} → {_f(g1)}")  # fmt: skip
+    return None
+
+
+def _r4(h: _History, family: str, equilibrium: dict[str, float]) -> str | None:
+    if family not in ("bce", "lsgan") or "loss_d" not in equilibrium:
+        return None
+    eq_l, eq_d = equilibrium["loss_d"], equilibrium["d"]
+    dr, df, ld = h.med("d_real"), h.med("d_fake"), h.med("loss_d")
+    sd = float(np.std(h.w("loss_d")))
+    if (abs(dr - eq_d) <= EQ_D_TOL and abs(df - eq_d) <= EQ_D_TOL and abs(ld - eq_l) <= EQ_LOSS_TOL * eq_l
+            and sd <= EQ_LOSS_TOL * eq_l):  # fmt: skip
+        return (f"D(x) {_f(dr)}, D(G(z)) {_f(df)} (both {eq_d:g} ± {EQ_D_TOL:g}), L_D {_f(ld)} "
+                f"(equilibrium {_f(eq_l)}), std {_f(sd)}")  # fmt: skip
+    return None
+
+
+def _r6(h: _History, family: str, loss: str) -> str | None:
+    if family == "wgan":
+        return None
+    d0, d1 = h.fit("loss_d")
+    g0, g1 = h.fit("loss_g")
+    # relative to the level across the window, or to the loss's own scale (its equilibrium value)
+    # when the level is smaller: a minimax L_G moving from -0.25 to -0.14 is not G failing
+    eq = _EQUILIBRIUM.get(loss, {})
+    d_scale = max(abs(d0 + d1) / 2, eq.get("loss_d", 0.0), 1e-3)
+    g_scale = max(abs(g0 + g1) / 2, abs(eq.get("loss_g", 0.0)), 1e-3)
+    if d1 - d0 < -TREND_REL * d_scale and g1 - g0 > TREND_REL * g_scale:
+        return f"L_D {_f(d0)} → {_f(d1)} while L_G {_f(g0)} → {_f(g1)} (linear fit, steps {_span(h)})"
+    return None
+
+
+def _span(h: _History) -> str:
+    s = h.steps[h.win]
+    return f"{int(s[0])}-{int(s[-1])}"
+
+
+def _smooth(y: np.ndarray, k: int = 5) -> np.ndarray:
+    """Moving average over ``k`` rows: what is left is the slow part of a curve, not its batch noise."""
+    return np.convolve(y, np.ones(k) / k, mode="valid") if len(y) >= k else y
+
+
+def _r8(h: _History, family: str) -> str | None:
+    """Oscillation: the slow swings of L_D are large next to its level, or L_G spikes.
+
+    "Slow" is the 5-row moving average, so batch-to-batch noise does not count. For BCE, hinge and
+    LSGAN, L_D ≥ 0 and its swing is taken relative to its mean; WGAN's losses have no fixed sign or
+    level, so only spikes count there."""
+    y = h.w("loss_d")
+    if len(y) < 2 * MIN_ROWS:
+        return None
+    if family != "wgan":
+        mean = float(np.mean(y))
+        swing = float(np.std(_smooth(y)))
+        if mean > 0 and swing > OSC_SWING * mean:
+            lo, hi = np.percentile(y, [10, 90])
+            return (f"L_D swings slowly by {_f(swing)} around its mean {_f(mean)} ({_f(swing / mean)}× it, "
+                    f"> {OSC_SWING:g}×; 10-90 % range {_f(lo)}-{_f(hi)}) over steps {_span(h)}")  # fmt: skip
+    g = h.w("loss_g")
+    med = float(np.median(g))
+    mad = 1.4826 * float(np.median(np.abs(g - med)))
+    spikes = int((np.abs(g - med) > SPIKE_K * mad).sum()) if mad > 0 else 0
+    if spikes >= SPIKES_MIN:
+        return f"{spikes} spikes in L_G over steps {_span(h)} (> {SPIKE_K:g} robust std from its median {_f(med)})"
+    return None
+
+
+def _r12(h: _History) -> str | None:
+    if not h.has("w1"):
+        return None
+    w = h.cols["w1"]
+    k = 5  # median filter over 5 rows
+    smooth = np.array([np.median(w[max(0, i - k + 1) : i + 1]) for i in range(len(w))])
+    peak = float(np.max(smooth))
+    sw = smooth[h.win]
+    x = h.steps[h.win]
+    slope, icpt = np.polyfit(x, sw, 1)
+    w0, w1 = float(icpt + slope * x[0]), float(icpt + slope * x[-1])
+    if peak > 0 and sw[-1] > W1_STUCK * peak and w1 > w0 - W1_DROP * abs(w0):
+        return (f"−L_D (W1 estimate, median-filtered) {_f(w0)} → {_f(w1)} over steps {_span(h)}, "
+                f"still {_pct(sw[-1] / peak)} of its peak {_f(peak)}")  # fmt: skip
+    return None
+
+
+def _r14(h: _History) -> str | None:
+    if not h.has("clip_frac"):
+        return None
+    frac = h.med("clip_frac")
+    if frac > CLIP_PINNED:
+        w1 = f", W1 estimate {_f(h.med('w1'))}" if h.has("w1") else ""
+        return f"{_pct(frac)} of the critic's weights at ±c (> {_pct(CLIP_PINNED)}){w1}"
+    return None
+
+
+def _r15(h: _History) -> str | None:
+    if not h.has("gp_norm"):
+        return None
+    g = h.med("gp_norm")
+    lo, hi = GP_NORM_RANGE
+    if not lo <= g <= hi:
+        return f"mean ‖∇D(x̂)‖ {_f(g)} (outside [{lo:g}, {hi:g}]; the penalty wants 1)"
+    return None
+
+
+def _r16(h: _History) -> str | None:
+    """Toys: D's margin E[D(x)] − E[D(G(z))] swings back and forth without decaying: after removing
+    the trend and the batch noise, it anti-correlates with itself half a period later."""
+    if not (h.has("d_real") and h.has("d_fake")):
+        return None
+    y = h.w("d_real") - h.w("d_fake")
+    if len(y) < 4 * MIN_ROWS:
+        return None
+    x = np.arange(len(y))
+    y = _smooth(y - np.polyval(np.polyfit(x, y, 1), x), 3)
+    n = len(y)
+    old, new = float(np.std(y[: n // 2])), float(np.std(y[n // 2 :]))
+    if new < ROTATION_AMP or new < ROTATION_DECAY * old:
+        return None
+    ac = [float(np.corrcoef(y[:-lag], y[lag:])[0, 1]) for lag in range(2, n // 3)]
+    if not ac or min(ac) >= ROTATION_AUTOCORR:
+        return None
+    lag = int(np.argmin(ac)) + 2
+    period = 2 * lag * _row_steps(h)
+    return (f"D's margin D(x) − D(G(z)) swings with a period of about {period} steps (autocorrelation "
+            f"{_f(min(ac))} half a period on), amplitude {_f(old)} → {_f(new)}: no decay")  # fmt: skip
+
+
+def _row_steps(h: _History) -> int:
+    s = h.steps[h.win]
+    return int(round(float(np.median(np.diff(s))))) if len(s) > 1 else 1
+
+
+def _r9(modes: list[dict]) -> list[tuple[str, str]]:
+    """Toys: collapse (G's samples sit near few modes) and hopping (the mode they sit near moves).
+
+    Uses ``nearest`` (all samples per nearest mode) when present, else ``counts`` (high-quality
+    samples only): early in a run, or with the ring's σ = 0.01, G can hold every sample near one
+    mode without a single one inside 3σ, and that is collapse all the same."""
+    snaps = [m for m in modes if int(m.get("step", 0)) >= WARMUP_STEPS]
+    if not snaps:
+        return []
+    out = []
+    last = snaps[-1]
+    k = int(last.get("n_modes", len(last.get("counts", ()))))
+    if k < 2:
+        return []
+    cover, doms = [], []
+    for m in snaps[-6:]:
+        near = np.asarray(m.get("nearest", m.get("counts", ())), dtype=np.float64)
+        total = near.sum()
+        cover.append(int((near >= COVER_SHARE * total / k).sum()) if total else 0)
+        share = float(near.max() / total) if total else 0.0
+        doms.append(int(near.argmax()) if share >= HOP_SHARE else None)
+    captured = int(last.get("captured", last.get("modes_captured", 0)))
+    hq = float(last.get("high_quality", 0.0))
+    if cover[-1] <= COLLAPSE_FRAC * k:
+        out.append(("mode_collapse", f"G's samples sit near {cover[-1]} of {k} modes (≤ {_pct(COLLAPSE_FRAC)}); "
+                    f"{captured} of {k} captured, {_pct(hq)} high-quality at step {int(last['step'])}"))  # fmt: skip
+    held = [d for d in doms if d is not None]
+    changes = sum(1 for a, b in zip(held[:-1], held[1:], strict=True) if a != b)
+    if len(held) >= 3 and changes >= HOP_CHANGES:
+        out.append(("mode_hopping", f"the mode holding most samples (≥ {_pct(HOP_SHARE)}) changed {changes} "
+                    f"times over the last {len(doms)} snapshots: mode {' → '.join(map(str, held))}"))  # fmt: skip
+    return out
+
+
+def _r11(diversity: dict) -> list[tuple[str, str, str]]:
+    out = []
+    fake, real = float(diversity.get("fake", math.nan)), float(diversity.get("real", math.nan))
+    if math.isfinite(fake) and real > 0 and fake < DIVERSITY_LOW * real:
+        out.append(("R11", "low_diversity", f"mean pairwise distance of the fixed-noise samples {_f(fake)} vs "
+                    f"{_f(real)} for a real batch ({_pct(fake / real)} < {_pct(DIVERSITY_LOW)})"))  # fmt: skip
+    classes, n_classes = diversity.get("classes"), diversity.get("n_classes")
+    if classes is not None and n_classes and int(classes) < int(n_classes):
+        out.append(("R10", "mode_collapse", f"the samples' nearest real images cover {int(classes)} of "
+                    f"{int(n_classes)} classes"))  # fmt: skip
+    return out
+
+
+# ---------------------------------------------------------------- the diagnosis
+def diagnose(
+    metrics: dict[str, Sequence[float]],
+    loss: str,
+    *,
+    config: TrainConfig | None = None,
+    modes: list[dict] | None = None,
+    diversity: dict | None = None,
+) -> list[Finding]:
+    """Findings on a metric history (columns, "step" first), worst first; [] while warming up.
+
+    ``modes``: toys, one dict per snapshot (``step``, ``captured``, ``n_modes``, ``high_quality``,
+    ``counts``, optionally ``dominant``). ``diversity``: images, the latest snapshot's ``fake`` and a
+    real batch's ``real`` mean pairwise distance (``step``; optionally ``classes`` / ``n_classes``).
+    """
+    if loss not in _FAMILY:
+        raise ValueError(f"unknown loss {loss!r}; choose one of: {', '.join(_FAMILY)}")
+    family = _FAMILY[loss]
+    kind = "toy" if (modes is not None or (config is not None and config.is_toy)) else "image"
+    h = _History(metrics)
+    if h.n == 0 or not h.has("loss_d"):
+        return []
+    hits: list[tuple[str, str, str]] = []  # (rule, state, evidence)
+
+    def add(rule: str, state: str, evidence: str | None) -> None:
+        if evidence:
+            hits.append((rule, state, evidence))
+
+    add("R0", "diverged", _r0(h))
+    if not hits:  # after divergence the other numbers mean nothing
+        add("R3", "exploding_gradients", _r3(h))
+        add("R2", "vanishing_g_gradient", _r2(h, loss, family))
+        if h.ready:
+            add("R1", "d_overpowers_g", _r1(h, family))
+            add("R6", "g_failing", _r6(h, family, loss))
+            add("R8", "oscillation", _r8(h, family))
+            if family == "wgan":
+                add("R12", "no_progress", _r12(h))
+                add("R14", "clipping_kills_capacity", _r14(h))
+            add("R15", "lipschitz_violated", _r15(h))
+            if kind == "toy":
+                add("R16", "rotation", _r16(h))
+        if modes:
+            for state, ev in _r9(modes):
+                add("R9", state, ev)
+        if diversity and int(diversity.get("step", h.last_step)) >= WARMUP_STEPS:
+            hits.extend(_r11(diversity))
+    if not hits:
+        if not h.ready:
+            return []
+        eq = _r4(h, family, _EQUILIBRIUM.get(loss, {}))
+        if eq:
+            hits.append(("R4", "near_equilibrium", eq))
+        else:
+            hits.append(("OK", "healthy", _summary(h, family, diversity, modes)))
+    findings = [
+        Finding(rule, state, _SEVERITY[state], _TITLES[state], ev, _advice(state, family, loss, kind), h.last_step)
+        for rule, state, ev in hits
+    ]
+    return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), _RULE_ORDER.index(f.rule)))
+
+
+_SEVERITY = {
+    "diverged": "error",
+    "exploding_gradients": "error",
+    "vanishing_g_gradient": "error",
+    "mode_collapse": "error",
+    "clipping_kills_capacity": "warning",
+    "d_overpowers_g": "warning",
+    "g_failing": "warning",
+    "oscillation": "warning",
+    "mode_hopping": "warning",
+    "low_diversity": "warning",
+    "no_progress": "warning",
+    "lipschitz_violated": "warning",
+    "rotation": "warning",
+    "near_equilibrium": "info",
+    "healthy": "ok",
+}
+
+
+def _summary(h: _History, family: str, diversity: dict | None, modes: list[dict] | None) -> str:
+    parts = [f"L_D {_f(h.med('loss_d'))}", f"L_G {_f(h.med('loss_g'))}"]
+    if family == "wgan" and h.has("w1"):
+        parts.append(f"W1 estimate {_f(h.med('w1'))}")
+    else:
+        parts += [f"D(x) {_f(h.med('d_real'))}", f"D(G(z)) {_f(h.med('d_fake'))}"]
+    parts.append(f"‖∇G‖ {_f(h.med('grad_g'))}")
+    if diversity and diversity.get("real"):
+        parts.append(f"diversity {_pct(float(diversity['fake']) / float(diversity['real']))} of a real batch")
+    if modes:
+        m = modes[-1]
+        parts.append(f"{m.get('captured', m.get('modes_captured'))} of {m.get('n_modes', len(m.get('counts', ())))} "
+                     f"modes, {_pct(float(m.get('high_quality', 0.0)))} high-quality")  # fmt: skip
+    return ", ".join(parts) + f" (medians over steps {_span(h)})"
+
+
+# ---------------------------------------------------------------- quality inputs from snapshots
+def mode_summary(samples: np.ndarray, centres: np.ndarray, sigmas: np.ndarray | float, step: int = 0) -> dict:
+    """Mode statistics of ``samples`` (n, d) around ``centres`` (k, d), as toylab's snapshot extras
+    hold them: a sample is high-quality within 3σ of its nearest centre, a mode is captured when it
+    is nearest to at least one high-quality sample; ``nearest`` counts every sample by its nearest
+    mode, high-quality or not. Works in 1-D (per-mode σ) and 2-D. Non-finite samples are dropped."""
+    c = np.asarray(centres, dtype=np.float64)
+    c = c.reshape(len(c), -1)
+    pts = np.asarray(samples, dtype=np.float64).reshape(-1, c.shape[1])
+    pts = pts[np.isfinite(pts).all(axis=1)]
+    sig = np.broadcast_to(np.asarray(sigmas, dtype=np.float64), (len(c),))
+    if len(pts) == 0:
+        counts = near = np.zeros(len(c), dtype=int)
+        hq = 0.0
+    else:
+        dist = np.linalg.norm(pts[:, None, :] - c[None, :, :], axis=2)
+        nearest = dist.argmin(axis=1)
+        good = dist[np.arange(len(pts)), nearest] <= 3 * sig[nearest]
+        counts = np.bincount(nearest[good], minlength=len(c))
+        near = np.bincount(nearest, minlength=len(c))
+        hq = float(good.mean())
+    return {
+        "step": int(step),
+        "captured": int((counts > 0).sum()),
+        "n_modes": len(c),
+        "high_quality": hq,
+        "counts": tuple(int(x) for x in counts),
+        "nearest": tuple(int(x) for x in near),
+        "dominant": int(np.argmax(counts)) if counts.sum() else -1,
+    }
+
+
+def mean_pairwise_distance(x: np.ndarray) -> float:
+    """Mean Euclidean distance between the distinct pairs of rows of ``x`` (flattened per sample)."""
+    f = np.asarray(x, dtype=np.float64).reshape(len(x), -1)
+    if len(f) < 2:
+        return 0.0
+    sq = (f * f).sum(axis=1)
+    d2 = np.maximum(sq[:, None] + sq[None, :] - 2.0 * f @ f.T, 0.0)
+    return float(np.sqrt(d2).sum() / (len(f) * (len(f) - 1)))
+
+
+def _toy_modes(data: str) -> tuple[np.ndarray, np.ndarray] | None:
+    from gan_demo import toys  # lazy: imports torch
+
+    toy = toys.get(data)
+    if isinstance(toy, toys.Toy2D):
+        return (np.asarray(toy.modes), np.full(len(toy.modes), toy.sigma)) if toy.has_modes else None
+    if toy.uniform is not None or len(toy.means) < 2:
+        return None
+    return np.asarray(toy.means)[:, None], np.asarray(toy.stds)
+
+
+_REAL_MPD: dict[tuple[str, str | None, int], float] = {}
+
+
+def real_diversity(data: str, root: str | None = None, n: int = 64) -> float:
+    """Mean pairwise distance of the first ``n`` real images (cached per data set)."""
+    key = (data, root, n)
+    if key not in _REAL_MPD:
+        from gan_demo.data import load_images  # lazy: imports torch
+
+        _REAL_MPD[key] = mean_pairwise_distance(load_images(data, root)[:n].numpy())
+    return _REAL_MPD[key]
+
+
+def view_quality(view: Any) -> tuple[list[dict] | None, list[dict] | None]:
+    """(modes, diversity) per snapshot of a ``jobs.RunView``: for toys with modes, ``mode_summary`` of
+    each snapshot's samples (toylab's extras hold the same numbers for 2-D runs, but not the
+    ``nearest`` counts R9 needs, nor anything for 1-D runs); for images, the fixed-noise batch's
+    mean pairwise distance next to a real batch's. Both are cached per (run, step)."""
+    cfg = view.config
+    if cfg.is_toy:
+        spec = _toy_modes(cfg.data)
+        if spec is None:
+            return None, None
+        modes = []
+        for snap in view.snapshots:
+            key = (view.run_id, snap.step)
+            if key not in _MODES:
+                if len(_MODES) > 4096:
+                    _MODES.clear()
+                _MODES[key] = mode_summary(snap.samples, spec[0], spec[1], snap.step)
+            modes.append(_MODES[key])
+        return modes, None
+    div = []
+    for snap in view.snapshots:
+        key = (view.run_id, snap.step)
+        if key not in _FAKE_MPD:
+            if len(_FAKE_MPD) > 4096:
+                _FAKE_MPD.clear()
+            _FAKE_MPD[key] = mean_pairwise_distance(snap.samples)
+        n = min(64, len(snap.samples))
+        div.append({"step": snap.step, "fake": _FAKE_MPD[key], "real": real_diversity(cfg.data, cfg.data_root, n)})
+    return None, div
+
+
+_MODES: dict[tuple[str, int], dict] = {}
+_FAKE_MPD: dict[tuple[str, int], float] = {}
+
+
+def _upto(items: list[dict] | None, step: int) -> list[dict] | None:
+    return None if items is None else [m for m in items if int(m["step"]) <= step]
+
+
+def diagnose_view(view: Any) -> list[Finding]:
+    """``diagnose`` on a live or finished ``jobs.RunView``, with its snapshots' quality numbers."""
+    modes, div = view_quality(view)
+    return diagnose(view.metrics, view.config.loss, config=view.config, modes=modes,
+                    diversity=div[-1] if div else None)  # fmt: skip
+
+
+# ---------------------------------------------------------------- the history of changes
+@dataclass(frozen=True)
+class Change:
+    """The headline diagnosis changed to ``state`` at ``step``."""
+
+    step: int
+    state: str
+    severity: str
+    text: str  # "step 1200: D overpowers G (L_D 0.03 (< 0.05), ...)"
+
+
+class DiagnosisLog:
+    """The headline state replayed at fixed checkpoints (every ``every`` logged rows); a change is
+    kept once the new state holds for ``confirm`` checkpoints in a row, dated at its first one.
+
+    ``update`` only diagnoses the checkpoints it has not seen, so a page can call it every second
+    with the growing history; the lines depend on the history alone, never on when it is called.
+    """
+
+    def __init__(self, loss: str, *, config: TrainConfig | None = None, every: int = 10, confirm: int = 2):
+        self.loss, self.config = loss, config
+        self.every, self.confirm = max(1, every), max(1, confirm)
+        self.changes: list[Change] = []
+        self._next_row = self.every - 1  # the next checkpoint's row index
+        self._state: str | None = None  # the confirmed headline
+        self._pending: tuple[Finding, int] | None = None  # a new headline and how often it held
+
+    def update(
+        self,
+        metrics: dict[str, Sequence[float]],
+        modes: list[dict] | None = None,
+        diversity: list[dict] | None = None,
+    ) -> list[Change]:
+        n = len(metrics.get("step", ()))
+        while self._next_row < n:
+            i = self._next_row
+            prefix = {k: v[: i + 1] for k, v in metrics.items()}
+            step = int(prefix["step"][-1])
+            div = _upto(diversity, step)
+            found = diagnose(prefix, self.loss, config=self.config, modes=_upto(modes, step),
+                             diversity=div[-1] if div else None)  # fmt: skip
+            if found:
+                self._see(found[0])
+            self._next_row += self.every
+        return self.changes
+
+    def _see(self, head: Finding) -> None:
+        if head.state == self._state:
+            self._pending = None
+            return
+        if self._pending is not None and self._pending[0].state == head.state:
+            self._pending = (self._pending[0], self._pending[1] + 1)
+        else:
+            self._pending = (head, 1)
+        first, held = self._pending
+        if held >= self.confirm:
+            self.changes.append(Change(first.step, first.state, first.severity,
+                                       f"step {first.step}: {first.title} ({first.evidence})"))  # fmt: skip
+            self._state, self._pending = first.state, None
+
+
+def history(
+    metrics: dict[str, Sequence[float]],
+    loss: str,
+    *,
+    config: TrainConfig | None = None,
+    modes: list[dict] | None = None,
+    diversity: list[dict] | None = None,
+    every: int = 10,
+    confirm: int = 2,
+) -> list[Change]:
+    """The changes of the headline diagnosis over a whole history (a fresh :class:`DiagnosisLog`)."""
+    return DiagnosisLog(loss, config=config, every=every, confirm=confirm).update(metrics, modes, diversity)

@@ -1,0 +1,251 @@
+"""The six classic GAN losses, each a small pure function of D's raw outputs (logits).
+
+D always returns logits; the sigmoid lives inside the losses (``softplus`` form), because
+``log(sigmoid(l))`` computed as two steps underflows to ``-inf`` once ``l < -88`` in float32.
+
+Conventions (as in StudioGAN and torchgan): D's loss is the real term plus the fake term, so for the
+BCE pair ``L_D = -V(D, G)``. The seed's MNIST code divides that sum by 2; we do not.
+
+``get(name)`` returns a :class:`GANLoss` that bundles the D and G losses of one variant with its
+formula in LaTeX, its classic hyperparameters and its equilibrium values.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+DTerms = tuple[Tensor, Tensor]
+
+
+# ---------------------------------------------------------------- discriminator losses
+def bce_d_terms(real: Tensor, fake: Tensor) -> DTerms:
+    r"""Binary cross-entropy on logits, real labelled 1 and fake labelled 0.
+
+    .. math:: L_D = \underbrace{\mathbb{E}[\operatorname{softplus}(-l_r)]}_{-\mathbb{E}\log\sigma(l_r)}
+              + \underbrace{\mathbb{E}[\operatorname{softplus}(l_f)]}_{-\mathbb{E}\log(1-\sigma(l_f))}
+    """
+    return F.softplus(-real).mean(), F.softplus(fake).mean()
+
+
+def wgan_d_terms(real: Tensor, fake: Tensor) -> DTerms:
+    r"""The Wasserstein critic loss: :math:`L_D = \mathbb{E}[l_f] - \mathbb{E}[l_r]`.
+
+    For a 1-Lipschitz critic, ``-L_D`` estimates the Wasserstein-1 distance W1(p_data, p_g).
+    """
+    return -real.mean(), fake.mean()
+
+
+def hinge_d_terms(real: Tensor, fake: Tensor) -> DTerms:
+    r"""Hinge loss (Geometric GAN): :math:`L_D = \mathbb{E}[\max(0, 1-l_r)] + \mathbb{E}[\max(0, 1+l_f)]`.
+
+    Only samples inside the margin (real below +1, fake above -1) contribute a gradient.
+    """
+    return F.relu(1.0 - real).mean(), F.relu(1.0 + fake).mean()
+
+
+def lsgan_d_terms(real: Tensor, fake: Tensor) -> DTerms:
+    r"""Least squares with targets a=0 (fake), b=1 (real):
+    :math:`L_D = \tfrac12\mathbb{E}[(l_r-1)^2] + \tfrac12\mathbb{E}[l_f^2]`."""
+    return 0.5 * (real - 1.0).pow(2).mean(), 0.5 * fake.pow(2).mean()
+
+
+# ---------------------------------------------------------------- generator losses
+def minimax_g_loss(fake: Tensor) -> Tensor:
+    r"""The saturating loss of the original minimax game:
+    :math:`L_G = \mathbb{E}[\log(1-\sigma(l_f))] = -\mathbb{E}[\operatorname{softplus}(l_f)]`.
+
+    Its gradient with respect to the logit is :math:`-\sigma(l_f)`, which vanishes when D
+    confidently rejects the fakes (:math:`\sigma(l_f)\to 0`): G stops learning early in training.
+    """
+    return -F.softplus(fake).mean()
+
+
+def non_saturating_g_loss(fake: Tensor) -> Tensor:
+    r"""The non-saturating loss: :math:`L_G = -\mathbb{E}[\log\sigma(l_f)] = \mathbb{E}[\operatorname{softplus}(-l_f)]`.
+
+    Its gradient with respect to the logit is :math:`-(1-\sigma(l_f))`, largest when D rejects the fakes.
+    """
+    return F.softplus(-fake).mean()
+
+
+def critic_g_loss(fake: Tensor) -> Tensor:
+    r"""G maximises the critic's score on fakes (WGAN, WGAN-GP, hinge): :math:`L_G = -\mathbb{E}[l_f]`."""
+    return -fake.mean()
+
+
+def lsgan_g_loss(fake: Tensor) -> Tensor:
+    r"""Least squares with target c=1: :math:`L_G = \tfrac12\mathbb{E}[(l_f-1)^2]`."""
+    return 0.5 * (fake - 1.0).pow(2).mean()
+
+
+# ---------------------------------------------------------------- gradient penalty
+def gradient_penalty(
+    critic: Callable[[Tensor], Tensor],
+    real: Tensor,
+    fake: Tensor,
+    generator: torch.Generator | None = None,
+) -> tuple[Tensor, Tensor]:
+    r"""WGAN-GP's penalty :math:`\mathbb{E}[(\lVert\nabla_{\hat x} D(\hat x)\rVert_2 - 1)^2]`.
+
+    :math:`\hat x = \epsilon x + (1-\epsilon)\tilde x` with one :math:`\epsilon\sim U[0,1]` per sample,
+    and the norm is taken per sample over all non-batch dimensions (not per pixel, not over the
+    batch). Returns the penalty (to be multiplied by λ) and the per-sample norms (for diagnosis).
+    """
+    eps_shape = (real.shape[0],) + (1,) * (real.dim() - 1)
+    eps = torch.rand(eps_shape, generator=generator, device=real.device, dtype=real.dtype)
+    x_hat = (eps * real + (1.0 - eps) * fake).detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    norms = grad.flatten(1).norm(2, dim=1)
+    return (norms - 1.0).pow(2).mean(), norms.detach()
+
+
+# ---------------------------------------------------------------- the variants
+@dataclass(frozen=True)
+class Defaults:
+    """Classic hyperparameters of a loss variant, from its paper or reference code."""
+
+    optimizer: str  # "adam" or "rmsprop"
+    lr_d: float
+    lr_g: float
+    beta1: float  # Adam's β1 (ignored by RMSprop)
+    beta2: float  # Adam's β2 (ignored by RMSprop)
+    d_steps: int  # D (critic) updates per G update
+    clip: float = 0.0  # WGAN weight clipping bound c (0 = no clipping)
+    gp_weight: float = 0.0  # WGAN-GP's λ (0 = no penalty)
+
+
+@dataclass(frozen=True)
+class GANLoss:
+    """One loss variant: the D and G losses, how to read D's output, and what to teach about it."""
+
+    name: str
+    title: str
+    family: str  # "bce", "wgan", "hinge" or "lsgan": decides which diagnosis rules apply
+    d_terms: Callable[[Tensor, Tensor], DTerms]
+    g_loss: Callable[[Tensor], Tensor]
+    d_formula: str  # LaTeX
+    g_formula: str  # LaTeX
+    defaults: Defaults
+    equilibrium: dict[str, float] = field(default_factory=dict)  # L_D, L_G, D at p_g = p_data
+    note: str = ""
+
+    def d_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
+        """D's loss: the real term plus the fake term."""
+        real_term, fake_term = self.d_terms(real_logits, fake_logits)
+        return real_term + fake_term
+
+    @property
+    def uses_sigmoid(self) -> bool:
+        """True when D's output is a logit whose sigmoid is a probability (the BCE losses)."""
+        return self.family == "bce"
+
+    @property
+    def decision_threshold(self) -> float:
+        """Where D's output separates 'real' from 'fake' (logit 0, LSGAN's 0.5, hinge's 0)."""
+        return 0.5 if self.family == "lsgan" else 0.0
+
+    def d_output(self, logits: Tensor) -> Tensor:
+        """D's output on the scale the student reads: σ(logit) for BCE, the raw value otherwise."""
+        return torch.sigmoid(logits) if self.uses_sigmoid else logits
+
+
+LN2 = math.log(2.0)
+_BCE_D = r"L_D = -\mathbb{E}_{x}[\log \sigma(D(x))] - \mathbb{E}_{z}[\log(1-\sigma(D(G(z))))]"
+_WGAN_D = r"L_D = \mathbb{E}_{z}[D(G(z))] - \mathbb{E}_{x}[D(x)]"
+_CRITIC_G = r"L_G = -\mathbb{E}_{z}[D(G(z))]"
+
+_LOSSES = {
+    loss.name: loss
+    for loss in (
+        GANLoss(
+            name="minimax",
+            title="Minimax (saturating)",
+            family="bce",
+            d_terms=bce_d_terms,
+            g_loss=minimax_g_loss,
+            d_formula=_BCE_D,
+            g_formula=r"L_G = \mathbb{E}_{z}[\log(1-\sigma(D(G(z))))]",
+            defaults=Defaults("adam", 2e-4, 2e-4, 0.5, 0.999, 1),
+            equilibrium={"loss_d": 2 * LN2, "loss_g": -LN2, "d": 0.5},
+            note="G's gradient -σ(l) vanishes when D rejects the fakes: G stalls early.",
+        ),
+        GANLoss(
+            name="non-saturating",
+            title="Non-saturating",
+            family="bce",
+            d_terms=bce_d_terms,
+            g_loss=non_saturating_g_loss,
+            d_formula=_BCE_D,
+            g_formula=r"L_G = -\mathbb{E}_{z}[\log \sigma(D(G(z)))]",
+            defaults=Defaults("adam", 2e-4, 2e-4, 0.5, 0.999, 1),
+            equilibrium={"loss_d": 2 * LN2, "loss_g": LN2, "d": 0.5},
+            note="The same fixed point as minimax, with strong gradients when G is bad. "
+            "Many libraries call this one 'gan'.",
+        ),
+        GANLoss(
+            name="wgan",
+            title="WGAN (weight clipping)",
+            family="wgan",
+            d_terms=wgan_d_terms,
+            g_loss=critic_g_loss,
+            d_formula=_WGAN_D + r",\quad w \leftarrow \operatorname{clip}(w, -c, c)",
+            g_formula=_CRITIC_G,
+            defaults=Defaults("rmsprop", 5e-5, 5e-5, 0.5, 0.999, 5, clip=0.01),
+            equilibrium={"loss_d": 0.0},
+            note="-L_D estimates W1; L_G has an arbitrary offset, so only its trend means anything.",
+        ),
+        GANLoss(
+            name="wgan-gp",
+            title="WGAN-GP (gradient penalty)",
+            family="wgan",
+            d_terms=wgan_d_terms,
+            g_loss=critic_g_loss,
+            d_formula=_WGAN_D
+            + r" + \lambda\,\mathbb{E}_{\hat x}[(\lVert\nabla_{\hat x}D(\hat x)\rVert_2-1)^2]",
+            g_formula=_CRITIC_G,
+            defaults=Defaults("adam", 1e-4, 1e-4, 0.0, 0.9, 5, gp_weight=10.0),
+            equilibrium={"loss_d": 0.0, "gp_norm": 1.0},
+            note="The reference code uses β=(0.5, 0.9); the paper's table uses (0, 0.9).",
+        ),
+        GANLoss(
+            name="hinge",
+            title="Hinge",
+            family="hinge",
+            d_terms=hinge_d_terms,
+            g_loss=critic_g_loss,
+            d_formula=r"L_D = \mathbb{E}_{x}[\max(0, 1-D(x))] + \mathbb{E}_{z}[\max(0, 1+D(G(z)))]",
+            g_formula=_CRITIC_G,
+            defaults=Defaults("adam", 2e-4, 2e-4, 0.0, 0.9, 1),
+            equilibrium={"loss_d": 2.0, "d": 0.0},
+            note="L_D = 2 when D outputs 0 everywhere; 0 means D separates real from fake perfectly.",
+        ),
+        GANLoss(
+            name="lsgan",
+            title="Least squares (LSGAN)",
+            family="lsgan",
+            d_terms=lsgan_d_terms,
+            g_loss=lsgan_g_loss,
+            d_formula=r"L_D = \tfrac12\mathbb{E}_{x}[(D(x)-1)^2] + \tfrac12\mathbb{E}_{z}[D(G(z))^2]",
+            g_formula=r"L_G = \tfrac12\mathbb{E}_{z}[(D(G(z))-1)^2]",
+            defaults=Defaults("adam", 2e-4, 2e-4, 0.5, 0.999, 1),
+            equilibrium={"loss_d": 0.25, "loss_g": 0.125, "d": 0.5},
+            note="D is a regressor with targets 1 (real) and 0 (fake); no sigmoid.",
+        ),
+    )
+}
+
+NAMES: tuple[str, ...] = tuple(_LOSSES)
+
+
+def get(name: str) -> GANLoss:
+    """The loss variant called ``name``; an unknown name raises ``ValueError`` listing the valid ones."""
+    try:
+        return _LOSSES[name]
+    except KeyError:
+        raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(NAMES)}") from None

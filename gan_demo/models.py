@@ -1,0 +1,128 @@
+"""Generators and discriminators. Every D returns raw logits (shape (N,)); losses apply the sigmoid.
+
+- The MLP pair of seed 001 (G: z→256→256→image, Tanh; D: image→256→256→1), sized from the data.
+- A small DCGAN-style conv pair for square images whose side is a multiple of 4 (8×8, 28×28).
+- Toy MLPs (3 hidden layers of 128, ReLU) for the 1-D and 2-D distributions; G's output is linear.
+
+``pack`` (PacGAN) makes D judge ``pack`` samples at once: D reshapes its input batch of N samples
+into N/pack packed samples, so D returns N/pack logits. The critic for WGAN-GP has no BatchNorm
+(the penalty is per sample, BatchNorm mixes samples).
+"""
+
+from __future__ import annotations
+
+import math
+
+import torch
+from torch import Tensor, nn
+
+
+def _run(layers: nn.Sequential, x: Tensor) -> Tensor:
+    """``layers(x)`` without ``Module.__call__`` per layer: for the toy MLPs that call's bookkeeping
+    (hook checks) costs about a quarter of the forward pass. Hooks on the inner layers are not run."""
+    for layer in layers:
+        x = layer.forward(x)
+    return x
+
+
+def _mlp(sizes: list[int], act: type[nn.Module] = nn.ReLU) -> list[nn.Module]:
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:], strict=True)):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(act())
+    return layers
+
+
+class MLPGenerator(nn.Module):
+    """z → hidden × depth (ReLU) → prod(shape), then Tanh for images (values in [-1, 1])."""
+
+    def __init__(self, z_dim: int, shape: tuple[int, ...], hidden: int = 256, depth: int = 2, tanh: bool = True):
+        super().__init__()
+        self.shape = tuple(shape)
+        layers = _mlp([z_dim] + [hidden] * depth + [math.prod(shape)])
+        if tanh:
+            layers.append(nn.Tanh())
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, z: Tensor) -> Tensor:
+        return _run(self.net, z).view(-1, *self.shape)
+
+
+class MLPDiscriminator(nn.Module):
+    """flatten(pack samples) → hidden × depth (ReLU) → 1 logit."""
+
+    def __init__(self, shape: tuple[int, ...], hidden: int = 256, depth: int = 2, pack: int = 1):
+        super().__init__()
+        self.pack = pack
+        self.net = nn.Sequential(*_mlp([pack * math.prod(shape)] + [hidden] * depth + [1]))
+
+    def forward(self, x: Tensor) -> Tensor:
+        return _run(self.net, x.reshape(x.shape[0] // self.pack, -1)).squeeze(1)
+
+
+class ConvGenerator(nn.Module):
+    """DCGAN-style: z → (2c, s/4, s/4) → ConvT → (c, s/2, s/2) → ConvT → (C, s, s), Tanh."""
+
+    def __init__(self, z_dim: int, shape: tuple[int, int, int], channels: int = 64):
+        super().__init__()
+        c, h, _ = shape
+        self.start = (2 * channels, h // 4, h // 4)
+        self.project = nn.Sequential(
+            nn.Linear(z_dim, math.prod(self.start)), nn.BatchNorm1d(math.prod(self.start)), nn.ReLU()
+        )
+        self.net = nn.Sequential(
+            nn.ConvTranspose2d(2 * channels, channels, 4, 2, 1),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(),
+            nn.ConvTranspose2d(channels, c, 4, 2, 1),
+            nn.Tanh(),
+        )
+
+    def forward(self, z: Tensor) -> Tensor:
+        return self.net(self.project(z).view(-1, *self.start))
+
+
+class ConvDiscriminator(nn.Module):
+    """DCGAN-style critic without BatchNorm: conv(stride 2) × 2 with LeakyReLU(0.2), then linear."""
+
+    def __init__(self, shape: tuple[int, int, int], channels: int = 64, pack: int = 1):
+        super().__init__()
+        c, h, w = shape
+        self.pack = pack
+        self.net = nn.Sequential(
+            nn.Conv2d(pack * c, channels, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Conv2d(channels, 2 * channels, 4, 2, 1),
+            nn.LeakyReLU(0.2),
+            nn.Flatten(),
+            nn.Linear(2 * channels * (h // 4) * (w // 4), 1),
+        )
+
+    def forward(self, x: Tensor) -> Tensor:
+        n, c, h, w = x.shape
+        return self.net(x.reshape(n // self.pack, self.pack * c, h, w)).squeeze(1)
+
+
+def build(model: str, shape: tuple[int, ...], z_dim: int, hidden: int, pack: int = 1, toy: bool = False) -> tuple[nn.Module, nn.Module]:
+    """(G, D) for data of ``shape`` (without the batch dimension)."""
+    if toy:
+        return (
+            MLPGenerator(z_dim, shape, hidden, depth=3, tanh=False),
+            MLPDiscriminator(shape, hidden, depth=3, pack=pack),
+        )
+    if model == "mlp":
+        return MLPGenerator(z_dim, shape, hidden, depth=2), MLPDiscriminator(shape, hidden, depth=2, pack=pack)
+    if model == "dcgan":
+        if len(shape) != 3 or shape[1] != shape[2] or shape[1] % 4:
+            raise ValueError(f"dcgan needs square images whose side is a multiple of 4, got shape {shape}")
+        channels = max(8, hidden // 4)
+        return ConvGenerator(z_dim, shape, channels), ConvDiscriminator(shape, channels, pack)
+    raise ValueError(f"unknown model {model!r}; choose 'mlp' or 'dcgan'")
+
+
+def count_parameters(module: nn.Module) -> int:
+    return sum(p.numel() for p in module.parameters())
+
+
+__all__ = ["build", "count_parameters", "MLPGenerator", "MLPDiscriminator", "ConvGenerator", "ConvDiscriminator", "torch"]

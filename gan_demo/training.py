@@ -1,0 +1,296 @@
+"""The trainer: one ``step()`` = the D (critic) updates, then one G update.
+
+It never touches the UI (minGPT's ``Trainer`` habit): it keeps its state on ``self`` and returns each
+step's metrics as a dict; the CLI writes them to CSV, the app's worker thread to a run object.
+
+Speed on a CPU comes from doing less Python per step, not from a different algorithm:
+- the whole data set is one tensor on the device, and a batch is one ``index_select``;
+- real and fake go through D in one forward pass (D has no BatchNorm, so this changes nothing);
+- the fakes of the last D update are reused for G's update (as in pytorch/examples' dcgan);
+- D's parameters are frozen during G's update, so no gradient is computed for them;
+- fused Adam, called without Adam's per-step Python bookkeeping (:class:`FastAdam`); metrics are
+  computed only on the steps that log them, and read in one transfer;
+- small models (toys, 8x8 digits) run on one CPU thread during ``step()`` (:func:`cpu_threads`).
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+
+import torch
+from torch import Tensor
+
+from gan_demo import data, losses, models, toys
+from gan_demo.config import TrainConfig
+
+_SMALL_IMAGE = 256  # pixels: images up to 16x16 train on one CPU thread (see cpu_threads)
+_INIT_LOCK = threading.Lock()  # weight init uses the global RNG: one run at a time seeds it
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """'auto' is CUDA when present, else CPU; asking for 'cuda' without a GPU is an error."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise RuntimeError("device 'cuda' was asked for, but PyTorch sees no CUDA GPU; use 'cpu' or 'auto'")
+    return torch.device(name)
+
+
+def cpu_threads(config: TrainConfig, device: torch.device) -> int | None:
+    """Intra-op threads a run should use on a CPU, or None to leave PyTorch's setting alone.
+
+    Toy networks and the 8x8 digits are so small that a second thread buys little, and on a shared
+    2-core machine (a Space with several visitors, a test run beside other work) two threads that
+    wait on each other's core run many times slower than one (measured: DCGAN on the digits, 33 ms
+    per step with 1 thread, 258 ms with 2, while another process held a core). 28x28 images keep
+    PyTorch's default: on an idle machine their matrix products gain from the second core.
+    """
+    if device.type != "cpu":
+        return None
+    small = config.is_toy or math.prod(data.image_shape(config.data)) <= _SMALL_IMAGE
+    return 1 if small else None
+
+
+class FastAdam(torch.optim.Adam):
+    """``torch.optim.Adam(fused=True)`` without its per-step Python bookkeeping.
+
+    After the first step (which builds the state the usual way), ``step()`` calls the same fused
+    kernel that ``Adam.step`` ends in (``torch._fused_adam_``) on cached lists of the parameters and
+    their state: the results are bit-identical (tests/test_training.py checks it) and the state,
+    ``state_dict()`` and LR schedulers work as for Adam. On the toy MLPs Adam's bookkeeping costs
+    more than its arithmetic (about 0.1 ms per call, twice per step). Anything unusual (a closure,
+    a parameter without a gradient, AMSGrad, weight decay, hooks, a tensor lr) takes Adam's own path.
+    """
+
+    def __init__(self, params, lr: float, betas: tuple[float, float]):
+        super().__init__(params, lr=lr, betas=betas, fused=True)
+        self._lists: tuple[list[Tensor], ...] | None = None
+
+    def _fast_lists(self) -> tuple[list[Tensor], ...] | None:
+        group = self.param_groups[0]
+        if (len(self.param_groups) != 1 or group["amsgrad"] or group["weight_decay"] or group["maximize"]
+                or group.get("decoupled_weight_decay") or isinstance(group["lr"], Tensor)
+                or self._optimizer_step_pre_hooks or self._optimizer_step_post_hooks
+                or not hasattr(torch, "_fused_adam_")):  # fmt: skip
+            return None
+        if self._lists is None:
+            params = group["params"]
+            if not all(p in self.state for p in params):  # the first step builds the state
+                return None
+            state = [self.state[p] for p in params]
+            self._lists = (params, [s["exp_avg"] for s in state], [s["exp_avg_sq"] for s in state],
+                           [s["step"] for s in state])  # fmt: skip
+        return self._lists
+
+    @torch.no_grad()
+    def step(self, closure=None):  # type: ignore[override]
+        lists = None if closure is not None else self._fast_lists()
+        grads = None if lists is None else [p.grad for p in lists[0]]
+        if lists is None or grads is None or any(g is None for g in grads):
+            return super().step(closure)
+        params, exp_avgs, exp_avg_sqs, steps = lists
+        group = self.param_groups[0]
+        beta1, beta2 = group["betas"]
+        torch._foreach_add_(steps, 1)
+        torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=group["lr"],
+                           beta1=beta1, beta2=beta2, weight_decay=0.0, eps=group["eps"], maximize=False,
+                           grad_scale=None, found_inf=None)  # fmt: skip
+        return None
+
+    def load_state_dict(self, state_dict) -> None:
+        self._lists = None  # the state's tensors are replaced
+        super().load_state_dict(state_dict)
+
+
+def _total_norm(params: list[Tensor]) -> Tensor:
+    grads = [p.grad for p in params if p.grad is not None]
+    return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
+
+
+class Trainer:
+    """Trains one GAN as described by a :class:`TrainConfig`."""
+
+    def __init__(self, config: TrainConfig, images: Tensor | None = None):
+        self.config = cfg = config
+        self.device = resolve_device(cfg.device)
+        self.loss = losses.get(cfg.loss)
+        self.gen = torch.Generator(device=self.device).manual_seed(cfg.seed)
+
+        # the data: a toy sampler, or every image as one tensor on the device
+        self.toy: toys.Toy1D | toys.Toy2D | None = toys.get(cfg.data) if cfg.is_toy else None
+        if self.toy is not None:
+            self.images = None
+            self.data_shape: tuple[int, ...] = (self.toy.dim,)
+        else:
+            imgs = images if images is not None else data.load_images(cfg.data, cfg.data_root)
+            self.images = imgs.to(self.device, torch.float32)
+            self.data_shape = tuple(self.images.shape[1:])
+
+        with _INIT_LOCK, torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            G, D = models.build(cfg.model, self.data_shape, cfg.z_dim, cfg.hidden, cfg.pack, toy=self.toy is not None)
+        self.G, self.D = G.to(self.device), D.to(self.device)
+        self._g_params, self._d_params = list(self.G.parameters()), list(self.D.parameters())
+        self.threads = cpu_threads(cfg, self.device)  # applied during step() only, then restored
+        self.opt_g = self._optimizer(self.G, cfg.lr_g)
+        self.opt_d = self._optimizer(self.D, cfg.lr_d)
+        self.schedulers = []
+        if cfg.lr_decay:
+            decay = lambda t: max(0.0, 1.0 - t / cfg.steps)  # noqa: E731
+            self.schedulers = [torch.optim.lr_scheduler.LambdaLR(o, decay) for o in (self.opt_g, self.opt_d)]
+
+        n_fixed = 2500 if self.toy is not None else 64
+        self.fixed_noise = torch.randn(n_fixed, cfg.z_dim, generator=self.gen, device=self.device)
+        self.step_count = 0
+        self.metric_names = self._metric_names()
+
+    def _optimizer(self, net: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
+        cfg = self.config
+        if cfg.optimizer == "rmsprop":
+            return torch.optim.RMSprop(net.parameters(), lr=lr, foreach=True)
+        return FastAdam(net.parameters(), lr=lr, betas=(cfg.beta1, cfg.beta2))
+
+    def _metric_names(self) -> tuple[str, ...]:
+        names = ["step", "loss_d", "loss_d_real", "loss_d_fake", "loss_g", "d_real", "d_fake", "d_fake_g",
+                 "d_acc", "grad_d", "grad_g"]  # fmt: skip
+        if self.config.gp_weight > 0:
+            names += ["gp", "gp_norm"]
+        if self.loss.family == "wgan":
+            names += ["w1"]
+        if self.config.clip > 0:
+            names += ["clip_frac"]
+        return tuple(names)
+
+    # ------------------------------------------------------------------ sampling
+    def real_batch(self, n: int | None = None) -> Tensor:
+        n = n or self.config.batch_size
+        if self.toy is not None:
+            return self.toy.sample(n, self.gen, self.device)
+        idx = torch.randint(len(self.images), (n,), generator=self.gen, device=self.device)
+        return self.images.index_select(0, idx)
+
+    def noise(self, n: int) -> Tensor:
+        return torch.randn(n, self.config.z_dim, generator=self.gen, device=self.device)
+
+    @torch.no_grad()
+    def sample(self, n: int | None = None, noise: Tensor | None = None) -> Tensor:
+        """G's samples on the CPU: from ``noise``, or ``n`` fresh draws (in batches of 4,096)."""
+        self.G.eval()
+        try:
+            if noise is None:
+                noise = self.noise(n if n is not None else len(self.fixed_noise))
+            return torch.cat([self.G(z) for z in noise.split(4096)]).cpu()
+        finally:
+            self.G.train()
+
+    def fixed_samples(self) -> Tensor:
+        """G's samples from the run's fixed noise, the same z for the whole run."""
+        return self.sample(noise=self.fixed_noise)
+
+    @torch.no_grad()
+    def d_values(self, x: Tensor) -> Tensor:
+        """D's output on points x (σ(logit) for BCE losses, raw otherwise); packs each point with itself."""
+        x = x.to(self.device, torch.float32).repeat_interleave(self.config.pack, 0)
+        return self.loss.d_output(self.D(x)).cpu()
+
+    # ------------------------------------------------------------------ training
+    def step(self, with_metrics: bool = True) -> dict[str, float] | None:
+        """Run ``d_steps`` D updates and one G update; return the step's metrics (or None).
+
+        A small run on the CPU runs with :attr:`threads` intra-op threads; the calling thread's
+        previous setting is restored afterwards (PyTorch's thread count is per thread).
+        """
+        prev = torch.get_num_threads()
+        if self.threads is None or prev == self.threads:
+            return self._step(with_metrics)
+        torch.set_num_threads(self.threads)
+        try:
+            return self._step(with_metrics)
+        finally:
+            torch.set_num_threads(prev)
+
+    def _set_d_trainable(self, trainable: bool) -> None:
+        for p in self._d_params:
+            p.requires_grad_(trainable)
+
+    def _step(self, with_metrics: bool) -> dict[str, float] | None:
+        cfg, loss, G, D = self.config, self.loss, self.G, self.D
+        B = cfg.batch_size
+        n_out = B // cfg.pack  # D judges packed samples: B samples give B/pack logits
+        gp_term = gp_norm = None
+
+        # (1) Update D: maximise V(D, G), i.e. minimise L_D(D(x), D(G(z)))
+        for k in range(cfg.d_steps):
+            last = k == cfg.d_steps - 1
+            real = self.real_batch(B)
+            with torch.set_grad_enabled(last):  # keep G's graph only for the fakes G's update reuses
+                fake = G(self.noise(B))
+            logits = D(torch.cat([real, fake.detach()]))
+            l_real, l_fake = logits[:n_out], logits[n_out:]
+            real_term, fake_term = loss.d_terms(l_real, l_fake)
+            d_loss = real_term + fake_term
+            total = d_loss
+            if cfg.gp_weight > 0:
+                penalty, norms = losses.gradient_penalty(D, real, fake.detach(), self.gen)
+                gp_term, gp_norm = cfg.gp_weight * penalty, norms
+                total = total + gp_term
+            self.opt_d.zero_grad(set_to_none=True)
+            total.backward()
+            self.opt_d.step()
+            if cfg.clip > 0:
+                with torch.no_grad():
+                    for p in self._d_params:
+                        p.clamp_(-cfg.clip, cfg.clip)
+        grad_d = _total_norm(self._d_params) if with_metrics else None
+
+        # (2) Update G: minimise L_G(D(G(z))) with D fixed (no gradient is computed for D's weights)
+        self._set_d_trainable(False)
+        l_fake_g = D(fake)
+        g_loss = loss.g_loss(l_fake_g)
+        self.opt_g.zero_grad(set_to_none=True)
+        g_loss.backward()
+        self._set_d_trainable(True)
+        self.opt_g.step()
+        for s in self.schedulers:
+            s.step()
+        self.step_count += 1
+        if not with_metrics:
+            return None
+
+        with torch.no_grad():
+            out_real, out_fake = loss.d_output(l_real), loss.d_output(l_fake)
+            threshold = loss.decision_threshold
+            if loss.family == "wgan":  # a critic has no fixed threshold: split at the midpoint
+                threshold = 0.5 * (l_real.mean() + l_fake.mean())
+            acc = 0.5 * ((l_real > threshold).float().mean() + (l_fake < threshold).float().mean())
+            values = [d_loss, real_term, fake_term, g_loss, out_real.mean(), out_fake.mean(),
+                      loss.d_output(l_fake_g).mean(), acc, grad_d, _total_norm(self._g_params)]  # fmt: skip
+            if cfg.gp_weight > 0:
+                values += [gp_term, gp_norm.mean()]
+            if loss.family == "wgan":
+                values += [-d_loss]  # W1 estimate: E[D(x)] - E[D(G(z))]
+            if cfg.clip > 0:
+                flat = torch.cat([p.detach().abs().flatten() for p in self._d_params])
+                values += [(flat >= 0.99 * cfg.clip).float().mean()]
+            numbers = torch.stack([v.detach().float().reshape(()) for v in values]).tolist()
+        return dict(zip(self.metric_names, [float(self.step_count)] + numbers, strict=True))
+
+    # ------------------------------------------------------------------ checkpoints
+    def state_tensors(self) -> dict[str, Tensor]:
+        out = {f"G.{k}": v.detach().cpu().contiguous() for k, v in self.G.state_dict().items()}
+        out.update({f"D.{k}": v.detach().cpu().contiguous() for k, v in self.D.state_dict().items()})
+        out["fixed_noise"] = self.fixed_noise.cpu().contiguous()
+        return out
+
+    def load_state_tensors(self, tensors: dict[str, Tensor]) -> None:
+        g = {k[2:]: v for k, v in tensors.items() if k.startswith("G.")}
+        d = {k[2:]: v for k, v in tensors.items() if k.startswith("D.")}
+        self.G.load_state_dict(g)
+        self.D.load_state_dict(d)
+        if "fixed_noise" in tensors:
+            self.fixed_noise = tensors["fixed_noise"].to(self.device)
+
+
+def is_finite(metrics: dict[str, float]) -> bool:
+    return all(math.isfinite(v) for v in metrics.values())

@@ -1,0 +1,398 @@
+"""Streamlit pieces shared by the pages: the run registry, the config form, run controls, live panels.
+
+Widget functions draw and return values; everything they compute comes from ``config``, ``jobs``
+and ``plots``. Every widget key starts with the page's name (``"train_lr_d"``), so two pages can
+hold two forms and two runs. A page's run lives in the process-wide :class:`RunRegistry` (one per
+server, in ``st.cache_resource``) under this browser session's id; a session-scoped resource stops
+the session's runs when the tab goes away, and the registry stops runs idle for 15 minutes.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import streamlit as st
+import torch
+
+from gan_demo import config, data, jobs, losses, plots, presets
+from gan_demo.config import TrainConfig
+
+RUN_EVERY_S = 1.0  # how often the live panel redraws while a run trains
+
+
+@dataclass(frozen=True)
+class PageInfo:
+    path: str
+    title: str
+    icon: str
+    url_path: str | None = None
+    blurb: str = ""  # one line for the Home page's links
+
+
+# The app's pages, in menu order: app.py builds st.navigation from this, Home links to each one.
+PAGES: tuple[PageInfo, ...] = (
+    PageInfo("pages/home.py", "Home", ":material/home:"),
+    PageInfo("pages/train.py", "Train", ":material/model_training:", "train",
+             "Train a GAN on digits or (Fashion-)MNIST, watch its curves and samples live."),
+)  # fmt: skip
+
+
+# ---------------------------------------------------------------- process and session
+@st.cache_resource(show_spinner=False)
+def registry() -> jobs.RunRegistry:
+    """The one run registry of this server process (it holds the concurrency cap)."""
+    return jobs.RunRegistry()
+
+
+@dataclass(frozen=True)
+class _SessionToken:
+    session_id: str
+    registry: jobs.RunRegistry
+
+
+@st.cache_resource(scope="session", show_spinner=False,
+                   on_release=lambda token: token.registry.stop_session(token.session_id))  # fmt: skip
+def _session_token(session_id: str) -> _SessionToken:
+    """Lives as long as the browser session: Streamlit releases it when the session disconnects,
+    which stops the session's runs (a tab closed mid-run does not train on for nobody)."""
+    return _SessionToken(session_id, registry())
+
+
+def session_id() -> str:
+    """This browser session's id (a uuid in st.session_state); marks the session as active."""
+    sid = st.session_state.setdefault("gan_session_id", uuid.uuid4().hex)
+    _session_token(sid)
+    registry().touch(sid)
+    return sid
+
+
+@st.cache_resource(show_spinner=False)
+def device_label() -> str:
+    """'CPU' or 'GPU: <name>', what a run with device 'auto' trains on."""
+    if torch.cuda.is_available():
+        return f"GPU: {torch.cuda.get_device_name(0)}"
+    return "CPU"
+
+
+@st.cache_data(ttl=600, show_spinner="Looking for the data set...")
+def data_problem(name: str, root: str | None = None) -> str | None:
+    """Why an image data set cannot be loaded (DataUnavailable's message), or None if it can."""
+    if name not in data.IMAGE_DATASETS:
+        return None
+    try:
+        data.load_images(name, root)
+    except (data.DataUnavailable, ValueError) as e:
+        return str(e)
+    return None
+
+
+# ---------------------------------------------------------------- the config form
+# field -> (label, step (its type sets the widget's type), format, help)
+_NUMBERS: dict[str, tuple[str, int | float, str, str]] = {
+    "steps": ("Steps", 100, "%d", "G updates in the run"),
+    "batch_size": ("Batch size", 16, "%d", "real samples per D step (and as many fakes)"),
+    "z_dim": ("z dimension", 1, "%d", "size of the noise z ~ N(0, I) fed to G"),
+    "hidden": ("Hidden width", 16, "%d", "width of the hidden layers (DCGAN: channels)"),
+    "lr_d": ("lr D", 1e-5, "%.1e", "D's learning rate"),
+    "lr_g": ("lr G", 1e-5, "%.1e", "G's learning rate"),
+    "beta1": ("Adam β1", 0.1, "%.2f", "momentum; 0.9 makes GANs oscillate (DCGAN uses 0.5)"),
+    "beta2": ("Adam β2", 0.001, "%.3f", "Adam's second-moment decay"),
+    "d_steps": ("D steps per G step", 1, "%d", "WGAN's n_critic"),
+    "clip": ("Weight clip c", 0.01, "%.3f", "WGAN: clip D's weights to [-c, c]; 0 = off"),
+    "gp_weight": ("GP weight λ", 1.0, "%.2f", "WGAN-GP's gradient penalty weight; 0 = off"),
+    "pack": ("Pack (PacGAN)", 1, "%d", "D judges this many samples at once; must divide the batch"),
+    "seed": ("Seed", 1, "%d", "same seed, same run (on a CPU)"),
+    "log_every": ("Log every", 1, "%d", "steps between logged metric rows"),
+    "snapshot_every": ("Snapshot every", 10, "%d", "steps between saved sample grids"),
+}
+_FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+
+
+def _key(page: str, name: str) -> str:
+    return f"{page}_{name}"
+
+
+def form_values(page: str) -> dict:
+    """The form's current values as TrainConfig fields (from st.session_state)."""
+    return {name: st.session_state[_key(page, name)] for name in _FIELDS}
+
+
+def _write(page: str, values: dict) -> None:
+    for name, value in values.items():
+        if name in _NUMBERS:
+            value = type(_NUMBERS[name][1])(value)  # an int field stays int, a float field float
+        st.session_state[_key(page, name)] = value
+
+
+def _on_loss_change(page: str) -> None:
+    """The loss's classic defaults replace the optimizer settings (Adam 2e-4 vs RMSprop 5e-5...)."""
+    _write(page, config.defaults_for(st.session_state[_key(page, "loss")],
+                                     st.session_state[_key(page, "data")]))  # fmt: skip
+
+
+def _on_preset_change(page: str) -> None:
+    name = st.session_state[_key(page, "preset")]
+    if name:
+        _write(page, presets.get(name).config().to_dict())
+
+
+def _preset_from_url(page: str) -> None:
+    """?preset=<name> fills the form once; an unknown name shows the valid ones."""
+    name = st.query_params.get("preset")
+    if not name:
+        return
+    valid = [p.name for p in presets.for_page(page)]
+    if name not in valid:
+        others = {p.name: p.page for p in presets.PRESETS.values()}
+        where = f" It belongs on the '{others[name]}' page." if name in others else ""
+        st.error(f"Unknown preset {name!r} for this page.{where} "
+                 f"Valid presets here: {', '.join(valid) or 'none yet'}.")  # fmt: skip
+        return
+    if st.session_state.get(_key(page, "preset_from_url")) != name:
+        st.session_state[_key(page, "preset_from_url")] = name
+        st.session_state[_key(page, "preset")] = name
+        _on_preset_change(page)
+
+
+def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[str, str]]:
+    """Every TrainConfig setting as a widget; returns (values, errors by field from config.check).
+
+    Changing the loss refills the optimizer settings with that loss's classic defaults. Each bad
+    value's message is shown under its widget.
+    """
+    if _key(page, "loss") not in st.session_state:
+        _write(
+            page,
+            {**TrainConfig().to_dict(), **config.defaults_for("non-saturating", data_choices[0])},
+        )
+    _preset_from_url(page)
+    values = form_values(page)
+    errors = config.check(values)
+    if "data" not in errors and (problem := data_problem(values["data"], values["data_root"])):
+        errors["data"] = problem
+
+    def note(name: str) -> None:
+        if name in errors:
+            st.error(errors[name], icon=":material/error:")
+
+    def number(name: str, disabled: bool = False) -> None:
+        label, step, fmt, help_ = _NUMBERS[name]
+        st.number_input(label, step=step, format=fmt, help=help_, key=_key(page, name),
+                        disabled=disabled, persist_state="session")  # fmt: skip
+        note(name)
+
+    page_presets = presets.for_page(page)
+    cols = st.columns(4 if page_presets else 3)
+    if page_presets:
+        with cols[-1]:
+            titles = {p.name: p.title for p in page_presets}
+            st.selectbox("Preset", [""] + list(titles), key=_key(page, "preset"),
+                         format_func=lambda n: titles.get(n, "(none)"), persist_state="session",
+                         on_change=_on_preset_change, args=(page,))  # fmt: skip
+    with cols[0]:
+        st.selectbox("Data set", data_choices, key=_key(page, "data"), persist_state="session")
+        note("data")
+    with cols[1]:
+        st.selectbox("Model", config.MODELS, key=_key(page, "model"), persist_state="session",
+                     help="mlp: seed 001's 2-layer MLPs; dcgan: small conv nets")  # fmt: skip
+        note("model")
+    with cols[2]:
+        st.selectbox("Loss", losses.NAMES, key=_key(page, "loss"), persist_state="session",
+                     format_func=lambda n: losses.get(n).title, on_change=_on_loss_change,
+                     args=(page,), help="changing it loads the loss's classic hyperparameters")  # fmt: skip
+        note("loss")
+    if page_presets and (chosen := st.session_state.get(_key(page, "preset"))):
+        if watch := presets.get(chosen).watch_for:
+            st.info(f"**Watch for:** {watch}", icon=":material/visibility:")
+    if values["loss"] in losses.NAMES:
+        spec = losses.get(values["loss"])
+        st.latex(spec.d_formula)
+        st.latex(spec.g_formula)
+        st.caption(spec.note)
+
+    def optimizer() -> None:
+        st.selectbox("Optimizer", config.OPTIMIZERS, key=_key(page, "optimizer"),
+                     persist_state="session", help="β1 and β2 apply to Adam only")  # fmt: skip
+        note("optimizer")
+
+    def lr_decay() -> None:
+        st.checkbox("Decay lr to 0", key=_key(page, "lr_decay"), persist_state="session",
+                    help="both learning rates fall linearly to 0 over the run")  # fmt: skip
+
+    adam = values["optimizer"] == "adam"
+    rows = (("steps", "batch_size", "z_dim", "hidden", "seed"),
+            (optimizer, "lr_d", "lr_g", "beta1", "beta2"),
+            ("d_steps", "clip", "gp_weight", "pack", lr_decay))  # fmt: skip
+    for row in rows:
+        for col, cell in zip(st.columns(len(row)), row, strict=True):
+            with col:
+                if callable(cell):
+                    cell()
+                else:
+                    number(cell, disabled=cell.startswith("beta") and not adam)
+    with st.expander("Logging"):
+        for col, name in zip(st.columns(5), ("log_every", "snapshot_every"), strict=False):
+            with col:
+                number(name)
+    return values, errors
+
+
+# ---------------------------------------------------------------- run controls
+def current_run(page: str) -> jobs.Run | None:
+    """The run this page started in this session (the latest one), if the registry still has it."""
+    run_id = st.session_state.get(_key(page, "run_id"))
+    return registry().get(session_id(), run_id) if run_id else None
+
+
+def _start(page: str, snapshot_fn: jobs.SnapshotFn | None) -> None:
+    values = form_values(page)
+    if config.check(values):  # the form shows the messages; a bad config never starts
+        return
+    try:
+        run = registry().start(session_id(), TrainConfig.from_dict(values), snapshot_fn)
+    except jobs.Busy as e:
+        st.session_state[_key(page, "notice")] = str(e)
+        return
+    st.session_state[_key(page, "run_id")] = run.run_id
+
+
+def _control(page: str, action: str) -> None:
+    if (run := current_run(page)) is not None:
+        getattr(run, action)()
+
+
+def run_controls(
+    page: str, errors: dict[str, str], snapshot_fn: jobs.SnapshotFn | None = None
+) -> None:
+    """Start / Pause / Resume / Stop / Step buttons for the page's run.
+
+    Start trains the form's settings (``form_values(page)``) and is refused while ``errors`` is not
+    empty; ``snapshot_fn(trainer) -> dict`` adds extras to every snapshot (toy pages' heatmaps).
+    """
+    run = current_run(page)
+    status = run.status if run is not None else None
+    active = status in jobs.ACTIVE
+    buttons = (
+        ("Start", ":material/play_arrow:", _start, (page, snapshot_fn), active or bool(errors)),
+        (
+            "Pause",
+            ":material/pause:",
+            _control,
+            (page, "pause"),
+            status not in ("starting", "running"),
+        ),
+        ("Resume", ":material/resume:", _control, (page, "resume"), status != "paused"),
+        ("Step", ":material/skip_next:", _control, (page, "step_once"), status != "paused"),
+        ("Stop", ":material/stop:", _control, (page, "stop"), not active),
+    )
+    for col, (label, icon, callback, args, disabled) in zip(
+        st.columns(len(buttons) + 3), buttons, strict=False
+    ):
+        with col:
+            st.button(label, icon=icon, key=_key(page, label.lower()), on_click=callback, args=args,
+                      disabled=disabled, type="primary" if label == "Start" else "secondary",
+                      width="stretch")  # fmt: skip
+    if notice := st.session_state.pop(_key(page, "notice"), None):
+        st.warning(notice, icon=":material/hourglass:")
+    if errors:
+        fields = ", ".join(sorted(errors))
+        st.error(f"Start is off until these settings are fixed: {fields}.", icon=":material/block:")
+
+
+# ---------------------------------------------------------------- live view
+def live_view(page: str, render: Callable[[jobs.RunView], None]) -> None:
+    """Draw ``render(view)`` for the page's run in a fragment that reruns every second while the
+    run trains (and has no timer otherwise, so an idle page costs nothing)."""
+    run = current_run(page)
+    if run is None:
+        st.info("Choose the settings and press **Start**. The curves and samples appear here.")
+        return
+    every = RUN_EVERY_S if run.view().active else None
+
+    @st.fragment(run_every=every)
+    def _live() -> None:
+        registry().touch(session_id())
+        view = run.view()
+        render(view)
+        if every is not None and not view.active:
+            st.rerun()  # finished: a full rerun drops the timer and updates the buttons
+
+    _live()
+
+
+def progress(view: jobs.RunView) -> None:
+    """A progress bar: "step X of N · Y steps/s · Z s left", and the run's error if it failed."""
+    parts = [f"step {view.step:,} of {view.total_steps:,}"]
+    if view.steps_per_s > 0:
+        parts.append(f"{view.steps_per_s:,.1f} steps/s")
+    if view.eta_s is not None:
+        parts.append(f"{view.eta_s:,.0f} s left")
+    if view.status != "running":
+        parts.append(view.status)
+    st.progress(min(1.0, view.step / view.total_steps), text=" · ".join(parts))
+    if view.status == "failed":
+        st.error(view.error or "the run failed", icon=":material/error:")
+
+
+def curves(view: jobs.RunView, page: str) -> None:
+    """The metric charts (losses, D's outputs, gradient norms, W1) with a smoothing control."""
+    if not view.metrics.get("step"):
+        st.caption("The curves appear after the first logged step.")
+        return
+    weight = st.slider("Smoothing (EMA weight)", 0.0, 0.99, 0.6, 0.01, key=_key(page, "smoothing"),
+                       persist_state="session",
+                       help="the faint lines are the raw values: heavy smoothing can fake a trend")  # fmt: skip
+    figs = plots.run_figures(view.metrics, view.config.loss, weight, uirevision=view.run_id)
+    cols = st.columns(2)
+    for i, (name, fig) in enumerate(figs.items()):
+        with cols[i % 2]:
+            st.plotly_chart(fig, width="stretch", key=_key(page, f"chart_{name}"),
+                            config={"displaylogo": False})  # fmt: skip
+
+
+def sample_grid(view: jobs.RunView, page: str) -> None:
+    """G's samples from the run's fixed noise, with a slider that scrubs through the snapshots."""
+    shots = [s for s in view.snapshots if s.samples.ndim == 4]
+    if not shots:
+        return
+    steps = [s.step for s in shots]
+    key = _key(page, "snapshot")
+    follow = _key(page, "snapshot_latest")
+    if st.session_state.get(key) not in steps or st.session_state.get(key) == st.session_state.get(
+        follow
+    ):
+        st.session_state[key] = steps[
+            -1
+        ]  # follow the latest snapshot unless the user scrubbed back
+    st.session_state[follow] = steps[-1]
+    if len(steps) > 1:
+        st.select_slider("Snapshot (step)", steps, key=key)
+    shot = shots[steps.index(st.session_state[key])]
+    st.image(plots.image_grid(shot.samples), caption=f"fixed noise, step {shot.step:,}")
+
+
+def downloads(view: jobs.RunView, page: str) -> None:
+    st.download_button("Metrics CSV", data=lambda: plots.metrics_csv(view.metrics),
+                       file_name=f"gan-run-{view.run_id}.csv", mime="text/csv",
+                       key=_key(page, "csv"), on_click="ignore", icon=":material/download:")  # fmt: skip
+
+
+def image_run_panel(page: str) -> Callable[[jobs.RunView], None]:
+    """The Train page's live panel: progress, curves, diagnosis, sample grid, downloads."""
+
+    def render(view: jobs.RunView) -> None:
+        progress(view)
+        left, right = st.columns([3, 1])
+        with left:
+            curves(view, page)
+        with right:
+            sample_grid(view, page)
+            downloads(view, page)
+            with st.expander("Settings of this run"):
+                st.json(view.config.to_dict(), expanded=False)
+        # ---- DIAGNOSIS PANEL GOES HERE: diagnosis_panel.render(view) ----
+
+    return render

@@ -1,0 +1,155 @@
+"""D* on 1-D: the optimal discriminator, JS and V(D*, G) on exact densities, then a live toy GAN."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import plotly.graph_objects as go
+import streamlit as st
+
+from gan_demo import jobs, onedim, toylab, toys, ui
+
+PAGE = "d_star_1d"
+RUN_EVERY_S = 0.5  # the live panel redraws twice a second while a run trains
+
+st.title("The optimal discriminator D* in 1-D")
+derivation, identity = st.columns(2)
+with derivation:
+    st.markdown("For a fixed G, D maximises V(D, G) point by point; the best it can do has a closed form:")
+    st.latex(r"V(D,G)=\int_x p_\text{data}(x)\log D(x)+p_g(x)\log\bigl(1-D(x)\bigr)\,dx")
+    st.latex(r"\frac{\partial}{\partial D(x)}:\quad \frac{p_\text{data}(x)}{D(x)}-\frac{p_g(x)}{1-D(x)}=0")
+    st.latex(r"D^*(x)=\frac{p_\text{data}(x)}{p_\text{data}(x)+p_g(x)}")
+with identity:
+    st.markdown(
+        "Put D* back into V (Goodfellow et al. 2014, Theorem 1): against the best D, G minimises the "
+        "Jensen-Shannon divergence. Its minimum is reached only at p_g = p_data, where D* = ½ everywhere "
+        "and V = −log 4 ≈ −1.3863."
+    )
+    st.latex(r"V(D^*,G)=-\log 4+2\,JS(p_\text{data}\,\|\,p_g)")
+    st.latex(r"JS(p\|q)=\tfrac12 KL(p\|m)+\tfrac12 KL(q\|m),\quad m=\tfrac{p+q}{2}")
+with st.expander("Why JS saturates, and what WGAN does about it"):
+    st.markdown(
+        "When p_data and p_g do not overlap, D* is 1 on one and 0 on the other: JS = ln 2 ≈ 0.6931 and "
+        "V(D*, G) = 0 **however far apart they are**. Moving p_g closer changes nothing, so G gets no "
+        "gradient (try it below: p_data = mixture of 2, p_g = N(8, 0.2²), then N(6, 0.2²): JS stays at 0.6931 while W1 drops from 8 to 6). "
+        "The Wasserstein-1 distance keeps measuring how far mass must move, so WGAN trains G against a "
+        "1-Lipschitz critic f that estimates it. In 1-D it has a closed form too:"
+    )
+    st.latex(r"W_1=\int|F_\text{data}(x)-F_g(x)|\,dx,\qquad f^{*\prime}(x)=\operatorname{sign}(F_g(x)-F_\text{data}(x))")
+    st.markdown(
+        "Other losses have other optima: LSGAN (targets a = 0, b = c = 1) has the same D* as BCE; "
+        "hinge's D* = sign(p_data − p_g), +1 where data is more likely, −1 where G's samples are."
+    )
+
+p_data_name = st.selectbox("p_data", toys.NAMES_1D, key=f"{PAGE}_pdata", format_func=lambda n: toys.TOYS_1D[n].title)
+p_data = toys.TOYS_1D[p_data_name]
+mode = st.radio("Mode", ["Explore", "Train"], horizontal=True, key=f"{PAGE}_mode",
+                captions=["set p_g with sliders: no training", "a toy GAN trains live"])  # fmt: skip
+
+
+def explore() -> None:
+    kind = st.radio("p_g", ["Gaussian", "Mixture of 2"], horizontal=True, key=f"{PAGE}_pg_kind")
+    cols = st.columns(5)
+    mu1 = cols[0].slider("mean 1", -8.0, 8.0, 2.0, 0.1, key=f"{PAGE}_mu1")
+    sd1 = cols[1].slider("std 1", 0.1, 3.0, 1.0, 0.05, key=f"{PAGE}_sd1")
+    means, stds, weights = [mu1], [sd1], [1.0]
+    if kind == "Mixture of 2":
+        mu2 = cols[2].slider("mean 2", -8.0, 8.0, -2.0, 0.1, key=f"{PAGE}_mu2")
+        sd2 = cols[3].slider("std 2", 0.1, 3.0, 1.0, 0.05, key=f"{PAGE}_sd2")
+        w1 = cols[4].slider("weight of 1", 0.0, 1.0, 0.5, 0.05, key=f"{PAGE}_w1")
+        means, stds, weights = [mu1, mu2], [sd1, sd2], [w1, 1.0 - w1]
+    view = st.selectbox("Loss view", ["bce", "hinge", "wgan"], key=f"{PAGE}_view",
+                        format_func={"bce": "BCE / LSGAN: D* = p_data/(p_data+p_g)", "hinge": "Hinge: sign(p_data − p_g)",
+                                     "wgan": "WGAN: CDFs, critic slope, W1"}.get)  # fmt: skip
+    c = onedim.compare(p_data, onedim.mixture(means, stds, weights))
+    chart, numbers = st.columns([3, 1])
+    with chart:
+        st.plotly_chart(toylab.explore_figure(c, view, uirevision=f"{PAGE}_explore"), width="stretch",
+                        key=f"{PAGE}_explore_chart", config={"displaylogo": False})  # fmt: skip
+    with numbers:
+        st.metric("JS(p_data‖p_g)", f"{c.js:.5f}", help="nats; between 0 and ln 2 = 0.69315")
+        st.metric("V(D*, G)", f"{c.v_star:.5f}", help="V evaluated at D* on the grid")
+        st.metric("−log 4 + 2·JS", f"{c.v_from_js:.5f}", help="Theorem 1: equals V(D*, G)")
+        st.metric("W1", f"{c.w1:.5f}", help="∫|F_data − F_g| dx")
+    if abs(c.js) < 1e-3:
+        st.success("p_g = p_data: D* is flat at ½ (D can only guess) and V(D*, G) = −log 4 = −1.3863, its minimum.")
+    elif c.js > math.log(2) - 1e-3:
+        st.warning("The supports barely overlap: JS is stuck at ln 2 and V(D*, G) at 0, so moving p_g a little "
+                   f"changes nothing for G. W1 = {c.w1:.3f} still measures the distance.")  # fmt: skip
+
+
+def _pick_snapshot(shots: list[jobs.Snapshot], run_id: str) -> jobs.Snapshot:
+    """A slider over the snapshots that follows the latest one unless the user scrubbed back
+    (its keys name the run, so a new run never inherits the last run's position)."""
+    steps = [s.step for s in shots]
+    key, follow = f"{PAGE}_snapshot_{run_id}", f"{PAGE}_snapshot_latest_{run_id}"
+    if st.session_state.get(key) not in steps or st.session_state.get(key) == st.session_state.get(follow):
+        st.session_state[key] = steps[-1]
+    st.session_state[follow] = steps[-1]
+    if len(steps) > 1:
+        st.select_slider("Snapshot (step)", steps, key=key)
+    return shots[steps.index(st.session_state[key])]
+
+
+def _figure(name: str, key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
+    """A chart changes only when a snapshot arrives: build it then, not at every redraw (building
+    a Plotly figure costs tens of ms of the GIL that the training thread needs)."""
+    cache = st.session_state.setdefault(f"{PAGE}_figures", {})
+    if name not in cache or cache[name][0] != key:
+        cache[name] = (key, build())
+    return cache[name][1]
+
+
+def render(view: jobs.RunView) -> None:
+    """The live panel: the snapshot's D, D* and p_g; JS and W1 over the snapshots."""
+    ui.progress(view)
+    shots = [s for s in view.snapshots if "js" in s.extras]
+    if not shots:
+        st.caption("The first snapshot appears once the networks are built.")
+        return
+    shot = _pick_snapshot(shots, view.run_id)
+    left, right = st.columns([3, 2])
+    with left:
+        fig = _figure("train", (view.run_id, shot.step), lambda: toylab.train_1d_figure(
+            shot.extras, uirevision=f"{PAGE}_train", title=f"step {shot.step:,}"))  # fmt: skip
+        st.plotly_chart(fig, width="stretch", key=f"{PAGE}_train_chart", config={"displaylogo": False})
+    with right:
+        a, b, c = st.columns(3)
+        a.metric("JS", f"{shot.extras['js']:.4f}")
+        b.metric("W1", f"{shot.extras['w1']:.4f}")
+        c.metric("V(D*, G)", f"{shot.extras['v_star']:.4f}")
+        fig = _figure("history", (view.run_id, len(shots), shots[-1].step, shot.step), lambda: toylab.history_figure(
+            [s.step for s in shots], ("JS", [s.extras["js"] for s in shots]), ("W1", [s.extras["w1"] for s in shots]),
+            shot.step, uirevision=f"{PAGE}_history", left_range=[0, math.log(2) * 1.02]))  # fmt: skip
+        st.plotly_chart(fig, width="stretch", key=f"{PAGE}_history_chart", config={"displaylogo": False})
+    # ---- DIAGNOSIS PANEL GOES HERE: diagnosis_panel.render(view) ----
+
+
+def train() -> None:
+    st.caption("p_g is a Gaussian KDE of 2,500 samples from G's fixed noise; D* uses the exact p_data "
+               "and that estimate. BCE's D is σ(logit); the other losses' raw D has its own axis.")  # fmt: skip
+    st.session_state[f"{PAGE}_data"] = p_data_name  # the form trains on the p_data chosen above
+    _, errors = ui.config_form(PAGE, (p_data_name,))
+    ui.run_controls(PAGE, errors, snapshot_fn=toylab.snapshot_1d)
+    run = ui.current_run(PAGE)
+    if run is None:
+        st.info("Choose a loss and press **Start**: D, D* and p_g appear here and update as G trains.")
+        return
+    every = RUN_EVERY_S if run.view().active else None
+
+    @st.fragment(run_every=every)
+    def live() -> None:
+        ui.session_id()  # marks this session as watching, so the idle reaper leaves its run alone
+        view = run.view()
+        render(view)
+        if every is not None and not view.active:
+            st.rerun()  # finished: a full rerun drops the timer and updates the buttons
+
+    live()
+
+
+if mode == "Explore":
+    explore()
+else:
+    train()

@@ -1,0 +1,118 @@
+"""2-D toys: real and fake points over D's heatmap, the arrows along which G moves each fake point,
+and mode coverage over time (GAN Lab's view, with the VEEGAN / PacGAN mode metrics)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import plotly.graph_objects as go
+import streamlit as st
+import torch
+
+from gan_demo import jobs, losses, toylab, toys, ui
+
+PAGE = "toys_2d"
+RUN_EVERY_S = 0.5  # the live panel redraws twice a second while a run trains
+
+st.title("2-D toys: watch G chase the data")
+st.markdown(
+    "The **heatmap** is D's output over the plane: where D says *real* and where it says *fake*. "
+    "Blue dots are real samples, orange dots G's samples from a fixed batch of noise. Each black "
+    "segment starts at a fake point and points along **−∇ₓ L_G(D(x))**: the way G's loss wants that "
+    "sample to move (longer = stronger gradient); G's weights change so that its samples follow "
+    "these arrows, and then D redraws the map."
+)
+st.markdown(
+    "On the **ring of 8** and the **grid of 25** Gaussians, a sample is *high-quality* if it lies within "
+    "3σ of its nearest mode, and a mode is *captured* if at least one high-quality sample is nearest to "
+    "it (VEEGAN, PacGAN; on 2,500 samples). A G that keeps few modes with high quality has "
+    "**collapsed**; one that hops from mode to mode between snapshots is chasing D around the ring."
+)
+with st.expander("Published numbers on these toys (modes captured / % high-quality)"):
+    st.markdown(
+        "| | ring of 8 | grid of 25 |\n|---|---|---|\n"
+        "| GAN | 1 / 99.3 | 3.3 / 0.5 |\n| Unrolled GAN | 7.6 / 35.6 | 23.6 / 16 |\n"
+        "| VEEGAN | 8 / 52.9 | 24.6 / 40 |\n| PacGAN | 7.9 / 95.6 (pack 2) | 24.8 / 93.6 (pack 4) |"
+    )
+
+_, errors = ui.config_form(PAGE, toys.NAMES_2D)
+ui.run_controls(PAGE, errors, snapshot_fn=toylab.snapshot_2d)
+
+
+@st.cache_data(show_spinner=False)
+def real_points(name: str, n: int = 1000) -> np.ndarray:
+    """A fixed draw of real samples to plot (seed 0)."""
+    return toys.TOYS_2D[name].sample(n, torch.Generator().manual_seed(0)).numpy()
+
+
+def _pick_snapshot(shots: list[jobs.Snapshot], run_id: str) -> jobs.Snapshot:
+    """A slider over the snapshots that follows the latest one unless the user scrubbed back
+    (its keys name the run, so a new run never inherits the last run's position)."""
+    steps = [s.step for s in shots]
+    key, follow = f"{PAGE}_snapshot_{run_id}", f"{PAGE}_snapshot_latest_{run_id}"
+    if st.session_state.get(key) not in steps or st.session_state.get(key) == st.session_state.get(follow):
+        st.session_state[key] = steps[-1]
+    st.session_state[follow] = steps[-1]
+    if len(steps) > 1:
+        st.select_slider("Snapshot (step)", steps, key=key)
+    return shots[steps.index(st.session_state[key])]
+
+
+def _figure(name: str, key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
+    """A chart changes only when a snapshot arrives: build it then, not at every redraw (building
+    a Plotly figure costs tens of ms of the GIL that the training thread needs)."""
+    cache = st.session_state.setdefault(f"{PAGE}_figures", {})
+    if name not in cache or cache[name][0] != key:
+        cache[name] = (key, build())
+    return cache[name][1]
+
+
+def render(view: jobs.RunView) -> None:
+    """The live panel: the plane at one snapshot, and mode coverage over the snapshots."""
+    ui.progress(view)
+    shots = [s for s in view.snapshots if "hz" in s.extras]
+    if not shots:
+        st.caption("The first snapshot appears once the networks are built.")
+        return
+    shot = _pick_snapshot(shots, view.run_id)
+    toy = toys.TOYS_2D[view.config.data]
+    family = losses.get(view.config.loss).family
+    left, right = st.columns([3, 2])
+    with left:
+        fig = _figure("plane", (view.run_id, shot.step), lambda: toylab.toy_2d_figure(
+            shot.extras, real_points(toy.name), family, toy.extent, uirevision=f"{PAGE}_plane"))  # fmt: skip
+        st.plotly_chart(fig, width="stretch", key=f"{PAGE}_plane_chart", config={"displaylogo": False})
+        st.caption(f"step {shot.step:,}; mean |∇ₓ L_G| over the fakes: "
+                   f"{float(np.linalg.norm(shot.extras['arrows'], axis=1).mean()):.3g}")  # fmt: skip
+    with right:
+        if toy.has_modes:
+            a, b, c = st.columns(3)
+            a.metric("modes captured", f"{shot.extras['captured']} / {shot.extras['n_modes']}")
+            b.metric("high-quality", f"{100 * shot.extras['high_quality']:.1f} %")
+            c.metric("dominant mode", shot.extras["dominant"])
+            fig = _figure("modes", (view.run_id, len(shots), shots[-1].step, shot.step), lambda: toylab.history_figure(
+                [s.step for s in shots], ("modes captured", [s.extras["captured"] for s in shots]),
+                ("% high-quality", [100 * s.extras["high_quality"] for s in shots]), shot.step,
+                uirevision=f"{PAGE}_modes", left_range=[0, shot.extras["n_modes"] + 0.5]))  # fmt: skip
+            st.plotly_chart(fig, width="stretch", key=f"{PAGE}_modes_chart", config={"displaylogo": False})
+        else:
+            st.caption("The spiral and the moons have no discrete modes: judge the fit by eye.")
+    # ---- DIAGNOSIS PANEL GOES HERE: diagnosis_panel.render(view) ----
+
+
+run = ui.current_run(PAGE)
+if run is None:
+    st.info("Choose the settings (or a preset) and press **Start**: the plane and the mode counts appear here.")
+else:
+    every = RUN_EVERY_S if run.view().active else None
+
+    @st.fragment(run_every=every)
+    def live() -> None:
+        ui.session_id()  # marks this session as watching, so the idle reaper leaves its run alone
+        view = run.view()
+        render(view)
+        if every is not None and not view.active:
+            st.rerun()  # finished: a full rerun drops the timer and updates the buttons
+
+    live()

@@ -1,0 +1,20 @@
+"""Train: pick a data set, a loss and its hyperparameters, then watch D and G train live."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from gan_demo import ui
+from gan_demo.data import IMAGE_DATASETS
+
+PAGE = "train"
+
+st.title("Train a GAN")
+st.markdown(
+    "Choose the data, the model and the loss (changing the loss loads its classic settings), then "
+    "**Start**. Read the curves against the dashed equilibrium lines, and always check the samples: "
+    "a loss that looks fine can come with garbage images."
+)
+values, errors = ui.config_form(PAGE, IMAGE_DATASETS)
+ui.run_controls(PAGE, errors)
+ui.live_view(PAGE, ui.image_run_panel(PAGE))

@@ -1,0 +1,37 @@
+"""Shared test fixtures: no worker thread may raise unseen, and none may outlive its test."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+from gan_demo import jobs
+
+THREAD_PREFIX = "gan-"  # every thread the app starts is named "gan-..." (runs: "gan-run-<id>")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # An exception that escapes any thread fails the test it happened in (Streamlit's own tests do
+    # the same with their ExceptionCapturingThread), instead of being a warning nobody reads.
+    config.addinivalue_line("filterwarnings", "error::pytest.PytestUnhandledThreadExceptionWarning")
+
+
+def gan_threads() -> list[threading.Thread]:
+    return [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX) and t.is_alive()]
+
+
+@pytest.fixture(autouse=True)
+def no_thread_left_behind():
+    """Fail a test that leaves a gan-* thread alive (after a 5 s grace for threads still ending)."""
+    yield
+    left = jobs.stop_all(
+        timeout=10.0
+    )  # clean up first, so one bad test does not fail the next ones
+    assert not left, f"runs still alive after the test: {left}; stop() your runs"
+    deadline = time.monotonic() + 5.0
+    while gan_threads() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    alive = [t.name for t in gan_threads()]
+    assert not alive, f"threads still running after the test: {alive}; stop() your runs"

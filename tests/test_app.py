@@ -1,0 +1,272 @@
+"""AppTest tests of the app frame and the Train page: every page loads, the form follows the loss,
+bad values are refused, runs start and stop, and the live charts appear.
+
+``run_every`` timers never fire in AppTest, so a test drives the live view by waiting on the run
+object and calling ``at.run()``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from gan_demo import data, jobs, plots, presets, ui
+from gan_demo.config import TrainConfig
+from gan_demo.training import Trainer
+
+APP = str(Path(__file__).resolve().parents[1] / "app.py")
+LONG = TrainConfig.for_loss("non-saturating", "ring8", steps=1_000_000)  # must be stopped
+
+
+def open_train() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    return at
+
+
+def page_runs(at: AppTest) -> list[jobs.Run]:
+    return ui.registry().runs_for(at.session_state["gan_session_id"])
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def wait_finished(run: jobs.Run, timeout: float = 60.0) -> None:
+    run.join(timeout)
+    assert not run.alive, "the run did not finish in time"
+
+
+@pytest.mark.parametrize("page", [p.path for p in ui.PAGES])
+def test_every_page_runs_without_exception(page):
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.run()
+    assert not at.exception
+    at.switch_page(page).run()
+    assert not at.exception
+    assert at.title  # each page has a title
+
+
+def test_changing_the_loss_loads_its_classic_settings():
+    at = open_train()
+    assert at.number_input(key="train_lr_d").value == pytest.approx(2e-4)
+    at.selectbox(key="train_loss").set_value("wgan").run()
+    values = {
+        k: at.number_input(key=f"train_{k}").value for k in ("lr_d", "lr_g", "d_steps", "clip")
+    }
+    assert values == {
+        "lr_d": pytest.approx(5e-5),
+        "lr_g": pytest.approx(5e-5),
+        "d_steps": 5,
+        "clip": 0.01,
+    }
+    assert at.selectbox(key="train_optimizer").value == "rmsprop"
+    assert at.number_input(key="train_beta1").disabled  # RMSprop has no betas
+
+    at.selectbox(key="train_loss").set_value("wgan-gp").run()
+    got = {
+        k: at.number_input(key=f"train_{k}").value
+        for k in ("lr_d", "beta1", "beta2", "gp_weight", "clip")
+    }
+    assert got == {
+        "lr_d": pytest.approx(1e-4),
+        "beta1": 0.0,
+        "beta2": 0.9,
+        "gp_weight": 10.0,
+        "clip": 0.0,
+    }
+    assert at.selectbox(key="train_optimizer").value == "adam"
+    assert any("lambda" in e.value for e in at.latex)  # the GP formula is shown
+
+
+def test_bad_values_show_their_message_and_start_nothing():
+    at = open_train()
+    before = ui.registry().running_count()
+    at.number_input(key="train_pack").set_value(3)
+    at.number_input(key="train_lr_g").set_value(0.0)
+    at.run()
+    errors = texts(at.error)
+    assert "must divide batch_size (64); got 3" in errors
+    assert "must be in (0, 1], got 0" in errors
+    assert any("Start is off until these settings are fixed: lr_g, pack" in e for e in errors)
+    assert at.button(key="train_start").disabled
+    assert ui.registry().running_count() == before and page_runs(at) == []
+
+
+def test_a_data_set_that_cannot_load_shows_its_message(monkeypatch):
+    def unavailable(name, root=None, train=True):
+        raise data.DataUnavailable(
+            f"{name} (train split) is not available. To get it: download it."
+        )
+
+    monkeypatch.setattr(data, "load_images", unavailable)
+    ui.data_problem.clear()
+    try:
+        at = open_train()
+        at.selectbox(key="train_data").set_value("mnist").run()
+        assert not at.exception
+        assert "mnist (train split) is not available. To get it: download it." in texts(at.error)
+        assert at.button(key="train_start").disabled
+    finally:
+        ui.data_problem.clear()
+
+
+def test_start_then_stop_ends_the_thread():
+    at = open_train()
+    at.number_input(key="train_steps").set_value(1_000_000).run()
+    at.button(key="train_start").click().run()
+    assert not at.exception
+    (run,) = page_runs(at)
+    assert run.alive and run.view().status in ("starting", "running")
+    assert not at.button(key="train_stop").disabled and at.button(key="train_start").disabled
+    at.button(key="train_stop").click().run()
+    assert not run.alive and run.view().status == "stopped"
+    assert not at.button(key="train_start").disabled
+
+
+def test_pause_step_resume_from_the_page():
+    at = open_train()
+    at.number_input(key="train_steps").set_value(1_000_000).run()
+    at.button(key="train_start").click().run()
+    (run,) = page_runs(at)
+    try:
+        at.button(key="train_pause").click().run()
+        step = run.view().step
+        assert run.view().status == "paused" and not at.button(key="train_step").disabled
+        at.button(key="train_step").click().run()
+        assert run.view().step == step + 1
+        assert "paused" in at.get("progress")[0].proto.text
+        at.button(key="train_resume").click().run()
+        assert run.view().status == "running"
+    finally:
+        run.stop()
+
+
+def test_a_short_run_shows_charts_with_equilibrium_lines_and_samples():
+    at = open_train()
+    at.number_input(key="train_steps").set_value(40).run()
+    at.number_input(key="train_snapshot_every").set_value(20).run()
+    at.button(key="train_start").click().run()
+    (run,) = page_runs(at)
+    wait_finished(run)
+    at.run()
+    assert not at.exception
+    assert run.view().status == "done"
+    charts = at.get("plotly_chart")
+    assert len(charts) == 3  # losses, D's outputs, gradient norms (no W1 chart for a BCE loss)
+    losses_fig = json.loads(charts[0].proto.spec)
+    assert losses_fig["layout"]["uirevision"] == run.run_id
+    labels = [a["text"] for a in losses_fig["layout"]["annotations"]]
+    assert labels == ["L_D at equilibrium = 1.39", "L_G at equilibrium = 0.693"]
+    assert [s["y0"] for s in losses_fig["layout"]["shapes"]] == pytest.approx(
+        [1.3863, 0.6931], abs=1e-4
+    )
+    assert at.select_slider(key="train_snapshot").options == ["0", "20", "40"]
+    assert len(at.get("image")) == 1
+    assert "step 40 of 40" in at.get("progress")[0].proto.text
+
+    at.run()  # a redraw keeps the same uirevision, so a user's zoom survives it
+    assert json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["uirevision"] == run.run_id
+
+
+def test_a_failed_run_shows_its_error_and_the_app_stays_up(monkeypatch):
+    def boom(self, with_metrics=True):
+        raise FloatingPointError("D exploded")
+
+    monkeypatch.setattr(Trainer, "step", boom)
+    at = open_train()
+    at.button(key="train_start").click().run()
+    (run,) = page_runs(at)
+    wait_finished(run)
+    at.run()
+    assert not at.exception
+    assert "FloatingPointError: D exploded" in texts(at.error)
+
+
+def test_busy_server_shows_a_warning():
+    reg = ui.registry()
+    others = []
+    try:
+        while reg.running_count() < reg.max_running:
+            others.append(reg.start(f"someone-else-{len(others)}", LONG))
+        at = open_train()
+        at.button(key="train_start").click().run()
+        assert not at.exception
+        (warning,) = texts(at.warning)
+        assert "Stop one of yours or wait" in warning
+        assert page_runs(at) == []
+    finally:
+        for run in others:
+            run.stop()
+
+
+def test_unknown_preset_in_the_url_shows_the_valid_ones():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["preset"] = "no-such-preset"
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception
+    assert any(
+        e.startswith("Unknown preset 'no-such-preset' for this page.") for e in texts(at.error)
+    )
+
+
+def test_a_preset_in_the_url_fills_the_form(monkeypatch):
+    demo = presets.Preset("demo-wgan", "WGAN demo", "train", {"loss": "wgan", "steps": 300, "seed": 7},
+                          watch_for="W1 falling while the samples improve")  # fmt: skip
+    monkeypatch.setitem(presets.PRESETS, demo.name, demo)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["preset"] = "demo-wgan"
+    at.run()
+    at.switch_page("pages/train.py").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="train_loss").value == "wgan"
+    assert at.selectbox(key="train_preset").value == "demo-wgan"
+    got = {k: at.number_input(key=f"train_{k}").value for k in ("steps", "seed", "d_steps", "clip")}
+    assert got == {"steps": 300, "seed": 7, "d_steps": 5, "clip": 0.01}
+    assert any("W1 falling while the samples improve" in e.value for e in at.info)
+
+    at.number_input(key="train_steps").set_value(500).run()  # the user's edit is not overwritten
+    assert at.number_input(key="train_steps").value == 500
+
+
+def test_the_form_survives_a_visit_to_another_page():
+    at = open_train()
+    at.number_input(key="train_lr_d").set_value(3e-4).run()
+    at.switch_page("pages/home.py").run()
+    at.switch_page("pages/train.py").run()
+    assert at.number_input(key="train_lr_d").value == pytest.approx(3e-4)
+
+
+# ---------------------------------------------------------------- the charts behind the live view
+def test_smoothing_is_an_ema_and_the_raw_values_stay_visible():
+    assert plots.smooth([0.0, 1.0, 1.0], 0.5).tolist() == [
+        0.0,
+        0.5,
+        0.75,
+    ]  # s_t = .5 s_(t-1) + .5 x_t
+    assert (
+        plots.smooth([2.0, float("nan"), 4.0], 0.5).tolist()[2] == 3.0
+    )  # a NaN is skipped, not spread
+    metrics = {"step": [1.0, 10.0, 20.0], "loss_d": [1.0, 2.0, 3.0], "loss_g": [0.5, 0.6, 0.7]}
+    fig = plots.loss_figure(metrics, "lsgan", smoothing=0.9, uirevision="r1")
+    raw = [t for t in fig.data if t.name == "L_D (real + fake) (raw)"]
+    assert len(raw) == 1 and raw[0].opacity == 0.25 and list(raw[0].y) == [1.0, 2.0, 3.0]
+    assert [s.y0 for s in fig.layout.shapes] == [0.25, 0.125]  # LSGAN's L_D and L_G at equilibrium
+    assert fig.layout.uirevision == "r1"
+    unsmoothed = plots.loss_figure(metrics, "lsgan", smoothing=0.0)
+    assert [t.name for t in unsmoothed.data] == [
+        "L_D (real + fake)",
+        "L_G",
+    ]  # no duplicate raw lines
+
+
+def test_wgan_runs_get_a_w1_chart():
+    metrics = {"step": [1.0], "loss_d": [-0.2], "w1": [0.2], "clip_frac": [0.5], "grad_d": [1.0]}
+    assert list(plots.run_figures(metrics, "wgan")) == ["losses", "d_outputs", "grads", "w1"]
+    assert list(plots.run_figures({"step": [1.0]}, "hinge")) == ["losses", "d_outputs", "grads"]

@@ -1,0 +1,107 @@
+"""The command line: ``train`` writes its four files, bad flags exit 2, ``bench`` prints a ratio."""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+from gan_demo import checkpoints, cli
+from gan_demo.config import TrainConfig
+from gan_demo.training import Trainer
+
+
+def test_train_ring8_writes_config_metrics_samples_and_checkpoint(tmp_path, capsys):
+    out = tmp_path / "x"
+    args = ["train", "--data", "ring8", "--loss", "wgan-gp", "--steps", "200", "--seed", "0",
+            "--hidden", "32", "--d-steps", "2", "--device", "cpu", "--out", str(out)]  # fmt: skip
+    assert cli.main(args) == 0
+    cfg = TrainConfig.from_dict(json.loads((out / "config.json").read_text()))
+    assert cfg == TrainConfig.for_loss("wgan-gp", "ring8", steps=200, seed=0, hidden=32, d_steps=2, device="cpu")
+    with open(out / "metrics.csv") as fh:
+        rows = list(csv.reader(fh))
+    assert tuple(rows[0]) == Trainer(cfg).metric_names
+    assert len(rows) - 1 == 200 // cfg.log_every
+    assert [int(float(r[0])) for r in rows[1:4]] == [10, 20, 30]
+    assert all(math.isfinite(float(v)) for r in rows[1:] for v in r)
+    samples = np.load(out / "samples.npy")
+    assert samples.shape == (2500, 2) and samples.dtype == np.float32
+    loaded = checkpoints.load(out / "checkpoint.safetensors", device="cpu")
+    assert loaded.step_count == 200 and loaded.config == cfg
+    printed = capsys.readouterr().out
+    assert "modes captured:" in printed and "high quality:" in printed
+
+
+def test_train_on_images_writes_images_in_range(tmp_path):
+    out = tmp_path / "d"
+    assert cli.main(["train", "--data", "digits", "--steps", "3", "--hidden", "16", "--device", "cpu",
+                     "--quiet", "--out", str(out)]) == 0  # fmt: skip
+    samples = np.load(out / "samples.npy")
+    assert samples.shape == (2500, 1, 8, 8)
+    assert samples.min() >= -1 and samples.max() <= 1
+
+
+def test_1d_toy_prints_w1(tmp_path, capsys):
+    assert cli.main(["train", "--data", "gaussian", "--steps", "2", "--quiet", "--device", "cpu",
+                     "--out", str(tmp_path)]) == 0  # fmt: skip
+    assert "W1(G, data):" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "field"),
+    [("--lr-d", "0", "lr_d"), ("--beta1", "1.0", "beta1"), ("--pack", "3", "pack"), ("--data", "cifar", "data")],
+)
+def test_bad_flag_value_exits_2_naming_the_field(tmp_path, capsys, flag, value, field):
+    code = cli.main(["train", "--data", "ring8", flag, value, "--out", str(tmp_path / "bad")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert field in err and "Traceback" not in err
+    assert not (tmp_path / "bad").exists()
+
+
+def test_unparsable_flag_is_an_argparse_error(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        cli.main(["train", "--steps", "many", "--out", "x"])
+    assert exit_.value.code == 2
+    assert "--steps" in capsys.readouterr().err
+
+
+def test_diverging_run_stops_with_exit_1_and_names_the_metric(tmp_path, capsys, monkeypatch):
+    step = Trainer.step
+
+    def nan_at_30(self, with_metrics=True):
+        row = step(self, with_metrics)
+        if row is not None and self.step_count == 30:
+            row["loss_g"] = float("nan")
+        return row
+
+    monkeypatch.setattr(Trainer, "step", nan_at_30)
+    code = cli.main(["train", "--data", "ring8", "--steps", "100", "--quiet", "--out", str(tmp_path)])
+    assert code == 1
+    err = capsys.readouterr().err
+    assert "loss_g" in err and "step 30" in err and "learning rate" in err
+    assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 1 + 3  # rows up to step 30
+    assert not (tmp_path / "checkpoint.safetensors").exists()
+
+
+def test_bench_prints_both_rates_and_the_ratio(capsys):
+    before = torch.get_num_threads()
+    assert cli.main(["bench", "--steps", "30", "--data", "digits", "--device", "cpu", "--rounds", "2",
+                     "--threads", "1"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "data: digits" in out
+    assert out.count("steps/s") == 2
+    assert "seed 001 loop" in out and "gan_demo Trainer" in out
+    assert "ratio (Trainer / seed loop):" in out
+    assert torch.get_num_threads() == before
+
+
+def test_toybench_missing_module_exits_2(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "gan_demo.toybench", None)  # makes the import fail
+    assert cli.main(["toybench", "--help"]) == 2
+    assert "toybench" in capsys.readouterr().err

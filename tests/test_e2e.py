@@ -1,0 +1,108 @@
+"""End to end, in a real browser: the app serves every page, and a run trains live on the Train page.
+
+AppTest cannot see what only a browser shows (the fragment's timer, Plotly drawing its traces, the
+sample grid as an image), so this test starts `streamlit run app.py` and drives Debian's chromium
+with Playwright. Set E2E_SCREENSHOTS=<folder> to keep a screenshot of each page.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser, streamlit_server, wait_idle
+
+pytestmark = pytest.mark.browser
+
+SHOTS = os.environ.get("E2E_SCREENSHOTS")
+
+
+def _shot(page, name: str) -> None:
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def _no_exception(page) -> None:
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, errors.first.inner_text()
+
+
+@pytest.fixture(scope="module")
+def browser_page():
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1000})
+        yield url, page
+        browser.close()
+
+
+def test_page_link_on_a_fresh_server_goes_through_navigation():
+    """A fresh server's first visitor opens /train directly (a teacher's link): the page must still
+    run inside app.py's st.navigation (sidebar lists the pages by title, device caption shown)."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server() as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 900})
+        page.goto(f"{url}/train")
+        wait_idle(page)
+        page.wait_for_selector("text=Training on:", timeout=30_000)
+        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        browser.close()
+    assert "Train" in sidebar and "Home" in sidebar
+    assert "d star 1d" not in sidebar  # the legacy pages/ navigation would list file names
+
+
+def test_every_page_opens(browser_page):
+    url, page = browser_page
+    for path in ("", "train", "d_star_1d", "toys_2d", "theory"):
+        page.goto(f"{url}/{path}")
+        wait_idle(page)
+        page.wait_for_selector("h1", timeout=30_000)
+        _no_exception(page)
+        _shot(page, path or "home")
+
+
+def test_train_live_run(browser_page):
+    url, page = browser_page
+    page.goto(f"{url}/train")
+    wait_idle(page)
+    steps = page.get_by_label("Steps", exact=True)
+    steps.fill("3000")
+    steps.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Start").click()
+
+    # the live fragment draws the loss curves: wait for a Plotly trace with points
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].some(
+               el => (el._fullData || []).some(t => ((t.x && t.x.length) || 0) >= 3))""",
+        timeout=90_000,
+    )
+    # the fixed-noise grid is an image with a real size
+    img = page.locator('[data-testid="stImage"] img').first
+    img.wait_for(timeout=60_000)
+    assert page.evaluate("el => el.naturalWidth", img.element_handle()) >= 64
+    n_points = page.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('.js-plotly-plot')].map(el => (el._fullData||[]).reduce((m,t)=>Math.max(m,(t.x && t.x.length) || 0),0)))"
+    )
+    # ... and the view moves: more points a few seconds later
+    page.wait_for_function(
+        """n => [...document.querySelectorAll('.js-plotly-plot')].some(
+               el => (el._fullData || []).some(t => ((t.x && t.x.length) || 0) > n))""",
+        arg=n_points,
+        timeout=60_000,
+    )
+    _shot(page, "train-running")
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_selector("text=stopped", timeout=30_000)
+    wait_idle(page)
+    _no_exception(page)
+    _shot(page, "train-stopped")

@@ -1,0 +1,185 @@
+"""Tests for gan_demo.jobs: a run's life (done, pause, one step, resume, stop, failures) and the
+registry's cap, session isolation and idle reaping. Tiny toy runs on the CPU."""
+
+from __future__ import annotations
+
+import math
+import time
+
+import pytest
+
+from gan_demo import data
+from gan_demo.config import TrainConfig
+from gan_demo.jobs import Busy, Run, RunRegistry
+from gan_demo.training import Trainer
+
+
+def ring8(**overrides) -> TrainConfig:
+    return TrainConfig.for_loss("non-saturating", "ring8", **overrides)
+
+
+LONG = ring8(steps=1_000_000)  # never finishes inside a test: must be stopped
+
+
+def wait_until(predicate, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.01)
+
+
+def test_a_short_run_finishes_with_metrics_and_snapshots():
+    run = Run(
+        ring8(steps=100, log_every=10, snapshot_every=25), snapshot_fn=lambda t: {"n": t.step_count}
+    )
+    run.start()
+    run.join(60)
+    view = run.view()
+    assert not run.alive
+    assert (view.status, view.error, view.step, view.total_steps) == ("done", None, 100, 100)
+    # logged: the first step, every 10th, and the last -> 1, 10, 20, ..., 100
+    assert view.metrics["step"] == [1.0] + [float(s) for s in range(10, 101, 10)]
+    assert view.metric_names[0] == "step" and set(view.metrics) == set(view.metric_names)
+    assert all(len(col) == 11 for col in view.metrics.values())
+    assert [s.step for s in view.snapshots] == [0, 25, 50, 75, 100]
+    assert [s.extras["n"] for s in view.snapshots] == [0, 25, 50, 75, 100]
+    assert view.snapshots[0].samples.shape == (2500, 2)  # the toy's fixed noise batch
+    assert view.device == "cpu" and view.steps_per_s > 0 and view.eta_s is None
+    assert run.view() is view  # nothing changed: the same copy
+
+
+def test_pause_step_once_resume_stop():
+    run = Run(LONG)
+    run.start()
+    wait_until(lambda: run.view().step >= 5)
+    run.pause()
+    paused = run.view()
+    assert paused.status == "paused"
+    time.sleep(0.3)
+    assert run.view().step == paused.step  # no progress while paused
+
+    run.step_once()
+    after = run.view()
+    assert (after.status, after.step) == ("paused", paused.step + 1)
+    assert after.metrics["step"][-1] == paused.step + 1  # the single step logs its metrics
+    assert after.snapshots[-1].step == paused.step + 1  # ... and snapshots G's samples
+
+    run.resume()
+    wait_until(lambda: run.view().step >= after.step + 5)
+    assert run.view().status == "running"
+    run.stop()
+    assert not run.alive
+    stopped = run.view()
+    assert stopped.status == "stopped" and stopped.error is None
+    time.sleep(0.1)
+    assert run.view().step == stopped.step
+
+
+def test_an_exception_in_the_worker_fails_the_run_not_the_process(monkeypatch):
+    def boom(self, with_metrics=True):
+        raise RuntimeError("boom at the first step")
+
+    monkeypatch.setattr(Trainer, "step", boom)
+    run = Run(ring8(steps=10))
+    run.start()
+    run.join(30)
+    assert not run.alive
+    assert (run.view().status, run.view().error) == (
+        "failed",
+        "RuntimeError: boom at the first step",
+    )
+
+
+def test_a_data_set_that_cannot_load_fails_with_its_message(monkeypatch):
+    def unavailable(name, root=None, train=True):
+        raise data.DataUnavailable(f"{name} is not available. To get it: ...")
+
+    monkeypatch.setattr(data, "load_images", unavailable)
+    run = Run(TrainConfig(data="mnist", steps=10))
+    run.start()
+    run.join(30)
+    assert run.view().status == "failed"
+    assert run.view().error == "DataUnavailable: mnist is not available. To get it: ..."
+
+
+def test_a_non_finite_metric_stops_the_run_and_names_it(monkeypatch):
+    step = Trainer.step
+
+    def diverging(self, with_metrics=True):
+        row = step(self, with_metrics)
+        if row is not None and row["step"] >= 20:
+            row["loss_g"] = math.nan
+        return row
+
+    monkeypatch.setattr(Trainer, "step", diverging)
+    run = Run(ring8(steps=1000, log_every=10))
+    run.start()
+    run.join(30)
+    view = run.view()
+    assert (view.status, view.step) == ("failed", 20)  # logged steps 1, 10, 20: caught at 20
+    assert "loss_g became nan at step 20" in view.error
+    assert "lower the learning rates" in view.error
+    assert math.isnan(view.metrics["loss_g"][-1])  # the bad row is kept for the diagnosis
+
+
+def test_snapshots_are_thinned_evenly_keeping_first_and_last():
+    run = Run(ring8(steps=100, snapshot_every=10), max_snapshots=4)
+    run.start()
+    run.join(60)
+    # 0..40 every 10 is 5 > 4: the interval doubles to 20, then to 40; the last step is kept
+    assert [s.step for s in run.view().snapshots] == [0, 40, 80, 100]
+
+
+def test_the_cap_and_sessions():
+    reg = RunRegistry(max_running=2)
+    a = reg.start("alice", LONG)
+    b = reg.start("bob", LONG)
+    try:
+        with pytest.raises(
+            Busy, match=r"2 runs are training .*limit is 2\. Stop one of yours or wait"
+        ):
+            reg.start("carol", LONG)
+        assert reg.running_count() == 2
+        assert reg.runs_for("alice") == [a] and reg.runs_for("carol") == []
+        assert reg.get("alice", a.run_id) is a
+        assert reg.get("bob", a.run_id) is None  # a session never sees another session's runs
+
+        reg.stop_session("alice")
+        assert a.view().status == "stopped" and not a.alive
+        assert b.alive and reg.running_count() == 1
+        c = reg.start("carol", ring8(steps=5))  # the freed slot can be used
+        c.join(30)
+        assert c.view().status == "done"
+    finally:
+        for run in (a, b):
+            run.stop()
+
+
+def test_paused_runs_hold_a_slot_and_the_message_counts_yours():
+    reg = RunRegistry(max_running=1)
+    a = reg.start("alice", LONG)
+    try:
+        a.pause()
+        with pytest.raises(
+            Busy, match=r"1 runs are training on this server now \(1 of them yours\)"
+        ):
+            reg.start("alice", LONG)
+    finally:
+        a.stop()
+
+
+def test_idle_sessions_are_reaped():
+    reg = RunRegistry(max_running=2, idle_timeout_s=0.2)
+    a = reg.start("alice", LONG)
+    b = reg.start("bob", LONG)
+    try:
+        time.sleep(0.3)
+        reg.touch("bob")  # bob is back; touching reaps alice's idle run
+        assert a.view().status == "stopped" and not a.alive
+        assert b.alive
+        assert reg.runs_for("alice") == [a]  # the record stays a while ...
+        time.sleep(0.6)
+        reg.touch("bob")
+        assert reg.runs_for("alice") == []  # ... and is forgotten after 4 x idle_timeout_s
+    finally:
+        b.stop()

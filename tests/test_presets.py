@@ -1,0 +1,129 @@
+"""Every preset builds a valid config under a unique slug, and, trained for real with the Trainer,
+ends in the state it promises: each failure diagnosed as its failure within its budget, each healthy
+run with no failure diagnosed. docs/diagnosis.md holds the measured table (`python
+tests/test_presets.py` prints it)."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import pytest
+
+from gan_demo import diagnostics as dg
+from gan_demo import presets
+from gan_demo.config import TrainConfig
+from gan_demo.training import Trainer
+
+PAGES = ("train", "toys_2d", "d_star_1d")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    preset: str
+    steps: int
+    seconds: float  # training plus the diagnosis inputs (snapshots' quality numbers)
+    final: list[dg.Finding]
+    first_step: int | None  # first checkpoint (every 100 steps) where the expected state was found
+    changes: list[dg.Change]
+
+
+def train_and_diagnose(preset: presets.Preset) -> Outcome:
+    """Train the preset as the app's worker does (metrics every log_every steps, a snapshot every
+    snapshot_every), then diagnose the whole history and replay it checkpoint by checkpoint."""
+    cfg = preset.config()
+    t0 = time.perf_counter()
+    trainer = Trainer(cfg)
+    cols: dict[str, list[float]] = {n: [] for n in trainer.metric_names}
+    modes: list[dict] | None = [] if cfg.is_toy else None
+    div: list[dict] | None = None if cfg.is_toy else []
+    spec = dg._toy_modes(cfg.data) if cfg.is_toy else None
+    real = None if cfg.is_toy else dg.real_diversity(cfg.data, cfg.data_root, 64)
+    for n in range(1, cfg.steps + 1):
+        row = trainer.step(with_metrics=n == 1 or n % cfg.log_every == 0 or n == cfg.steps)
+        if row is not None:
+            for k, v in row.items():
+                cols[k].append(v)
+            if not all(np.isfinite(list(row.values()))):
+                break  # the app stops a run at its first non-finite number
+        if n % cfg.snapshot_every == 0 or n == cfg.steps:
+            x = trainer.fixed_samples().numpy()
+            if spec is not None:
+                modes.append(dg.mode_summary(x, spec[0], spec[1], n))
+            elif div is not None:
+                div.append({"step": n, "fake": dg.mean_pairwise_distance(x), "real": real})
+    seconds = time.perf_counter() - t0
+    final = dg.diagnose(cols, cfg.loss, config=cfg, modes=modes, diversity=div[-1] if div else None)
+    first = None
+    steps = np.asarray(cols["step"])
+    for s in range(100, int(steps[-1]) + 1, 100):
+        k = int(np.searchsorted(steps, s, side="right"))
+        prefix = {name: v[:k] for name, v in cols.items()}
+        d = dg._upto(div, s)
+        found = dg.diagnose(prefix, cfg.loss, config=cfg, modes=dg._upto(modes, s), diversity=d[-1] if d else None)
+        if preset.expect in [f.state for f in found]:
+            first = s
+            break
+    changes = dg.history(cols, cfg.loss, config=cfg, modes=modes, diversity=div)
+    return Outcome(preset.name, int(steps[-1]), seconds, final, first, changes)
+
+
+# ---------------------------------------------------------------- static checks
+def test_presets_are_unique_slugs_on_known_pages_with_valid_configs():
+    assert len(presets.PRESETS) == len(presets._ALL) >= 12
+    for p in presets.PRESETS.values():
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", p.name), p.name
+        assert p.page in PAGES and p.title and 20 <= len(p.watch_for) <= 300
+        assert p.expect in dg.STATES
+        cfg = p.config()
+        assert isinstance(cfg, TrainConfig) and cfg.steps == p.overrides["steps"]
+        assert (p.page == "train") == (not cfg.is_toy)
+    assert presets.get("mode-collapse").page == "toys_2d"
+    assert {p.name for p in presets.for_page("d_star_1d")} == {"healthy-mix2", "mode-collapse-1d"}
+    with pytest.raises(ValueError, match="healthy-ring8"):
+        presets.get("no-such-preset")
+
+
+def test_every_loss_has_a_healthy_preset_and_every_failure_is_covered():
+    healthy = {p.config().loss for p in presets.PRESETS.values() if p.name.startswith("healthy-") and p.page == "train"}
+    assert healthy == {"non-saturating", "minimax", "lsgan", "hinge", "wgan-gp"}  # WGAN-clip: see docs
+    assert all(p.name.startswith("healthy-") == (p.expect in ("healthy", "near_equilibrium")) for p in presets._ALL)
+    failures = {p.expect for p in presets.PRESETS.values() if p.expect not in ("healthy", "near_equilibrium")}
+    assert {"vanishing_g_gradient", "d_overpowers_g", "oscillation", "mode_collapse", "diverged",
+            "clipping_kills_capacity"} <= failures  # fmt: skip
+
+
+# ---------------------------------------------------------------- real training
+GOOD = ("healthy", "near_equilibrium")  # the two verdicts that mean "no failure"
+FAILURES = [p for p in presets._ALL if p.expect not in GOOD]
+HEALTHY = [p for p in presets._ALL if p.expect in GOOD]
+
+
+@pytest.mark.parametrize("preset", FAILURES, ids=[p.name for p in FAILURES])
+def test_failure_preset_is_diagnosed_as_its_failure(preset):
+    out = train_and_diagnose(preset)
+    states = [f.state for f in out.final]
+    assert preset.expect in states, [(f.state, f.evidence) for f in out.final]
+    assert out.final[0].failing and "healthy" not in states
+    assert out.first_step is not None and out.first_step <= preset.config().steps
+    assert any(c.severity in dg.FAILING for c in out.changes)  # the log shows the failure too
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("preset", HEALTHY, ids=[p.name for p in HEALTHY])
+def test_healthy_preset_ends_with_no_failure(preset):
+    out = train_and_diagnose(preset)
+    states = [f.state for f in out.final]
+    assert len(states) == 1 and states[0] in GOOD, [(f.state, f.evidence) for f in out.final]
+    assert not out.final[0].failing and out.changes[-1].state in GOOD
+
+
+if __name__ == "__main__":  # the table of docs/diagnosis.md
+    print("| preset | page | steps | seconds | state at the end (all findings) | expected | first diagnosed at step |")
+    print("|---|---|---|---|---|---|---|")
+    for p in presets._ALL:
+        o = train_and_diagnose(p)
+        found = ", ".join(f.state for f in o.final)
+        print(f"| {p.name} | {p.page} | {o.steps} | {o.seconds:.1f} | {found} | {p.expect} | {o.first_step} |", flush=True)

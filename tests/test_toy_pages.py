@@ -1,0 +1,135 @@
+"""AppTest for the two toy pages: the D* explorer's numbers, and a short live run on each page.
+
+``run_every`` timers never fire in AppTest, so a live panel is driven by calling ``at.run()`` while
+the background run trains, until its progress bar says "done".
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+D_STAR = str(ROOT / "pages" / "d_star_1d.py")
+TOYS_2D = str(ROOT / "pages" / "toys_2d.py")
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    # the runs train in this process: one intra-op thread keeps them fast on a shared 2-core machine
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
+def _metrics(at: AppTest) -> dict[str, float]:
+    return {m.label: float(m.value) for m in at.metric}
+
+
+def _progress(at: AppTest) -> str:
+    bars = at.get("progress")
+    return bars[0].proto.text if bars else ""
+
+
+def _train_until_done(at: AppTest, page: str, steps: int, every: int, timeout_s: float = 40) -> None:
+    at.number_input(key=f"{page}_steps").set_value(steps)
+    at.number_input(key=f"{page}_snapshot_every").set_value(every)
+    at.run()
+    at.button(key=f"{page}_start").click().run()
+    assert not at.exception
+    deadline = time.monotonic() + timeout_s
+    while "done" not in _progress(at):
+        if time.monotonic() > deadline:
+            at.button(key=f"{page}_stop").click().run()
+            pytest.fail(f"the run did not finish in {timeout_s} s: {_progress(at)!r}")
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception
+    at.run()  # the fragment's st.rerun() after "done": the page settles
+
+
+def _uirevision(chart) -> str:
+    return json.loads(chart.proto.spec)["layout"]["uirevision"]
+
+
+def test_explore_numbers_follow_p_g():
+    at = AppTest.from_file(D_STAR, default_timeout=60).run()
+    assert not at.exception
+    assert at.selectbox(key="d_star_1d_pdata").value == "gaussian"  # N(0, 1)
+    at.slider(key="d_star_1d_mu1").set_value(0.0)
+    at.slider(key="d_star_1d_sd1").set_value(1.0).run()
+    m = _metrics(at)
+    assert m["JS(p_data‖p_g)"] == pytest.approx(0.0, abs=1e-5)
+    assert m["V(D*, G)"] == pytest.approx(-1.38629, abs=2e-5)
+    assert m["−log 4 + 2·JS"] == pytest.approx(-math.log(4), abs=2e-5)
+    assert m["W1"] == pytest.approx(0.0, abs=1e-5)
+    assert "flat at ½" in at.success[0].value
+    at.slider(key="d_star_1d_mu1").set_value(1.0).run()
+    near = _metrics(at)
+    at.slider(key="d_star_1d_mu1").set_value(3.0).run()
+    far = _metrics(at)
+    assert 0.05 < near["JS(p_data‖p_g)"] < far["JS(p_data‖p_g)"] < math.log(2)
+    assert far["V(D*, G)"] == pytest.approx(far["−log 4 + 2·JS"], abs=1e-4)
+    assert near["W1"] == pytest.approx(1.0, abs=1e-3) and far["W1"] == pytest.approx(3.0, abs=1e-3)
+
+
+def test_explore_saturated_js_and_every_view():
+    at = AppTest.from_file(D_STAR, default_timeout=60).run()
+    at.selectbox(key="d_star_1d_pdata").set_value("mix2").run()
+    at.slider(key="d_star_1d_mu1").set_value(8.0)
+    at.slider(key="d_star_1d_sd1").set_value(0.1).run()
+    assert _metrics(at)["JS(p_data‖p_g)"] == pytest.approx(math.log(2), abs=1e-3)
+    assert at.warning and "ln 2" in at.warning[0].value
+    at.radio(key="d_star_1d_pg_kind").set_value("Mixture of 2").run()
+    for view in ("hinge", "wgan", "bce"):
+        at.selectbox(key="d_star_1d_view").set_value(view).run()
+        assert not at.exception
+        (chart,) = at.get("plotly_chart")
+        assert _uirevision(chart) == "d_star_1d_explore"
+    at.slider(key="d_star_1d_mu1").set_value(-3.0)
+    at.slider(key="d_star_1d_mu2").set_value(3.0)
+    at.slider(key="d_star_1d_sd1").set_value(0.5)
+    at.slider(key="d_star_1d_sd2").set_value(0.5).run()  # p_g = p_data = mix2
+    assert _metrics(at)["JS(p_data‖p_g)"] == pytest.approx(0.0, abs=1e-5)
+
+
+def test_d_star_train_mode_runs_live():
+    at = AppTest.from_file(D_STAR, default_timeout=60).run()
+    at.radio(key="d_star_1d_mode").set_value("Train").run()
+    assert not at.exception and at.button(key="d_star_1d_start")
+    at.selectbox(key="d_star_1d_loss").set_value("wgan-gp").run()  # the raw-critic chart, on its own axis
+    _train_until_done(at, "d_star_1d", steps=30, every=10)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # D / D* / p_g, and JS and W1 over the snapshots
+    assert _uirevision(charts[0]) == "d_star_1d_train"
+    assert [s.options for s in at.select_slider][0] == ["0", "10", "20", "30"]
+    assert 0 <= _metrics(at)["JS"] <= math.log(2)
+
+
+def test_toys_2d_page_runs_live_and_counts_modes():
+    at = AppTest.from_file(TOYS_2D, default_timeout=60).run()
+    assert not at.exception
+    assert at.selectbox(key="toys_2d_data").value == "ring8"
+    _train_until_done(at, "toys_2d", steps=20, every=10)
+    charts = at.get("plotly_chart")
+    assert len(charts) == 2  # the plane, and modes / % high-quality over the snapshots
+    assert [_uirevision(c) for c in charts] == ["toys_2d_plane", "toys_2d_modes"]
+    spec = json.loads(charts[0].proto.spec)
+    assert [t["type"] for t in spec["data"]] == ["heatmap", "scattergl", "scattergl", "scatter"]
+    captured = next(m.value for m in at.metric if m.label == "modes captured")
+    assert captured.endswith("/ 8")
+
+
+def test_toys_2d_unknown_preset_lists_the_valid_ones():
+    at = AppTest.from_file(TOYS_2D, default_timeout=60)
+    at.query_params["preset"] = "no-such-preset"
+    at.run()
+    assert not at.exception
+    assert "no-such-preset" in at.error[0].value and "Valid presets here" in at.error[0].value
