@@ -298,12 +298,8 @@ def cmd_bench_toy(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- toybench
 def cmd_toybench(argv: list[str]) -> int:
-    try:
-        from gan_demo import toybench
-    except ModuleNotFoundError as e:
-        if e.name != "gan_demo.toybench":
-            raise
-        return _fail("toybench is not available in this install (gan_demo/toybench.py is missing)", 2)
+    from gan_demo import toybench  # imported only when asked for: it pulls in the toy evaluation
+
     return toybench.main(argv)
 
 

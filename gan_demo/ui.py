@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import streamlit as st
 import torch
 
-from gan_demo import config, data, jobs, losses, plots, presets
+from gan_demo import config, data, diagnosis_panel, jobs, losses, plots, presets
 from gan_demo.config import TrainConfig
 
 RUN_EVERY_S = 1.0  # how often the live panel redraws while a run trains
@@ -37,6 +37,12 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/home.py", "Home", ":material/home:"),
     PageInfo("pages/train.py", "Train", ":material/model_training:", "train",
              "Train a GAN on digits or (Fashion-)MNIST, watch its curves and samples live."),
+    PageInfo("pages/d_star_1d.py", "D* on 1-D", ":material/show_chart:", "d_star_1d",
+             "The optimal discriminator D* = p_data/(p_data+p_g), JS and W1, beside a learned D."),
+    PageInfo("pages/toys_2d.py", "2-D toys", ":material/scatter_plot:", "toys_2d",
+             "Rings and grids of Gaussians: D's heatmap, G's gradient field, mode collapse."),
+    PageInfo("pages/theory.py", "Theory", ":material/menu_book:", "theory",
+             "Every formula of the seeds beside the code that computes it."),
 )  # fmt: skip
 
 
@@ -393,6 +399,6 @@ def image_run_panel(page: str) -> Callable[[jobs.RunView], None]:
             downloads(view, page)
             with st.expander("Settings of this run"):
                 st.json(view.config.to_dict(), expanded=False)
-        # ---- DIAGNOSIS PANEL GOES HERE: diagnosis_panel.render(view) ----
+        diagnosis_panel.render(view)
 
     return render

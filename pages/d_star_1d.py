@@ -8,7 +8,9 @@ from collections.abc import Callable
 import plotly.graph_objects as go
 import streamlit as st
 
-from gan_demo import jobs, onedim, toylab, toys, ui
+from gan_demo import diagnosis_panel, jobs, navigation, onedim, toylab, toys, ui
+
+navigation.require_app()
 
 PAGE = "d_star_1d"
 RUN_EVERY_S = 0.5  # the live panel redraws twice a second while a run trains
@@ -123,7 +125,7 @@ def render(view: jobs.RunView) -> None:
             [s.step for s in shots], ("JS", [s.extras["js"] for s in shots]), ("W1", [s.extras["w1"] for s in shots]),
             shot.step, uirevision=f"{PAGE}_history", left_range=[0, math.log(2) * 1.02]))  # fmt: skip
         st.plotly_chart(fig, width="stretch", key=f"{PAGE}_history_chart", config={"displaylogo": False})
-    # ---- DIAGNOSIS PANEL GOES HERE: diagnosis_panel.render(view) ----
+    diagnosis_panel.render(view)
 
 
 def train() -> None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_demo import ui
+from gan_demo import navigation, ui
+
+navigation.require_app()
 
 st.title("GAN Lab: how GANs train, and how they fail")
 st.markdown(

@@ -10,7 +10,9 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from gan_demo import jobs, losses, toylab, toys, ui
+from gan_demo import diagnosis_panel, jobs, losses, navigation, toylab, toys, ui
+
+navigation.require_app()
 
 PAGE = "toys_2d"
 RUN_EVERY_S = 0.5  # the live panel redraws twice a second while a run trains
@@ -98,7 +100,7 @@ def render(view: jobs.RunView) -> None:
             st.plotly_chart(fig, width="stretch", key=f"{PAGE}_modes_chart", config={"displaylogo": False})
         else:
             st.caption("The spiral and the moons have no discrete modes: judge the fit by eye.")
-    # ---- DIAGNOSIS PANEL GOES HERE: diagnosis_panel.render(view) ----
+    diagnosis_panel.render(view)
 
 
 run = ui.current_run(PAGE)
