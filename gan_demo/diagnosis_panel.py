@@ -40,7 +40,7 @@ def render(view: Any) -> None:
     modes, div = diagnostics.view_quality(view)
     findings = diagnostics.diagnose(view.metrics, view.config.loss, config=view.config, modes=modes,
                                     diversity=div[-1] if div else None)  # fmt: skip
-    changes = _log_for(view).update(view.metrics, modes, div)
+    changes = _log_for(view).update(view.metrics, modes, div, finished=view.status in ("done", "stopped", "failed"))
     if not findings:
         st.info(
             f"Warming up: the first {diagnostics.WARMUP_STEPS} steps are not judged (step "

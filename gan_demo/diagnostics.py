@@ -52,7 +52,8 @@ SPIKE_K = 8.0  # (h) a spike: this many robust standard deviations away from the
 SPIKES_MIN = 3  # (h) spikes in the window (R8)
 COLLAPSE_FRAC = 0.5  # (h) toys: at most half the modes captured (R9)
 COVER_SHARE = 0.2  # (h) toys: a mode is covered if 20 % of a fair share of samples sit nearest to it (R9)
-HOP_SHARE = 0.5  # (h) the dominant mode holds half of the samples (R9)
+HOP_SHARE = 0.5  # (h) the dominant mode holds half of the samples (R9) ...
+HOP_FAIR = 1.5  # (h) ... and 1.5 times its fair share 1/k (R9)
 HOP_CHANGES = 2  # (h) ... and changed at least twice over the last 5 snapshots (R9)
 DIVERSITY_LOW = 0.3  # (h) fake batch's mean pairwise distance below 30 % of a real batch's (R11)
 W1_STUCK = 0.5  # (h) WGAN: W1 estimate still above half its peak ... (R12)
@@ -425,7 +426,8 @@ def _r9(modes: list[dict]) -> list[tuple[str, str]]:
         total = near.sum()
         cover.append(int((near >= COVER_SHARE * total / k).sum()) if total else 0)
         share = float(near.max() / total) if total else 0.0
-        doms.append(int(near.argmax()) if share >= HOP_SHARE else None)
+        # with 2 modes, a 51/49 split must not count as holding "most" samples: 1.5x a fair share too
+        doms.append(int(near.argmax()) if share >= max(HOP_SHARE, HOP_FAIR / k) else None)
     captured = int(last.get("captured", last.get("modes_captured", 0)))
     hq = float(last.get("high_quality", 0.0))
     if cover[-1] <= COLLAPSE_FRAC * k:
@@ -434,7 +436,7 @@ def _r9(modes: list[dict]) -> list[tuple[str, str]]:
     held = [d for d in doms if d is not None]
     changes = sum(1 for a, b in zip(held[:-1], held[1:], strict=True) if a != b)
     if len(held) >= 3 and changes >= HOP_CHANGES:
-        out.append(("mode_hopping", f"the mode holding most samples (≥ {_pct(HOP_SHARE)}) changed {changes} "
+        out.append(("mode_hopping", f"the mode holding most samples (≥ {_pct(max(HOP_SHARE, HOP_FAIR / k))}) changed {changes} "
                     f"times over the last {len(doms)} snapshots: mode {' → '.join(map(str, held))}"))  # fmt: skip
     return out
 
@@ -674,7 +676,9 @@ class Change:
 
 class DiagnosisLog:
     """The headline state replayed at fixed checkpoints (every ``every`` logged rows); a change is
-    kept once the new state holds for ``confirm`` checkpoints in a row, dated at its first one.
+    kept once the new state holds for ``confirm`` checkpoints in a row, dated at its first one (an
+    ``error`` state is kept at once). When the run has finished, its last row is a checkpoint too
+    and a state still waiting for confirmation is kept.
 
     ``update`` only diagnoses the checkpoints it has not seen, so a page can call it every second
     with the growing history; the lines depend on the history alone, never on when it is called.
@@ -685,6 +689,7 @@ class DiagnosisLog:
         self.every, self.confirm = max(1, every), max(1, confirm)
         self.changes: list[Change] = []
         self._next_row = self.every - 1  # the next checkpoint's row index
+        self._last_row = -1  # the last row diagnosed
         self._state: str | None = None  # the confirmed headline
         self._pending: tuple[Finding, int] | None = None  # a new headline and how often it held
 
@@ -693,21 +698,30 @@ class DiagnosisLog:
         metrics: dict[str, Sequence[float]],
         modes: list[dict] | None = None,
         diversity: list[dict] | None = None,
+        *,
+        finished: bool = False,
     ) -> list[Change]:
         n = len(metrics.get("step", ()))
         while self._next_row < n:
-            i = self._next_row
-            prefix = {k: v[: i + 1] for k, v in metrics.items()}
-            step = int(prefix["step"][-1])
-            div = _upto(diversity, step)
-            found = diagnose(prefix, self.loss, config=self.config, modes=_upto(modes, step),
-                             diversity=div[-1] if div else None)  # fmt: skip
-            if found:
-                self._see(found[0])
+            self._check(metrics, self._next_row, modes, diversity)
             self._next_row += self.every
+        if finished and n:
+            if self._last_row != n - 1:
+                self._check(metrics, n - 1, modes, diversity)
+            if self._pending is not None:
+                self._keep(self._pending[0])
         return self.changes
 
-    def _see(self, head: Finding) -> None:
+    def _check(self, metrics: dict[str, Sequence[float]], i: int, modes: list[dict] | None, diversity: list[dict] | None) -> None:
+        prefix = {k: v[: i + 1] for k, v in metrics.items()}
+        step = int(prefix["step"][-1])
+        div = _upto(diversity, step)
+        found = diagnose(prefix, self.loss, config=self.config, modes=_upto(modes, step),
+                         diversity=div[-1] if div else None)  # fmt: skip
+        self._last_row = i
+        if not found:
+            return
+        head = found[0]
         if head.state == self._state:
             self._pending = None
             return
@@ -716,10 +730,13 @@ class DiagnosisLog:
         else:
             self._pending = (head, 1)
         first, held = self._pending
-        if held >= self.confirm:
-            self.changes.append(Change(first.step, first.state, first.severity,
-                                       f"step {first.step}: {first.title} ({first.evidence})"))  # fmt: skip
-            self._state, self._pending = first.state, None
+        if held >= self.confirm or first.severity == "error":
+            self._keep(first)
+
+    def _keep(self, first: Finding) -> None:
+        self.changes.append(Change(first.step, first.state, first.severity,
+                                   f"step {first.step}: {first.title} ({first.evidence})"))  # fmt: skip
+        self._state, self._pending = first.state, None
 
 
 def history(
@@ -731,6 +748,8 @@ def history(
     diversity: list[dict] | None = None,
     every: int = 10,
     confirm: int = 2,
+    finished: bool = False,
 ) -> list[Change]:
     """The changes of the headline diagnosis over a whole history (a fresh :class:`DiagnosisLog`)."""
-    return DiagnosisLog(loss, config=config, every=every, confirm=confirm).update(metrics, modes, diversity)
+    log = DiagnosisLog(loss, config=config, every=every, confirm=confirm)
+    return log.update(metrics, modes, diversity, finished=finished)

@@ -269,3 +269,17 @@ def test_panel_renders_headline_evidence_advice_and_history():
     at.session_state["view"] = fake_view(history(rows=10))  # still warming up
     at.run()
     assert "Warming up" in at.info[0].value
+
+
+def test_log_of_a_finished_run_ends_with_its_last_row():
+    # NaN from step 930 on; the run stops at step 950, between two checkpoints (every 100 steps)
+    h = history(rows=95, loss_d=lambda i: np.where(i >= 92, np.nan, 1.0))
+    live = dg.history(h, "non-saturating")
+    assert [c.state for c in live] == ["healthy"]
+    done = dg.history(h, "non-saturating", finished=True)
+    assert [c.state for c in done] == ["healthy", "diverged"]
+    assert done[1].text.startswith("step 950: Diverged (loss_d became nan at step 930")
+    log = dg.DiagnosisLog("non-saturating")
+    log.update(h)
+    log.update(h, finished=True)
+    assert log.update(h, finished=True) == done  # idempotent
