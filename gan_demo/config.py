@@ -100,7 +100,7 @@ def defaults_for(loss: str, data: str = "digits") -> dict[str, Any]:
         "gp_weight": d.gp_weight,
     }
     if data in toys.NAMES:
-        values.update(model="mlp", z_dim=8 if data in toys.NAMES_2D else 4, hidden=128, batch_size=256)
+        values.update(model="mlp", z_dim=8 if data in toys.NAMES_2D else 4, hidden=64, batch_size=128)
     return values
 
 

@@ -2,7 +2,8 @@
 
 - The MLP pair of seed 001 (G: z→256→256→image, Tanh; D: image→256→256→1), sized from the data.
 - A small DCGAN-style conv pair for square images whose side is a multiple of 4 (8×8, 28×28).
-- Toy MLPs (3 hidden layers of 128, ReLU) for the 1-D and 2-D distributions; G's output is linear.
+- Toy MLPs (3 hidden layers, ReLU) for the 1-D and 2-D distributions; G's output is linear, and both
+  work on the data divided by its standard deviation (``scale``).
 
 ``pack`` (PacGAN) makes D judge ``pack`` samples at once: D reshapes its input batch of N samples
 into N/pack packed samples, so D returns N/pack logits. The critic for WGAN-GP has no BatchNorm
@@ -35,30 +36,39 @@ def _mlp(sizes: list[int], act: type[nn.Module] = nn.ReLU) -> list[nn.Module]:
 
 
 class MLPGenerator(nn.Module):
-    """z → hidden × depth (ReLU) → prod(shape), then Tanh for images (values in [-1, 1])."""
+    """z → hidden × depth (ReLU) → prod(shape), then Tanh for images (values in [-1, 1]).
 
-    def __init__(self, z_dim: int, shape: tuple[int, ...], hidden: int = 256, depth: int = 2, tanh: bool = True):
+    ``scale`` multiplies the output: a toy's networks work on data divided by its standard deviation
+    (ganhacks: normalise the inputs), while G's samples stay in the data's own units.
+    """
+
+    def __init__(self, z_dim: int, shape: tuple[int, ...], hidden: int = 256, depth: int = 2, tanh: bool = True,
+                 scale: float = 1.0):  # fmt: skip
         super().__init__()
         self.shape = tuple(shape)
+        self.scale = float(scale)  # a constant, not a parameter or a buffer: checkpoints do not hold it
         layers = _mlp([z_dim] + [hidden] * depth + [math.prod(shape)])
         if tanh:
             layers.append(nn.Tanh())
         self.net = nn.Sequential(*layers)
 
     def forward(self, z: Tensor) -> Tensor:
-        return _run(self.net, z).view(-1, *self.shape)
+        out = _run(self.net, z).view(-1, *self.shape)
+        return out * self.scale if self.scale != 1.0 else out
 
 
 class MLPDiscriminator(nn.Module):
-    """flatten(pack samples) → hidden × depth (ReLU) → 1 logit."""
+    """flatten(pack samples) → hidden × depth (ReLU) → 1 logit; the input is divided by ``scale``."""
 
-    def __init__(self, shape: tuple[int, ...], hidden: int = 256, depth: int = 2, pack: int = 1):
+    def __init__(self, shape: tuple[int, ...], hidden: int = 256, depth: int = 2, pack: int = 1, scale: float = 1.0):
         super().__init__()
         self.pack = pack
+        self.scale = float(scale)
         self.net = nn.Sequential(*_mlp([pack * math.prod(shape)] + [hidden] * depth + [1]))
 
     def forward(self, x: Tensor) -> Tensor:
-        return _run(self.net, x.reshape(x.shape[0] // self.pack, -1)).squeeze(1)
+        x = x.reshape(x.shape[0] // self.pack, -1)
+        return _run(self.net, x * (1.0 / self.scale) if self.scale != 1.0 else x).squeeze(1)
 
 
 class ConvGenerator(nn.Module):
@@ -104,12 +114,13 @@ class ConvDiscriminator(nn.Module):
         return self.net(x.reshape(n // self.pack, self.pack * c, h, w)).squeeze(1)
 
 
-def build(model: str, shape: tuple[int, ...], z_dim: int, hidden: int, pack: int = 1, toy: bool = False) -> tuple[nn.Module, nn.Module]:
-    """(G, D) for data of ``shape`` (without the batch dimension)."""
+def build(model: str, shape: tuple[int, ...], z_dim: int, hidden: int, pack: int = 1, toy: bool = False,
+          scale: float = 1.0) -> tuple[nn.Module, nn.Module]:  # fmt: skip
+    """(G, D) for data of ``shape`` (without the batch dimension); ``scale``: a toy's standard deviation."""
     if toy:
         return (
-            MLPGenerator(z_dim, shape, hidden, depth=3, tanh=False),
-            MLPDiscriminator(shape, hidden, depth=3, pack=pack),
+            MLPGenerator(z_dim, shape, hidden, depth=3, tanh=False, scale=scale),
+            MLPDiscriminator(shape, hidden, depth=3, pack=pack, scale=scale),
         )
     if model == "mlp":
         return MLPGenerator(z_dim, shape, hidden, depth=2), MLPDiscriminator(shape, hidden, depth=2, pack=pack)

@@ -42,6 +42,17 @@ class Toy1D:
     dim: int = 1
 
     @property
+    def scale(self) -> float:
+        """The standard deviation: the trainer feeds D ``x / scale`` and scales G's output back
+        (ganhacks' first rule, normalise the inputs; see ``Trainer``)."""
+        if self.uniform is not None:
+            low, high = self.uniform
+            return (high - low) / math.sqrt(12.0)
+        w, m, s = (np.asarray(v, dtype=np.float64) for v in (self.weights, self.means, self.stds))
+        mean = float((w * m).sum())
+        return math.sqrt(float((w * (s**2 + m**2)).sum()) - mean**2)
+
+    @property
     def support(self) -> tuple[float, float]:
         """A plotting range that holds all but a negligible part of the mass."""
         if self.uniform is not None:
@@ -93,6 +104,15 @@ class Toy2D:
     modes: tuple[tuple[float, float], ...] = ()
     sigma: float = 0.0
     dim: int = 2
+
+    @property
+    def scale(self) -> float:
+        """The per-coordinate standard deviation (RMS over the two axes) of a mixture, which the
+        trainer divides samples by; 1 for the spiral and the moons, drawn to about [-1, 1]²."""
+        if not self.has_modes:
+            return 1.0
+        modes = np.asarray(self.modes, dtype=np.float64)
+        return math.sqrt(float(modes.var(axis=0).mean()) + self.sigma**2)
 
     @property
     def has_modes(self) -> bool:

@@ -3,11 +3,14 @@
 It never touches the UI (minGPT's ``Trainer`` habit): it keeps its state on ``self`` and returns each
 step's metrics as a dict; the CLI writes them to CSV, the app's worker thread to a run object.
 
-Speed on a CPU comes from doing less Python per step, not from a different algorithm:
-- the whole data set is one tensor on the device, and a batch is one ``index_select``;
+Speed on a CPU comes from doing less Python per step, not from a different algorithm (a toy step is
+a few hundred tiny operations, so their per-call overhead is most of its time):
+- the whole data set is one tensor on the device, and a batch is one ``index_select``; toy samples,
+  noise and image indices are drawn for many steps at once (:class:`Draws`);
 - real and fake go through D in one forward pass (D has no BatchNorm, so this changes nothing);
 - the fakes of the last D update are reused for G's update (as in pytorch/examples' dcgan);
-- D's parameters are frozen during G's update, so no gradient is computed for them;
+- gradients come from ``torch.autograd.grad`` for the updated network only: G's update computes no
+  gradient for D's weights, and no ``.grad`` has to be zeroed or accumulated;
 - fused Adam, called without Adam's per-step Python bookkeeping (:class:`FastAdam`); metrics are
   computed only on the steps that log them, and read in one transfer;
 - small models (toys, 8x8 digits) run on one CPU thread during ``step()`` (:func:`cpu_threads`).
@@ -17,6 +20,7 @@ from __future__ import annotations
 
 import math
 import threading
+from collections.abc import Callable
 
 import torch
 from torch import Tensor
@@ -55,12 +59,14 @@ def cpu_threads(config: TrainConfig, device: torch.device) -> int | None:
 class FastAdam(torch.optim.Adam):
     """``torch.optim.Adam(fused=True)`` without its per-step Python bookkeeping.
 
-    After the first step (which builds the state the usual way), ``step()`` calls the same fused
+    After the first step (which builds the state the usual way), :meth:`apply` calls the same fused
     kernel that ``Adam.step`` ends in (``torch._fused_adam_``) on cached lists of the parameters and
-    their state: the results are bit-identical (tests/test_training.py checks it) and the state,
-    ``state_dict()`` and LR schedulers work as for Adam. On the toy MLPs Adam's bookkeeping costs
-    more than its arithmetic (about 0.1 ms per call, twice per step). Anything unusual (a closure,
-    a parameter without a gradient, AMSGrad, weight decay, hooks, a tensor lr) takes Adam's own path.
+    their state, with gradients passed in (the trainer gets them from ``torch.autograd.grad``); all
+    parameters share one step counter, since they always step together. The results are
+    bit-identical to Adam's (tests/test_training.py checks it), and ``step()``, ``state_dict()`` and
+    LR schedulers work as for Adam. On the toy MLPs Adam's bookkeeping costs more than its
+    arithmetic (about 0.1 ms per call, twice per step). Anything unusual (a closure, AMSGrad, weight
+    decay, hooks, a tensor lr) takes Adam's own path.
     """
 
     def __init__(self, params, lr: float, betas: tuple[float, float]):
@@ -79,9 +85,35 @@ class FastAdam(torch.optim.Adam):
             if not all(p in self.state for p in params):  # the first step builds the state
                 return None
             state = [self.state[p] for p in params]
+            if any(not torch.equal(s["step"], state[0]["step"]) for s in state):
+                return None
+            for s in state:  # one counter for all: a single add per step instead of one per tensor
+                s["step"] = state[0]["step"]
             self._lists = (params, [s["exp_avg"] for s in state], [s["exp_avg_sq"] for s in state],
                            [s["step"] for s in state])  # fmt: skip
         return self._lists
+
+    @torch.no_grad()
+    def apply(self, grads: list[Tensor] | tuple[Tensor, ...]) -> None:
+        """One Adam step of every parameter (in ``param_groups`` order) with these gradients."""
+        lists = self._fast_lists()
+        if lists is None:  # Adam's own path, through .grad
+            params = self.param_groups[0]["params"] if len(self.param_groups) == 1 else None
+            if params is None or len(params) != len(grads):
+                raise ValueError("FastAdam.apply needs one gradient per parameter of a single group")
+            for p, g in zip(params, grads, strict=True):
+                p.grad = g
+            self.step()
+            for p in params:
+                p.grad = None
+            return
+        params, exp_avgs, exp_avg_sqs, steps = lists
+        group = self.param_groups[0]
+        beta1, beta2 = group["betas"]
+        steps[0].add_(1)  # the shared counter
+        torch._fused_adam_(params, list(grads), exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=group["lr"],
+                           beta1=beta1, beta2=beta2, weight_decay=0.0, eps=group["eps"], maximize=False,
+                           grad_scale=None, found_inf=None)  # fmt: skip
 
     @torch.no_grad()
     def step(self, closure=None):  # type: ignore[override]
@@ -89,13 +121,7 @@ class FastAdam(torch.optim.Adam):
         grads = None if lists is None else [p.grad for p in lists[0]]
         if lists is None or grads is None or any(g is None for g in grads):
             return super().step(closure)
-        params, exp_avgs, exp_avg_sqs, steps = lists
-        group = self.param_groups[0]
-        beta1, beta2 = group["betas"]
-        torch._foreach_add_(steps, 1)
-        torch._fused_adam_(params, grads, exp_avgs, exp_avg_sqs, [], steps, amsgrad=False, lr=group["lr"],
-                           beta1=beta1, beta2=beta2, weight_decay=0.0, eps=group["eps"], maximize=False,
-                           grad_scale=None, found_inf=None)  # fmt: skip
+        self.apply(grads)
         return None
 
     def load_state_dict(self, state_dict) -> None:
@@ -103,8 +129,37 @@ class FastAdam(torch.optim.Adam):
         super().load_state_dict(state_dict)
 
 
-def _total_norm(params: list[Tensor]) -> Tensor:
-    grads = [p.grad for p in params if p.grad is not None]
+def apply_gradients(opt: torch.optim.Optimizer, params: list[Tensor], grads: tuple[Tensor, ...]) -> None:
+    """One optimizer step of ``params`` with ``grads``: FastAdam's direct path, else through ``.grad``."""
+    if isinstance(opt, FastAdam):
+        opt.apply(grads)
+        return
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g
+    opt.step()
+    for p in params:
+        p.grad = None
+
+
+class Draws:
+    """Random batches drawn many at a time: ``draws()`` returns the next ``batch`` rows of a block of
+    ``batch * per_block`` rows made by one call of ``sample(n)``. Same distribution as one call per
+    batch (the rows are independent), at a fraction of the per-call cost."""
+
+    def __init__(self, sample: Callable[[int], Tensor], batch: int, per_block: int = 32):
+        self.sample, self.batch, self.per_block = sample, batch, max(1, per_block)
+        self._block: tuple[Tensor, ...] = ()
+        self._next = 0
+
+    def __call__(self) -> Tensor:
+        if self._next == len(self._block):
+            self._block = self.sample(self.batch * self.per_block).split(self.batch)
+            self._next = 0
+        self._next += 1
+        return self._block[self._next - 1]
+
+
+def _norm(grads: tuple[Tensor, ...]) -> Tensor:
     return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
 
 
@@ -129,7 +184,8 @@ class Trainer:
 
         with _INIT_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
-            G, D = models.build(cfg.model, self.data_shape, cfg.z_dim, cfg.hidden, cfg.pack, toy=self.toy is not None)
+            G, D = models.build(cfg.model, self.data_shape, cfg.z_dim, cfg.hidden, cfg.pack, toy=self.toy is not None,
+                                scale=self.toy.scale if self.toy is not None else 1.0)  # fmt: skip
         self.G, self.D = G.to(self.device), D.to(self.device)
         self._g_params, self._d_params = list(self.G.parameters()), list(self.D.parameters())
         self.threads = cpu_threads(cfg, self.device)  # applied during step() only, then restored
@@ -142,6 +198,14 @@ class Trainer:
 
         n_fixed = 2500 if self.toy is not None else 64
         self.fixed_noise = torch.randn(n_fixed, cfg.z_dim, generator=self.gen, device=self.device)
+        # the training batches, drawn 32 steps at a time (see Draws)
+        self._noise = Draws(self.noise, cfg.batch_size)
+        if self.toy is not None:
+            self._real = Draws(self.real_batch, cfg.batch_size)
+        else:
+            pick = Draws(lambda n: torch.randint(len(self.images), (n,), generator=self.gen, device=self.device),
+                         cfg.batch_size)  # fmt: skip
+            self._real = lambda: self.images.index_select(0, pick())
         self.step_count = 0
         self.metric_names = self._metric_names()
 
@@ -210,22 +274,17 @@ class Trainer:
         finally:
             torch.set_num_threads(prev)
 
-    def _set_d_trainable(self, trainable: bool) -> None:
-        for p in self._d_params:
-            p.requires_grad_(trainable)
-
     def _step(self, with_metrics: bool) -> dict[str, float] | None:
         cfg, loss, G, D = self.config, self.loss, self.G, self.D
-        B = cfg.batch_size
-        n_out = B // cfg.pack  # D judges packed samples: B samples give B/pack logits
+        n_out = cfg.batch_size // cfg.pack  # D judges packed samples: B samples give B/pack logits
         gp_term = gp_norm = None
 
         # (1) Update D: maximise V(D, G), i.e. minimise L_D(D(x), D(G(z)))
         for k in range(cfg.d_steps):
             last = k == cfg.d_steps - 1
-            real = self.real_batch(B)
+            real = self._real()
             with torch.set_grad_enabled(last):  # keep G's graph only for the fakes G's update reuses
-                fake = G(self.noise(B))
+                fake = G(self._noise())
             logits = D(torch.cat([real, fake.detach()]))
             l_real, l_fake = logits[:n_out], logits[n_out:]
             real_term, fake_term = loss.d_terms(l_real, l_fake)
@@ -235,23 +294,18 @@ class Trainer:
                 penalty, norms = losses.gradient_penalty(D, real, fake.detach(), self.gen)
                 gp_term, gp_norm = cfg.gp_weight * penalty, norms
                 total = total + gp_term
-            self.opt_d.zero_grad(set_to_none=True)
-            total.backward()
-            self.opt_d.step()
+            d_grads = torch.autograd.grad(total, self._d_params)
+            apply_gradients(self.opt_d, self._d_params, d_grads)
             if cfg.clip > 0:
                 with torch.no_grad():
-                    for p in self._d_params:
-                        p.clamp_(-cfg.clip, cfg.clip)
-        grad_d = _total_norm(self._d_params) if with_metrics else None
+                    torch._foreach_clamp_min_(self._d_params, -cfg.clip)
+                    torch._foreach_clamp_max_(self._d_params, cfg.clip)
 
-        # (2) Update G: minimise L_G(D(G(z))) with D fixed (no gradient is computed for D's weights)
-        self._set_d_trainable(False)
+        # (2) Update G: minimise L_G(D(G(z))) with D fixed (gradients for G's weights only)
         l_fake_g = D(fake)
         g_loss = loss.g_loss(l_fake_g)
-        self.opt_g.zero_grad(set_to_none=True)
-        g_loss.backward()
-        self._set_d_trainable(True)
-        self.opt_g.step()
+        g_grads = torch.autograd.grad(g_loss, self._g_params)
+        apply_gradients(self.opt_g, self._g_params, g_grads)
         for s in self.schedulers:
             s.step()
         self.step_count += 1
@@ -265,7 +319,7 @@ class Trainer:
                 threshold = 0.5 * (l_real.mean() + l_fake.mean())
             acc = 0.5 * ((l_real > threshold).float().mean() + (l_fake < threshold).float().mean())
             values = [d_loss, real_term, fake_term, g_loss, out_real.mean(), out_fake.mean(),
-                      loss.d_output(l_fake_g).mean(), acc, grad_d, _total_norm(self._g_params)]  # fmt: skip
+                      loss.d_output(l_fake_g).mean(), acc, _norm(d_grads), _norm(g_grads)]  # fmt: skip
             if cfg.gp_weight > 0:
                 values += [gp_term, gp_norm.mean()]
             if loss.family == "wgan":

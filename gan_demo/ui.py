@@ -14,10 +14,11 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
+import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from gan_demo import config, data, diagnosis_panel, jobs, losses, plots, presets
+from gan_demo import config, data, diagnosis_panel, jobs, losses, plots, presets, toys
 from gan_demo.config import TrainConfig
 
 RUN_EVERY_S = 1.0  # how often the live panel redraws while a run trains
@@ -202,8 +203,12 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
         st.selectbox("Data set", data_choices, key=_key(page, "data"), persist_state="session")
         note("data")
     with cols[1]:
-        st.selectbox("Model", config.MODELS, key=_key(page, "model"), persist_state="session",
-                     help="mlp: seed 001's 2-layer MLPs; dcgan: small conv nets")  # fmt: skip
+        if all(name in toys.NAMES for name in data_choices):  # toys always train the toy MLPs
+            st.selectbox("Model", ["toy MLP"], disabled=True, key=_key(page, "model_shown"),
+                         help="G and D: 3 hidden layers of 'hidden' units with ReLU; G's output is linear")  # fmt: skip
+        else:
+            st.selectbox("Model", config.MODELS, key=_key(page, "model"), persist_state="session",
+                         help="mlp: seed 001's 2-layer MLPs; dcgan: small conv nets")  # fmt: skip
         note("model")
     with cols[2]:
         st.selectbox("Loss", losses.NAMES, key=_key(page, "loss"), persist_state="session",
@@ -309,14 +314,16 @@ def run_controls(
 
 
 # ---------------------------------------------------------------- live view
-def live_view(page: str, render: Callable[[jobs.RunView], None]) -> None:
-    """Draw ``render(view)`` for the page's run in a fragment that reruns every second while the
-    run trains (and has no timer otherwise, so an idle page costs nothing)."""
+def live_view(page: str, render: Callable[[jobs.RunView], None], every_s: float = RUN_EVERY_S,
+              empty: str = "Choose the settings and press **Start**. The curves and samples appear here.") -> None:  # fmt: skip
+    """Draw ``render(view)`` for the page's run in a fragment that reruns every ``every_s`` seconds
+    while the run trains (and has no timer otherwise, so an idle page costs nothing). Each redraw
+    marks the session as watching, so the idle reaper leaves its run alone."""
     run = current_run(page)
     if run is None:
-        st.info("Choose the settings and press **Start**. The curves and samples appear here.")
+        st.info(empty)
         return
-    every = RUN_EVERY_S if run.view().active else None
+    every = every_s if run.view().active else None
 
     @st.fragment(run_every=every)
     def _live() -> None:
@@ -327,6 +334,30 @@ def live_view(page: str, render: Callable[[jobs.RunView], None]) -> None:
             st.rerun()  # finished: a full rerun drops the timer and updates the buttons
 
     _live()
+
+
+def pick_snapshot(page: str, shots: list[jobs.Snapshot], run_id: str) -> jobs.Snapshot:
+    """The latest snapshot while "Follow the latest snapshot" is on; with it off, a slider scrubs
+    through the snapshots. (A slider that follows by rewriting its own value fights the browser,
+    which sends back the value it shows: it got stuck on an old step in the browser test.) The
+    keys name the run, so a new run starts by following again."""
+    steps = [s.step for s in shots]
+    if len(steps) == 1:
+        return shots[0]
+    if st.toggle("Follow the latest snapshot", value=True, key=_key(page, f"follow_{run_id}"),
+                 help="switch off to scrub back through the snapshots"):  # fmt: skip
+        return shots[-1]
+    chosen = st.select_slider("Snapshot (step)", steps, value=steps[-1], key=_key(page, f"snapshot_{run_id}"))
+    return shots[steps.index(chosen)] if chosen in steps else shots[-1]
+
+
+def cached_figure(page: str, name: str, key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
+    """A chart changes only when a snapshot arrives (``key`` changes): build it then, not at every
+    redraw (building a Plotly figure costs tens of ms of the GIL that the training thread needs)."""
+    cache = st.session_state.setdefault(_key(page, "figures"), {})
+    if name not in cache or cache[name][0] != key:
+        cache[name] = (key, build())
+    return cache[name][1]
 
 
 def progress(view: jobs.RunView) -> None:
@@ -364,19 +395,7 @@ def sample_grid(view: jobs.RunView, page: str) -> None:
     shots = [s for s in view.snapshots if s.samples.ndim == 4]
     if not shots:
         return
-    steps = [s.step for s in shots]
-    key = _key(page, "snapshot")
-    follow = _key(page, "snapshot_latest")
-    if st.session_state.get(key) not in steps or st.session_state.get(key) == st.session_state.get(
-        follow
-    ):
-        st.session_state[key] = steps[
-            -1
-        ]  # follow the latest snapshot unless the user scrubbed back
-    st.session_state[follow] = steps[-1]
-    if len(steps) > 1:
-        st.select_slider("Snapshot (step)", steps, key=key)
-    shot = shots[steps.index(st.session_state[key])]
+    shot = pick_snapshot(page, shots, view.run_id)
     st.image(plots.image_grid(shot.samples), caption=f"fixed noise, step {shot.step:,}")
 
 

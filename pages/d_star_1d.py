@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from gan_demo import diagnosis_panel, jobs, navigation, onedim, toylab, toys, ui
@@ -81,28 +79,6 @@ def explore() -> None:
                    f"changes nothing for G. W1 = {c.w1:.3f} still measures the distance.")  # fmt: skip
 
 
-def _pick_snapshot(shots: list[jobs.Snapshot], run_id: str) -> jobs.Snapshot:
-    """A slider over the snapshots that follows the latest one unless the user scrubbed back
-    (its keys name the run, so a new run never inherits the last run's position)."""
-    steps = [s.step for s in shots]
-    key, follow = f"{PAGE}_snapshot_{run_id}", f"{PAGE}_snapshot_latest_{run_id}"
-    if st.session_state.get(key) not in steps or st.session_state.get(key) == st.session_state.get(follow):
-        st.session_state[key] = steps[-1]
-    st.session_state[follow] = steps[-1]
-    if len(steps) > 1:
-        st.select_slider("Snapshot (step)", steps, key=key)
-    return shots[steps.index(st.session_state[key])]
-
-
-def _figure(name: str, key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
-    """A chart changes only when a snapshot arrives: build it then, not at every redraw (building
-    a Plotly figure costs tens of ms of the GIL that the training thread needs)."""
-    cache = st.session_state.setdefault(f"{PAGE}_figures", {})
-    if name not in cache or cache[name][0] != key:
-        cache[name] = (key, build())
-    return cache[name][1]
-
-
 def render(view: jobs.RunView) -> None:
     """The live panel: the snapshot's D, D* and p_g; JS and W1 over the snapshots."""
     ui.progress(view)
@@ -110,10 +86,10 @@ def render(view: jobs.RunView) -> None:
     if not shots:
         st.caption("The first snapshot appears once the networks are built.")
         return
-    shot = _pick_snapshot(shots, view.run_id)
+    shot = ui.pick_snapshot(PAGE, shots, view.run_id)
     left, right = st.columns([3, 2])
     with left:
-        fig = _figure("train", (view.run_id, shot.step), lambda: toylab.train_1d_figure(
+        fig = ui.cached_figure(PAGE, "train", (view.run_id, shot.step), lambda: toylab.train_1d_figure(
             shot.extras, uirevision=f"{PAGE}_train", title=f"step {shot.step:,}"))  # fmt: skip
         st.plotly_chart(fig, width="stretch", key=f"{PAGE}_train_chart", config={"displaylogo": False})
     with right:
@@ -121,7 +97,7 @@ def render(view: jobs.RunView) -> None:
         a.metric("JS", f"{shot.extras['js']:.4f}")
         b.metric("W1", f"{shot.extras['w1']:.4f}")
         c.metric("V(D*, G)", f"{shot.extras['v_star']:.4f}")
-        fig = _figure("history", (view.run_id, len(shots), shots[-1].step, shot.step), lambda: toylab.history_figure(
+        fig = ui.cached_figure(PAGE, "history", (view.run_id, len(shots), shots[-1].step, shot.step), lambda: toylab.history_figure(
             [s.step for s in shots], ("JS", [s.extras["js"] for s in shots]), ("W1", [s.extras["w1"] for s in shots]),
             shot.step, uirevision=f"{PAGE}_history", left_range=[0, math.log(2) * 1.02]))  # fmt: skip
         st.plotly_chart(fig, width="stretch", key=f"{PAGE}_history_chart", config={"displaylogo": False})
@@ -134,21 +110,8 @@ def train() -> None:
     st.session_state[f"{PAGE}_data"] = p_data_name  # the form trains on the p_data chosen above
     _, errors = ui.config_form(PAGE, (p_data_name,))
     ui.run_controls(PAGE, errors, snapshot_fn=toylab.snapshot_1d)
-    run = ui.current_run(PAGE)
-    if run is None:
-        st.info("Choose a loss and press **Start**: D, D* and p_g appear here and update as G trains.")
-        return
-    every = RUN_EVERY_S if run.view().active else None
-
-    @st.fragment(run_every=every)
-    def live() -> None:
-        ui.session_id()  # marks this session as watching, so the idle reaper leaves its run alone
-        view = run.view()
-        render(view)
-        if every is not None and not view.active:
-            st.rerun()  # finished: a full rerun drops the timer and updates the buttons
-
-    live()
+    ui.live_view(PAGE, render, every_s=RUN_EVERY_S,
+                 empty="Choose a loss and press **Start**: D, D* and p_g appear here and update as G trains.")
 
 
 if mode == "Explore":

@@ -3,10 +3,7 @@ and mode coverage over time (GAN Lab's view, with the VEEGAN / PacGAN mode metri
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -48,28 +45,6 @@ def real_points(name: str, n: int = 1000) -> np.ndarray:
     return toys.TOYS_2D[name].sample(n, torch.Generator().manual_seed(0)).numpy()
 
 
-def _pick_snapshot(shots: list[jobs.Snapshot], run_id: str) -> jobs.Snapshot:
-    """A slider over the snapshots that follows the latest one unless the user scrubbed back
-    (its keys name the run, so a new run never inherits the last run's position)."""
-    steps = [s.step for s in shots]
-    key, follow = f"{PAGE}_snapshot_{run_id}", f"{PAGE}_snapshot_latest_{run_id}"
-    if st.session_state.get(key) not in steps or st.session_state.get(key) == st.session_state.get(follow):
-        st.session_state[key] = steps[-1]
-    st.session_state[follow] = steps[-1]
-    if len(steps) > 1:
-        st.select_slider("Snapshot (step)", steps, key=key)
-    return shots[steps.index(st.session_state[key])]
-
-
-def _figure(name: str, key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
-    """A chart changes only when a snapshot arrives: build it then, not at every redraw (building
-    a Plotly figure costs tens of ms of the GIL that the training thread needs)."""
-    cache = st.session_state.setdefault(f"{PAGE}_figures", {})
-    if name not in cache or cache[name][0] != key:
-        cache[name] = (key, build())
-    return cache[name][1]
-
-
 def render(view: jobs.RunView) -> None:
     """The live panel: the plane at one snapshot, and mode coverage over the snapshots."""
     ui.progress(view)
@@ -77,12 +52,12 @@ def render(view: jobs.RunView) -> None:
     if not shots:
         st.caption("The first snapshot appears once the networks are built.")
         return
-    shot = _pick_snapshot(shots, view.run_id)
+    shot = ui.pick_snapshot(PAGE, shots, view.run_id)
     toy = toys.TOYS_2D[view.config.data]
     family = losses.get(view.config.loss).family
     left, right = st.columns([3, 2])
     with left:
-        fig = _figure("plane", (view.run_id, shot.step), lambda: toylab.toy_2d_figure(
+        fig = ui.cached_figure(PAGE, "plane", (view.run_id, shot.step), lambda: toylab.toy_2d_figure(
             shot.extras, real_points(toy.name), family, toy.extent, uirevision=f"{PAGE}_plane"))  # fmt: skip
         st.plotly_chart(fig, width="stretch", key=f"{PAGE}_plane_chart", config={"displaylogo": False})
         st.caption(f"step {shot.step:,}; mean |∇ₓ L_G| over the fakes: "
@@ -93,7 +68,7 @@ def render(view: jobs.RunView) -> None:
             a.metric("modes captured", f"{shot.extras['captured']} / {shot.extras['n_modes']}")
             b.metric("high-quality", f"{100 * shot.extras['high_quality']:.1f} %")
             c.metric("dominant mode", shot.extras["dominant"])
-            fig = _figure("modes", (view.run_id, len(shots), shots[-1].step, shot.step), lambda: toylab.history_figure(
+            fig = ui.cached_figure(PAGE, "modes", (view.run_id, len(shots), shots[-1].step, shot.step), lambda: toylab.history_figure(
                 [s.step for s in shots], ("modes captured", [s.extras["captured"] for s in shots]),
                 ("% high-quality", [100 * s.extras["high_quality"] for s in shots]), shot.step,
                 uirevision=f"{PAGE}_modes", left_range=[0, shot.extras["n_modes"] + 0.5]))  # fmt: skip
@@ -103,18 +78,5 @@ def render(view: jobs.RunView) -> None:
     diagnosis_panel.render(view)
 
 
-run = ui.current_run(PAGE)
-if run is None:
-    st.info("Choose the settings (or a preset) and press **Start**: the plane and the mode counts appear here.")
-else:
-    every = RUN_EVERY_S if run.view().active else None
-
-    @st.fragment(run_every=every)
-    def live() -> None:
-        ui.session_id()  # marks this session as watching, so the idle reaper leaves its run alone
-        view = run.view()
-        render(view)
-        if every is not None and not view.active:
-            st.rerun()  # finished: a full rerun drops the timer and updates the buttons
-
-    live()
+ui.live_view(PAGE, render, every_s=RUN_EVERY_S,
+             empty="Choose the settings (or a preset) and press **Start**: the plane and the mode counts appear here.")

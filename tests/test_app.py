@@ -166,7 +166,13 @@ def test_a_short_run_shows_charts_with_equilibrium_lines_and_samples():
     assert [s["y0"] for s in losses_fig["layout"]["shapes"]] == pytest.approx(
         [1.3863, 0.6931], abs=1e-4
     )
-    assert at.select_slider(key="train_snapshot").options == ["0", "20", "40"]
+    assert at.toggle(key=f"train_follow_{run.run_id}").value  # follows the latest snapshot
+    assert at.get("image")[0].proto.imgs[0].caption == "fixed noise, step 40"
+    at.toggle(key=f"train_follow_{run.run_id}").set_value(False).run()  # scrub back
+    slider = at.select_slider(key=f"train_snapshot_{run.run_id}")
+    assert slider.options == ["0", "20", "40"] and slider.value == 40
+    slider.set_value(20).run()
+    assert at.get("image")[0].proto.imgs[0].caption == "fixed noise, step 20"
     assert len(at.get("image")) == 1
     assert "step 40 of 40" in at.get("progress")[0].proto.text
 

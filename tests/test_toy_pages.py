@@ -109,7 +109,12 @@ def test_d_star_train_mode_runs_live():
     charts = at.get("plotly_chart")
     assert len(charts) == 2  # D / D* / p_g, and JS and W1 over the snapshots
     assert _uirevision(charts[0]) == "d_star_1d_train"
+    (follow,) = at.toggle  # follows the latest snapshot; switched off, a slider scrubs back
+    assert follow.value and not at.select_slider
+    follow.set_value(False).run()
     assert [s.options for s in at.select_slider][0] == ["0", "10", "20", "30"]
+    at.select_slider[0].set_value(10).run()
+    assert "step 10" in json.dumps(json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"])
     assert 0 <= _metrics(at)["JS"] <= math.log(2)
 
 

@@ -155,14 +155,15 @@ def test_snapshot_1d_per_loss_optimum():
 
 
 def test_short_seeded_run_lowers_js():
-    # measured (1 thread): JS 0.6931 -> 0.2594 / 0.2452 after 50 / 150 steps (150 steps ~1.5 s)
+    # measured (1 thread): JS 0.6931 -> 0.259 / 0.467 / 0.352 / 0.228 after 50 / 150 / 300 / 400 steps
+    # (400 steps ~1 s); G first jumps to one mode, then spreads over both
     trainer = _trainer("non-saturating", "mix2")
     before = toylab.snapshot_1d(trainer)
-    for _ in range(150):
+    for _ in range(400):
         trainer.step(with_metrics=False)
     after = toylab.snapshot_1d(trainer)
     assert before["js"] == pytest.approx(math.log(2), abs=1e-3)  # G starts as a spike between the modes
-    assert after["js"] < before["js"] - 0.3
+    assert after["js"] < before["js"] - 0.4
 
 
 def test_figures_put_each_curve_on_its_axis():

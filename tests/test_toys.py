@@ -103,3 +103,14 @@ def test_mode_stats_on_hand_placed_points():
 def test_unknown_toy_lists_the_names():
     with pytest.raises(ValueError, match="ring8"):
         toys.get("ring9")
+
+
+def test_scale_is_the_standard_deviation():
+    # mix2: w = ½, ½ at ±3, σ 0.5 → var = 0.25 + 9; uniform[-2, 2] → 4/√12; grid25: var of {-4..4 step 2} = 8
+    assert toys.TOYS_1D["mix2"].scale == pytest.approx(math.sqrt(9.25))
+    assert toys.TOYS_1D["gaussian"].scale == pytest.approx(1.0)
+    assert toys.TOYS_1D["uniform"].scale == pytest.approx(4 / math.sqrt(12))
+    assert toys.TOYS_2D["grid25"].scale == pytest.approx(math.sqrt(8 + 0.05**2))
+    assert toys.TOYS_2D["ring8"].scale == pytest.approx(math.sqrt(0.5 + 0.01**2))
+    samples = toys.TOYS_1D["mix3"].sample(200_000, torch.Generator().manual_seed(0))
+    assert samples.std().item() == pytest.approx(toys.TOYS_1D["mix3"].scale, rel=0.01)

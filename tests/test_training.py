@@ -9,7 +9,7 @@ import torch
 
 from gan_demo import checkpoints, losses, toys
 from gan_demo.config import TrainConfig
-from gan_demo.training import Trainer, cpu_threads, is_finite
+from gan_demo.training import Draws, Trainer, cpu_threads, is_finite
 
 BASE = ["step", "loss_d", "loss_d_real", "loss_d_fake", "loss_g", "d_real", "d_fake", "d_fake_g",
         "d_acc", "grad_d", "grad_g"]  # fmt: skip
@@ -115,23 +115,39 @@ def test_wgan_clipping_keeps_every_d_weight_in_bounds():
     assert 0.0 < row["clip_frac"] <= 1.0
 
 
-def test_d_is_frozen_during_g_update():
+def test_g_update_leaves_d_unchanged_and_no_gradient_is_kept():
     trainer = toy_trainer()
     run(trainer, 2)
-    after_d_backward = {}
-    d_step = trainer.opt_d.step
+    after_d_update: list[torch.Tensor] = []
+    d_apply = trainer.opt_d.apply
 
-    def record_then_step(*args, **kwargs):  # D's gradients as D's own backward left them
-        after_d_backward.update({n: p.grad.clone() for n, p in trainer.D.named_parameters()})
-        return d_step(*args, **kwargs)
+    def apply_then_record(grads):  # D's weights as D's own update left them
+        d_apply(grads)
+        after_d_update[:] = [p.detach().clone() for p in trainer.D.parameters()]
 
-    trainer.opt_d.step = record_then_step
+    trainer.opt_d.apply = apply_then_record
     g_before = [p.detach().clone() for p in trainer.G.parameters()]
     trainer.step()
-    for n, p in trainer.D.named_parameters():
-        assert torch.equal(p.grad, after_d_backward[n]), n  # G's backward added nothing to D
-        assert p.requires_grad  # and D is trainable again after the step
+    assert len(after_d_update) == len(list(trainer.D.parameters())) == 8  # 4 linear layers
+    for before, p in zip(after_d_update, trainer.D.parameters(), strict=True):
+        assert torch.equal(before, p)  # G's update did not move D
+        assert p.requires_grad
+    assert all(p.grad is None for p in [*trainer.D.parameters(), *trainer.G.parameters()])
     assert any(not torch.equal(a, b) for a, b in zip(g_before, trainer.G.parameters(), strict=True))
+
+
+def test_draws_serve_a_block_in_order_and_sample_once_per_block():
+    calls = []
+
+    def sample(n):
+        calls.append(n)
+        return torch.arange(n, dtype=torch.float32) + 1000 * len(calls)
+
+    draws = Draws(sample, batch=3, per_block=4)
+    batches = [draws() for _ in range(5)]
+    assert calls == [12, 12]  # the fifth batch opened a second block
+    assert torch.equal(torch.cat(batches[:4]), torch.arange(12.0) + 1000)
+    assert torch.equal(batches[4], torch.tensor([2000.0, 2001.0, 2002.0]))
 
 
 def test_toy_runs_use_one_thread_and_restore_the_callers_setting():
@@ -142,8 +158,8 @@ def test_toy_runs_use_one_thread_and_restore_the_callers_setting():
     assert cpu_threads(TrainConfig(data="ring8"), torch.device("cuda")) is None
     before = torch.get_num_threads()
     seen = []
-    d_step = trainer.opt_d.step
-    trainer.opt_d.step = lambda *a, **k: (seen.append(torch.get_num_threads()), d_step(*a, **k))
+    d_apply = trainer.opt_d.apply
+    trainer.opt_d.apply = lambda grads: (seen.append(torch.get_num_threads()), d_apply(grads))
     trainer.step()
     assert seen == [1]
     assert torch.get_num_threads() == before
@@ -220,15 +236,30 @@ def test_fast_adam_matches_torch_adam_bit_for_bit():
         return net, opt, torch.optim.lr_scheduler.LambdaLR(opt, lambda t: 1 - t / 10)
 
     x = torch.randn(16, 3)
-    ref, fast = make(torch.optim.Adam, fused=True), make(FastAdam)
+    ref, fast, direct = make(torch.optim.Adam, fused=True), make(FastAdam), make(FastAdam)
     for _ in range(6):
         for net, opt, sched in (ref, fast):
             opt.zero_grad(set_to_none=True)
             net(x).pow(2).mean().backward()
             opt.step()
             sched.step()  # the learning rate changes every step
-    assert fast[1]._lists is not None  # the fast path ran
-    for a, b in zip(ref[0].parameters(), fast[0].parameters(), strict=True):
-        assert torch.equal(a, b)
+        net, opt, sched = direct  # the trainer's way: gradients passed in, no .grad
+        opt.apply(torch.autograd.grad(net(x).pow(2).mean(), list(net.parameters())))
+        sched.step()
+    assert fast[1]._lists is not None and direct[1]._lists is not None  # the fast path ran
+    for a, b, c in zip(ref[0].parameters(), fast[0].parameters(), direct[0].parameters(), strict=True):
+        assert torch.equal(a, b) and torch.equal(a, c)
     state = fast[1].state_dict()["state"][0]
     assert state["step"].item() == 6 and torch.equal(state["exp_avg"], ref[1].state_dict()["state"][0]["exp_avg"])
+
+
+def test_toy_networks_work_on_standardised_data():
+    trainer = toy_trainer(data="grid25")
+    scale = toys.TOYS_2D["grid25"].scale
+    assert trainer.G.scale == trainer.D.scale == pytest.approx(scale)
+    z, x = torch.randn(4, trainer.config.z_dim), torch.randn(4, 2)
+    with torch.no_grad():
+        assert torch.allclose(trainer.G(z), trainer.G.net(z) * scale)  # samples in the data's units
+        assert torch.allclose(trainer.D(x), trainer.D.net(x / scale).squeeze(1), atol=1e-6)
+    image = Trainer(TrainConfig(data="digits", hidden=32, device="cpu"))
+    assert image.G.scale == image.D.scale == 1.0
