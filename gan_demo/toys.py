@@ -43,8 +43,8 @@ class Toy1D:
 
     @property
     def scale(self) -> float:
-        """The standard deviation: the trainer feeds D ``x / scale`` and scales G's output back
-        (ganhacks' first rule, normalise the inputs; see ``Trainer``)."""
+        """The standard deviation: the toy networks work on ``x / scale`` and G's output is scaled
+        back (ganhacks' first rule, normalise the inputs; see ``models.MLPDiscriminator``)."""
         if self.uniform is not None:
             low, high = self.uniform
             return (high - low) / math.sqrt(12.0)

@@ -97,16 +97,21 @@ class FastAdam(torch.optim.Adam):
     def apply(self, grads: list[Tensor] | tuple[Tensor, ...]) -> None:
         """One Adam step of every parameter (in ``param_groups`` order) with these gradients."""
         lists = self._fast_lists()
-        if lists is None:  # Adam's own path, through .grad
-            params = self.param_groups[0]["params"] if len(self.param_groups) == 1 else None
-            if params is None or len(params) != len(grads):
-                raise ValueError("FastAdam.apply needs one gradient per parameter of a single group")
-            for p, g in zip(params, grads, strict=True):
-                p.grad = g
-            self.step()
-            for p in params:
-                p.grad = None
-            return
+        if lists is None:  # the first step, or an unusual setting: Adam's own path, through .grad
+            _step_through_grad(self, [p for g in self.param_groups for p in g["params"]], grads)
+        else:
+            self._fused_step(lists, grads)
+
+    @torch.no_grad()
+    def step(self, closure=None):  # type: ignore[override]
+        lists = None if closure is not None else self._fast_lists()
+        grads = None if lists is None else [p.grad for p in lists[0]]
+        if lists is None or grads is None or any(g is None for g in grads):
+            return super().step(closure)
+        self._fused_step(lists, grads)
+        return None
+
+    def _fused_step(self, lists: tuple[list[Tensor], ...], grads: list[Tensor] | tuple[Tensor, ...]) -> None:
         params, exp_avgs, exp_avg_sqs, steps = lists
         group = self.param_groups[0]
         beta1, beta2 = group["betas"]
@@ -115,30 +120,25 @@ class FastAdam(torch.optim.Adam):
                            beta1=beta1, beta2=beta2, weight_decay=0.0, eps=group["eps"], maximize=False,
                            grad_scale=None, found_inf=None)  # fmt: skip
 
-    @torch.no_grad()
-    def step(self, closure=None):  # type: ignore[override]
-        lists = None if closure is not None else self._fast_lists()
-        grads = None if lists is None else [p.grad for p in lists[0]]
-        if lists is None or grads is None or any(g is None for g in grads):
-            return super().step(closure)
-        self.apply(grads)
-        return None
-
     def load_state_dict(self, state_dict) -> None:
         self._lists = None  # the state's tensors are replaced
         super().load_state_dict(state_dict)
+
+
+def _step_through_grad(opt: torch.optim.Optimizer, params: list[Tensor], grads) -> None:
+    for p, g in zip(params, grads, strict=True):
+        p.grad = g
+    opt.step()
+    for p in params:
+        p.grad = None
 
 
 def apply_gradients(opt: torch.optim.Optimizer, params: list[Tensor], grads: tuple[Tensor, ...]) -> None:
     """One optimizer step of ``params`` with ``grads``: FastAdam's direct path, else through ``.grad``."""
     if isinstance(opt, FastAdam):
         opt.apply(grads)
-        return
-    for p, g in zip(params, grads, strict=True):
-        p.grad = g
-    opt.step()
-    for p in params:
-        p.grad = None
+    else:
+        _step_through_grad(opt, params, grads)
 
 
 class Draws:

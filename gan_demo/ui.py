@@ -22,6 +22,7 @@ from gan_demo import config, data, diagnosis_panel, jobs, losses, plots, presets
 from gan_demo.config import TrainConfig
 
 RUN_EVERY_S = 1.0  # how often the live panel redraws while a run trains
+TOY_RUN_EVERY_S = 0.5  # the toy pages redraw twice a second (their charts are cached per snapshot)
 
 
 @dataclass(frozen=True)

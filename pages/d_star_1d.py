@@ -11,7 +11,6 @@ from gan_demo import diagnosis_panel, jobs, navigation, onedim, toylab, toys, ui
 navigation.require_app()
 
 PAGE = "d_star_1d"
-RUN_EVERY_S = 0.5  # the live panel redraws twice a second while a run trains
 
 st.title("The optimal discriminator D* in 1-D")
 derivation, identity = st.columns(2)
@@ -110,7 +109,7 @@ def train() -> None:
     st.session_state[f"{PAGE}_data"] = p_data_name  # the form trains on the p_data chosen above
     _, errors = ui.config_form(PAGE, (p_data_name,))
     ui.run_controls(PAGE, errors, snapshot_fn=toylab.snapshot_1d)
-    ui.live_view(PAGE, render, every_s=RUN_EVERY_S,
+    ui.live_view(PAGE, render, every_s=ui.TOY_RUN_EVERY_S,
                  empty="Choose a loss and press **Start**: D, D* and p_g appear here and update as G trains.")
 
 

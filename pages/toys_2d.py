@@ -12,7 +12,6 @@ from gan_demo import diagnosis_panel, jobs, losses, navigation, toylab, toys, ui
 navigation.require_app()
 
 PAGE = "toys_2d"
-RUN_EVERY_S = 0.5  # the live panel redraws twice a second while a run trains
 
 st.title("2-D toys: watch G chase the data")
 st.markdown(
@@ -78,5 +77,5 @@ def render(view: jobs.RunView) -> None:
     diagnosis_panel.render(view)
 
 
-ui.live_view(PAGE, render, every_s=RUN_EVERY_S,
+ui.live_view(PAGE, render, every_s=ui.TOY_RUN_EVERY_S,
              empty="Choose the settings (or a preset) and press **Start**: the plane and the mode counts appear here.")
