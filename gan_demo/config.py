@@ -48,6 +48,7 @@ class TrainConfig:
     gp_weight: float = 0.0  # WGAN-GP's λ; 0 = no gradient penalty
     pack: int = 1  # PacGAN: D judges `pack` samples at once (1 = no packing)
     lr_decay: bool = False  # decay both learning rates linearly to 0 over the run
+    instance_noise: float = 0.0  # std of Gaussian noise on D's inputs, in data stds, falling to 0 over the run
     seed: int = 0  # seeds the weights, the noise and the batches: a CPU run repeats exactly
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
     data_root: str | None = None  # a folder of IDX files for mnist / fashion-mnist
@@ -118,6 +119,7 @@ _RANGES: dict[str, tuple[float, float, bool, type]] = {
     "clip": (0.0, 10.0, True, float),
     "gp_weight": (0.0, 1000.0, True, float),
     "pack": (1, 16, True, int),
+    "instance_noise": (0.0, 10.0, True, float),
     "seed": (0, 2**31 - 1, True, int),
     "log_every": (1, 100_000, True, int),
     "snapshot_every": (1, 1_000_000, True, int),

@@ -52,6 +52,7 @@ SPIKE_K = 8.0  # (h) a spike: this many robust standard deviations away from the
 SPIKES_MIN = 3  # (h) spikes in the window (R8)
 COLLAPSE_FRAC = 0.5  # (h) toys: at most half the modes captured (R9)
 COVER_SHARE = 0.2  # (h) toys: a mode is covered if 20 % of a fair share of samples sit nearest to it (R9)
+HQ_CONVERGED = 0.5  # (h) toys: below this share of high-quality samples a run has not converged (R9)
 HOP_SHARE = 0.5  # (h) the dominant mode holds half of the samples (R9) ...
 HOP_FAIR = 1.5  # (h) ... and 1.5 times its fair share 1/k (R9)
 HOP_CHANGES = 2  # (h) ... and changed at least twice over the last 5 snapshots (R9)
@@ -67,6 +68,7 @@ ROTATION_AMP = 0.05  # (h) ... and at least 0.05 (std of the smoothed margin)
 _TITLES = {
     "healthy": "Healthy: no failure in the numbers",
     "near_equilibrium": "Near equilibrium: D can no longer tell real from fake",
+    "not_converged": "Not converged yet: few samples sit on the modes",
     "d_overpowers_g": "D overpowers G",
     "vanishing_g_gradient": "G's gradient vanishes",
     "exploding_gradients": "Exploding gradients",
@@ -208,6 +210,9 @@ def _advice(state: str, family: str, loss: str, kind: str) -> str:
         "β1 0.5 or less, lr_decay; R1 or instance noise would damp it.",
         "near_equilibrium": "D is at chance, as at p_g = p_data, but that is also what a D that "
         "learned nothing looks like.",
+        "not_converged": "No rule sees a failure, but most of G's samples are still between the "
+        "modes. Train longer, decay the learning rates over the run (lr decay), or start from the "
+        "tuned preset for this toy.",
         "healthy": "Keep training; compare runs that change one knob at a time.",
     }
     return f"{tips[state]} {_LOOK[kind]}"
@@ -441,6 +446,20 @@ def _r9(modes: list[dict]) -> list[tuple[str, str]]:
     return out
 
 
+def _not_converged(modes: list[dict]) -> str | None:
+    """Toys: no failure, but under HQ_CONVERGED of the latest snapshot's samples are high-quality."""
+    last = modes[-1]
+    if int(last.get("step", 0)) < WARMUP_STEPS or "high_quality" not in last:
+        return None
+    hq = float(last["high_quality"])
+    if hq >= HQ_CONVERGED:
+        return None
+    k = int(last.get("n_modes", len(last.get("counts", ()))))
+    captured = int(last.get("captured", last.get("modes_captured", 0)))
+    return (f"{_pct(hq)} of the samples are high-quality (within 3σ of a mode; < {_pct(HQ_CONVERGED)}), "
+            f"{captured} of {k} modes captured at step {int(last['step'])}")
+
+
 def _r11(diversity: dict) -> list[tuple[str, str, str]]:
     out = []
     fake, real = float(diversity.get("fake", math.nan)), float(diversity.get("real", math.nan))
@@ -505,7 +524,9 @@ def diagnose(
         if not h.ready:
             return []
         eq = _r4(h, family, _EQUILIBRIUM.get(loss, {}))
-        if eq:
+        if modes and (early := _not_converged(modes)):  # before R4: a D at chance proves nothing here
+            hits.append(("R9", "not_converged", early))
+        elif eq:
             hits.append(("R4", "near_equilibrium", eq))
         else:
             hits.append(("OK", "healthy", _summary(h, family, diversity, modes)))
@@ -531,6 +552,7 @@ _SEVERITY = {
     "lipschitz_violated": "warning",
     "rotation": "warning",
     "near_equilibrium": "info",
+    "not_converged": "info",
     "healthy": "ok",
 }
 

@@ -58,12 +58,14 @@ _ALL: list[Preset] = [
     # ------------------------------------------------------------ healthy toys (toybench's tuning)
     Preset("healthy-ring8", "Healthy: ring of 8 Gaussians", "toys_2d",
            dict(BEST["ring8"], data="ring8"), "healthy",
-           "Packing (D judges several samples at once) and learning-rate decay: all 8 modes get covered "
-           "and the points tighten onto them as the learning rate decays."),
+           "Packing (D judges several samples at once), instance noise and learning-rate decay: all 8 "
+           "modes get covered early, and the points tighten onto them as the blur and the learning rate "
+           "fall to 0."),
     Preset("healthy-grid25", "Healthy: grid of 25 Gaussians", "toys_2d",
            dict(BEST["grid25"], data="grid25"), "healthy",
-           "Packing and learning-rate decay: G first spreads over the whole square, then its points "
-           "gather onto the 25 modes; watch modes captured climb."),
+           "Packing, instance noise, a D that learns twice as fast as G, and learning-rate decay: G "
+           "first spreads over the whole square, then its points gather onto the modes; watch modes "
+           "captured climb, and whether a mode in the middle empties late in the run."),
     Preset("healthy-mix2", "Healthy: mixture of 2 Gaussians", "d_star_1d",
            dict(BEST["mix2"], data="mix2"), "healthy",
            "p_g grows two bumps at ±3 and D(x) flattens toward D* = 1/2 where p_g matches p_data; "

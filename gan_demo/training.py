@@ -206,6 +206,10 @@ class Trainer:
             pick = Draws(lambda n: torch.randint(len(self.images), (n,), generator=self.gen, device=self.device),
                          cfg.batch_size)  # fmt: skip
             self._real = lambda: self.images.index_select(0, pick())
+        # instance noise for D's inputs: 2B rows for D's batch, then B for G's update
+        self._data_std = self.toy.scale if self.toy is not None else 1.0
+        self._instance = Draws(lambda n: torch.randn(n, *self.data_shape, generator=self.gen, device=self.device),
+                               3 * cfg.batch_size, per_block=32 if self.toy is not None else 4)  # fmt: skip
         self.step_count = 0
         self.metric_names = self._metric_names()
 
@@ -258,6 +262,15 @@ class Trainer:
         x = x.to(self.device, torch.float32).repeat_interleave(self.config.pack, 0)
         return self.loss.d_output(self.D(x)).cpu()
 
+    def instance_noise_std(self) -> float:
+        """Std of the instance noise D's inputs get at this step, in data units: ``instance_noise`` ×
+        the data's std (a toy's ``scale``; images: 1 on the [-1, 1] pixel scale), falling linearly to
+        0 over the run."""
+        cfg = self.config
+        if cfg.instance_noise <= 0:
+            return 0.0
+        return cfg.instance_noise * self._data_std * max(0.0, 1.0 - self.step_count / cfg.steps)
+
     # ------------------------------------------------------------------ training
     def step(self, with_metrics: bool = True) -> dict[str, float] | None:
         """Run ``d_steps`` D updates and one G update; return the step's metrics (or None).
@@ -278,6 +291,7 @@ class Trainer:
         cfg, loss, G, D = self.config, self.loss, self.G, self.D
         n_out = cfg.batch_size // cfg.pack  # D judges packed samples: B samples give B/pack logits
         gp_term = gp_norm = None
+        sigma = self.instance_noise_std()
 
         # (1) Update D: maximise V(D, G), i.e. minimise L_D(D(x), D(G(z)))
         for k in range(cfg.d_steps):
@@ -285,7 +299,11 @@ class Trainer:
             real = self._real()
             with torch.set_grad_enabled(last):  # keep G's graph only for the fakes G's update reuses
                 fake = G(self._noise())
-            logits = D(torch.cat([real, fake.detach()]))
+            both = torch.cat([real, fake.detach()])
+            if sigma > 0:  # instance noise: D sees real and fake through the same blur
+                noise = self._instance()
+                both = both + sigma * noise[: 2 * cfg.batch_size]
+            logits = D(both)
             l_real, l_fake = logits[:n_out], logits[n_out:]
             real_term, fake_term = loss.d_terms(l_real, l_fake)
             d_loss = real_term + fake_term
@@ -302,7 +320,7 @@ class Trainer:
                     torch._foreach_clamp_max_(self._d_params, cfg.clip)
 
         # (2) Update G: minimise L_G(D(G(z))) with D fixed (gradients for G's weights only)
-        l_fake_g = D(fake)
+        l_fake_g = D(fake + sigma * noise[2 * cfg.batch_size :] if sigma > 0 else fake)
         g_loss = loss.g_loss(l_fake_g)
         g_grads = torch.autograd.grad(g_loss, self._g_params)
         apply_gradients(self.opt_g, self._g_params, g_grads)

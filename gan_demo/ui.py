@@ -112,6 +112,9 @@ _NUMBERS: dict[str, tuple[str, int | float, str, str]] = {
     "clip": ("Weight clip c", 0.01, "%.3f", "WGAN: clip D's weights to [-c, c]; 0 = off"),
     "gp_weight": ("GP weight λ", 1.0, "%.2f", "WGAN-GP's gradient penalty weight; 0 = off"),
     "pack": ("Pack (PacGAN)", 1, "%d", "D judges this many samples at once; must divide the batch"),
+    "instance_noise": ("Instance noise", 0.05, "%.2f", "std of Gaussian noise added to every input of D, real "
+                       "and fake, in units of the data's std; it falls linearly to 0 over the run. The blur "
+                       "lets D's gradient reach fakes far from the data; 0 = off"),
     "seed": ("Seed", 1, "%d", "same seed, same run (on a CPU)"),
     "log_every": ("Log every", 1, "%d", "steps between logged metric rows"),
     "snapshot_every": ("Snapshot every", 10, "%d", "steps between saved sample grids"),
@@ -237,7 +240,7 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
     adam = values["optimizer"] == "adam"
     rows = (("steps", "batch_size", "z_dim", "hidden", "seed"),
             (optimizer, "lr_d", "lr_g", "beta1", "beta2"),
-            ("d_steps", "clip", "gp_weight", "pack", lr_decay))  # fmt: skip
+            ("d_steps", "clip", "gp_weight", "pack", "instance_noise", lr_decay))  # fmt: skip
     for row in rows:
         for col, cell in zip(st.columns(len(row)), row, strict=True):
             with col:

@@ -33,6 +33,22 @@ with st.expander("Published numbers on these toys (modes captured / % high-quali
         "| GAN | 1 / 99.3 | 3.3 / 0.5 |\n| Unrolled GAN | 7.6 / 35.6 | 23.6 / 16 |\n"
         "| VEEGAN | 8 / 52.9 | 24.6 / 40 |\n| PacGAN | 7.9 / 95.6 (pack 2) | 24.8 / 93.6 (pack 4) |"
     )
+with st.expander("Remedies for mode collapse you can try in the form below"):
+    st.markdown(
+        "- **Packing** (*Pack*, PacGAN): D judges 2–4 samples glued together, so a batch of look-alike "
+        "fakes is easy to spot and G is pushed to spread out.\n"
+        "- **Instance noise** (Sønderby et al. 2016, Arjovsky & Bottou 2017): the same Gaussian blur is "
+        "added to every real and fake point D sees. Eight dots of σ 0.01 and a G that misses them have "
+        "(almost) disjoint supports: D separates them perfectly, JS is stuck at log 2, and D's slope "
+        "is ~0 away from the data. Blurred, the two overlap, D becomes smooth, and its gradient points "
+        "every fake toward real mass, including modes G has not found yet. The blur falls to 0 over "
+        "the run, so the end is sharp.\n"
+        "- **Learning-rate decay** (*Decay lr to 0*): as the steps shrink, G's points settle onto the "
+        "modes and % high-quality climbs.\n"
+        "- **WGAN-GP**: its critic keeps a useful gradient everywhere and covers the modes, but in a "
+        "minute of CPU its points stay blurrier (lower % high-quality).\n\n"
+        "The *healthy* presets combine the first three; remove one at a time to see what each does."
+    )
 
 _, errors = ui.config_form(PAGE, toys.NAMES_2D)
 ui.run_controls(PAGE, errors, snapshot_fn=toylab.snapshot_2d)

@@ -56,11 +56,12 @@ def wave(amplitude: float, period_rows: float, level: float = 0.0):
     return lambda i: level + amplitude * np.sin(2 * np.pi * i / period_rows)
 
 
-def ring_modes(nearest_per_snapshot: list[list[int]], start: int = 300) -> list[dict]:
-    """Mode stats of successive snapshots (every 100 steps) with the given samples per nearest mode."""
+def ring_modes(nearest_per_snapshot: list[list[int]], start: int = 300, hq: float = 0.5) -> list[dict]:
+    """Mode stats of successive snapshots (every 100 steps) with the given samples per nearest mode,
+    of which the share ``hq`` are high-quality."""
     out = []
     for k, near in enumerate(nearest_per_snapshot):
-        counts = [n // 2 for n in near]
+        counts = [int(n * hq) for n in near]
         out.append({"step": start + 100 * k, "captured": sum(c > 0 for c in counts), "n_modes": len(near),
                     "high_quality": sum(counts) / sum(near), "counts": counts, "nearest": near})  # fmt: skip
     return out
@@ -104,6 +105,10 @@ CASES = [
      dict(metrics=history(), modes=ring_modes(ONE_MODE)), dict(metrics=history(), modes=ring_modes(SPREAD))),
     ("R9", "mode_hopping", "non-saturating",
      dict(metrics=history(), modes=ring_modes(HOPPING)), dict(metrics=history(), modes=ring_modes(ONE_MODE))),
+    # spread over all 8 modes, but 10 % high-quality (fires) vs 60 % (quiet: HQ_CONVERGED is 0.5)
+    ("R9", "not_converged", "non-saturating",
+     dict(metrics=history(), modes=ring_modes(SPREAD, hq=0.1)),
+     dict(metrics=history(), modes=ring_modes(SPREAD, hq=0.6))),
     ("R10", "mode_collapse", "non-saturating",
      dict(metrics=history(), diversity=dict(step=1000, fake=5.0, real=6.0, classes=4, n_classes=10)),
      dict(metrics=history(), diversity=dict(step=1000, fake=5.0, real=6.0, classes=10, n_classes=10))),
@@ -153,6 +158,18 @@ def test_every_finding_points_at_samples_and_a_quality_metric():
         for f in dg.diagnose(loss=loss, **fire):
             assert "samples" in f.advice or "points" in f.advice, (state, f.advice)
             assert f.title and f.severity in dg.SEVERITIES and f.state in dg.STATES
+
+
+def test_not_converged_replaces_healthy_and_near_equilibrium_for_toys():
+    calm, at_chance = history(), history(d_real=0.52, d_fake=0.48, loss_d=lambda i: 1.38 + 0.01 * np.sin(i))
+    early = ring_modes(SPREAD, hq=0.02)  # 2 % high-quality: ring8 after 2,000 default steps
+    for metrics in (calm, at_chance):
+        found = dg.diagnose(metrics, "non-saturating", modes=early)
+        assert states(found) == ["not_converged"] and found[0].severity == "info" and not found[0].failing
+        assert "2 % of the samples are high-quality" in found[0].evidence and "8 of 8 modes" in found[0].evidence
+    assert states(dg.diagnose(calm, "non-saturating", modes=ring_modes(SPREAD, hq=0.9))) == ["healthy"]
+    # a failure still wins: collapse onto one mode is reported as collapse, not as "not converged"
+    assert "not_converged" not in states(dg.diagnose(calm, "non-saturating", modes=ring_modes(ONE_MODE, hq=0.02)))
 
 
 def test_warm_up_is_not_judged_but_divergence_is():

@@ -138,3 +138,16 @@ def test_toys_2d_unknown_preset_lists_the_valid_ones():
     at.run()
     assert not at.exception
     assert "no-such-preset" in at.error[0].value and "Valid presets here" in at.error[0].value
+
+
+def test_toys_2d_preset_fills_the_remedies_and_a_bad_noise_level_is_refused():
+    at = AppTest.from_file(TOYS_2D, default_timeout=60)
+    at.query_params["preset"] = "healthy-ring8"
+    at.run()
+    assert not at.exception
+    got = {k: at.number_input(key=f"toys_2d_{k}").value for k in ("pack", "instance_noise", "steps")}
+    assert got == {"pack": 2, "instance_noise": pytest.approx(0.1), "steps": 10000}
+    assert at.checkbox(key="toys_2d_lr_decay").value is True
+    at.number_input(key="toys_2d_instance_noise").set_value(-0.1).run()
+    assert "must be in [0, 10], got -0.1" in " ".join(e.value for e in at.error)
+    assert at.button(key="toys_2d_start").disabled

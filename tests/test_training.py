@@ -136,6 +136,39 @@ def test_g_update_leaves_d_unchanged_and_no_gradient_is_kept():
     assert any(not torch.equal(a, b) for a, b in zip(g_before, trainer.G.parameters(), strict=True))
 
 
+def test_instance_noise_falls_linearly_to_zero_in_units_of_the_data_std():
+    trainer = Trainer(TrainConfig.for_loss("non-saturating", "ring8", steps=100, instance_noise=0.5))
+    std = trainer.toy.scale
+    assert std == pytest.approx(np.sqrt(0.5 + 0.01**2))  # ring8: modes on the unit circle, σ 0.01
+    assert trainer.instance_noise_std() == pytest.approx(0.5 * std)
+    run(trainer, 50)
+    assert trainer.instance_noise_std() == pytest.approx(0.25 * std)
+    run(trainer, 50)
+    assert trainer.instance_noise_std() == 0.0
+    assert toy_trainer().instance_noise_std() == 0.0  # off by default
+
+
+@pytest.mark.parametrize("level", [0.0, 0.5])
+def test_instance_noise_blurs_what_d_sees_in_both_updates(level):
+    """D's step and G's step see the same fakes: without noise D's inputs for them are equal; with
+    noise each gets its own draw, so they differ by noise of std √2 · σ (σ = 0.5 × 0.707 here)."""
+    trainer = Trainer(TrainConfig.for_loss("non-saturating", "ring8", steps=1000, instance_noise=level))
+    seen: list[torch.Tensor] = []
+    trainer.D.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach().clone()))
+    trainer.step()
+    b = trainer.config.batch_size
+    assert [len(x) for x in seen] == [2 * b, b]  # D's update (real and fake), then G's
+    real, fake_for_d, fake_for_g = seen[0][:b], seen[0][b:], seen[1]
+    diff = (fake_for_g - fake_for_d).flatten()
+    off_ring = (real.norm(dim=1) - 1).abs()  # ring8's real points lie within 0.05 of the unit circle
+    if level == 0:
+        assert torch.equal(fake_for_g, fake_for_d) and off_ring.max() < 0.05
+    else:
+        sigma = 0.5 * trainer.toy.scale
+        assert diff.std().item() == pytest.approx(np.sqrt(2) * sigma, rel=0.1)
+        assert off_ring.mean() > 0.15  # E|N(0, σ²)| along the radius ≈ 0.8 σ ≈ 0.28
+
+
 def test_draws_serve_a_block_in_order_and_sample_once_per_block():
     calls = []
 
