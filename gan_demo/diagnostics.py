@@ -211,8 +211,9 @@ def _advice(state: str, family: str, loss: str, kind: str) -> str:
         "near_equilibrium": "D is at chance, as at p_g = p_data, but that is also what a D that "
         "learned nothing looks like.",
         "not_converged": "No rule sees a failure, but most of G's samples are still between the "
-        "modes. Train longer, decay the learning rates over the run (lr decay), or start from the "
-        "tuned preset for this toy.",
+        "modes. Give it more steps (the tuned presets pass 50 % a third to half of the way through "
+        "their runs), decay the learning rates over the run (lr decay), or start from the tuned "
+        "preset for this toy.",
         "healthy": "Keep training; compare runs that change one knob at a time.",
     }
     return f"{tips[state]} {_LOOK[kind]}"
@@ -456,7 +457,7 @@ def _not_converged(modes: list[dict]) -> str | None:
         return None
     k = int(last.get("n_modes", len(last.get("counts", ()))))
     captured = int(last.get("captured", last.get("modes_captured", 0)))
-    return (f"{_pct(hq)} of the samples are high-quality (within 3σ of a mode; < {_pct(HQ_CONVERGED)}), "
+    return (f"{100 * hq:.1f} % of the samples are high-quality (within 3σ of a mode; < {_pct(HQ_CONVERGED)}), "
             f"{captured} of {k} modes captured at step {int(last['step'])}")
 
 
