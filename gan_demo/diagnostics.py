@@ -412,6 +412,12 @@ def _row_steps(h: _History) -> int:
     return int(round(float(np.median(np.diff(s))))) if len(s) > 1 else 1
 
 
+def _captured(snapshot: dict) -> tuple[int, int]:
+    """(modes captured, modes in all) of one toy snapshot's statistics."""
+    k = int(snapshot.get("n_modes", len(snapshot.get("counts", ()))))
+    return int(snapshot.get("captured", snapshot.get("modes_captured", 0))), k
+
+
 def _r9(modes: list[dict]) -> list[tuple[str, str]]:
     """Toys: collapse (G's samples sit near few modes) and hopping (the mode they sit near moves).
 
@@ -423,7 +429,7 @@ def _r9(modes: list[dict]) -> list[tuple[str, str]]:
         return []
     out = []
     last = snaps[-1]
-    k = int(last.get("n_modes", len(last.get("counts", ()))))
+    captured, k = _captured(last)
     if k < 2:
         return []
     cover, doms = [], []
@@ -434,7 +440,6 @@ def _r9(modes: list[dict]) -> list[tuple[str, str]]:
         share = float(near.max() / total) if total else 0.0
         # with 2 modes, a 51/49 split must not count as holding "most" samples: 1.5x a fair share too
         doms.append(int(near.argmax()) if share >= max(HOP_SHARE, HOP_FAIR / k) else None)
-    captured = int(last.get("captured", last.get("modes_captured", 0)))
     hq = float(last.get("high_quality", 0.0))
     if cover[-1] <= COLLAPSE_FRAC * k:
         out.append(("mode_collapse", f"G's samples sit near {cover[-1]} of {k} modes (≤ {_pct(COLLAPSE_FRAC)}); "
@@ -455,8 +460,7 @@ def _not_converged(modes: list[dict]) -> str | None:
     hq = float(last["high_quality"])
     if hq >= HQ_CONVERGED:
         return None
-    k = int(last.get("n_modes", len(last.get("counts", ()))))
-    captured = int(last.get("captured", last.get("modes_captured", 0)))
+    captured, k = _captured(last)
     return (f"{100 * hq:.1f} % of the samples are high-quality (within 3σ of a mode; < {_pct(HQ_CONVERGED)}), "
             f"{captured} of {k} modes captured at step {int(last['step'])}")
 
@@ -524,10 +528,9 @@ def diagnose(
     if not hits:
         if not h.ready:
             return []
-        eq = _r4(h, family, _EQUILIBRIUM.get(loss, {}))
         if modes and (early := _not_converged(modes)):  # before R4: a D at chance proves nothing here
             hits.append(("R9", "not_converged", early))
-        elif eq:
+        elif eq := _r4(h, family, _EQUILIBRIUM.get(loss, {})):
             hits.append(("R4", "near_equilibrium", eq))
         else:
             hits.append(("OK", "healthy", _summary(h, family, diversity, modes)))
@@ -568,9 +571,8 @@ def _summary(h: _History, family: str, diversity: dict | None, modes: list[dict]
     if diversity and diversity.get("real"):
         parts.append(f"diversity {_pct(float(diversity['fake']) / float(diversity['real']))} of a real batch")
     if modes:
-        m = modes[-1]
-        parts.append(f"{m.get('captured', m.get('modes_captured'))} of {m.get('n_modes', len(m.get('counts', ())))} "
-                     f"modes, {_pct(float(m.get('high_quality', 0.0)))} high-quality")  # fmt: skip
+        captured, k = _captured(modes[-1])
+        parts.append(f"{captured} of {k} modes, {_pct(float(modes[-1].get('high_quality', 0.0)))} high-quality")
     return ", ".join(parts) + f" (medians over steps {_span(h)})"
 
 

@@ -182,10 +182,12 @@ class Trainer:
             self.images = imgs.to(self.device, torch.float32)
             self.data_shape = tuple(self.images.shape[1:])
 
+        # the data's std: toy networks see x / std, and instance noise is measured in it (images: 1)
+        self._data_std = self.toy.scale if self.toy is not None else 1.0
         with _INIT_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
             G, D = models.build(cfg.model, self.data_shape, cfg.z_dim, cfg.hidden, cfg.pack, toy=self.toy is not None,
-                                scale=self.toy.scale if self.toy is not None else 1.0)  # fmt: skip
+                                scale=self._data_std)  # fmt: skip
         self.G, self.D = G.to(self.device), D.to(self.device)
         self._g_params, self._d_params = list(self.G.parameters()), list(self.D.parameters())
         self.threads = cpu_threads(cfg, self.device)  # applied during step() only, then restored
@@ -207,7 +209,6 @@ class Trainer:
                          cfg.batch_size)  # fmt: skip
             self._real = lambda: self.images.index_select(0, pick())
         # instance noise for D's inputs: 2B rows for D's batch, then B for G's update
-        self._data_std = self.toy.scale if self.toy is not None else 1.0
         self._instance = Draws(lambda n: torch.randn(n, *self.data_shape, generator=self.gen, device=self.device),
                                3 * cfg.batch_size, per_block=32 if self.toy is not None else 4)  # fmt: skip
         self.step_count = 0
