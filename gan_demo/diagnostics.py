@@ -52,7 +52,8 @@ SPIKE_K = 8.0  # (h) a spike: this many robust standard deviations away from the
 SPIKES_MIN = 3  # (h) spikes in the window (R8)
 COLLAPSE_FRAC = 0.5  # (h) toys: at most half the modes captured (R9)
 COVER_SHARE = 0.2  # (h) toys: a mode is covered if 20 % of a fair share of samples sit nearest to it (R9)
-HQ_CONVERGED = 0.5  # (h) toys: below this share of high-quality samples a run has not converged (R9)
+HQ_CONVERGED = 0.5  # (h) toys: below this share of high-quality samples a run has not converged (R9) ...
+HQ_WINDOW = 5  # (h) ... in each of the last 5 snapshots: one snapshot above it ends "not converged" (R9)
 HOP_SHARE = 0.5  # (h) the dominant mode holds half of the samples (R9) ...
 HOP_FAIR = 1.5  # (h) ... and 1.5 times its fair share 1/k (R9)
 HOP_CHANGES = 2  # (h) ... and changed at least twice over the last 5 snapshots (R9)
@@ -453,16 +454,20 @@ def _r9(modes: list[dict]) -> list[tuple[str, str]]:
 
 
 def _not_converged(modes: list[dict]) -> str | None:
-    """Toys: no failure, but under HQ_CONVERGED of the latest snapshot's samples are high-quality."""
+    """Toys: no failure, but under HQ_CONVERGED of the samples are high-quality in each of the last
+    HQ_WINDOW snapshots. The window is a hysteresis: once a snapshot has passed the bar, a dip below
+    it must last HQ_WINDOW snapshots to count, so a run hovering at the bar does not flip the verdict."""
     last = modes[-1]
     if int(last.get("step", 0)) < WARMUP_STEPS or "high_quality" not in last:
         return None
-    hq = float(last["high_quality"])
-    if hq >= HQ_CONVERGED:
+    recent = [m for m in modes[-HQ_WINDOW:] if int(m.get("step", 0)) >= WARMUP_STEPS and "high_quality" in m]
+    if max(float(m["high_quality"]) for m in recent) >= HQ_CONVERGED:
         return None
     captured, k = _captured(last)
-    return (f"{100 * hq:.1f} % of the samples are high-quality (within 3σ of a mode; < {_pct(HQ_CONVERGED)}), "
-            f"{captured} of {k} modes captured at step {int(last['step'])}")
+    window = f"; < {_pct(HQ_CONVERGED)} in each of the last {len(recent)} snapshots" if len(recent) > 1 else \
+        f"; < {_pct(HQ_CONVERGED)}"
+    return (f"{100 * float(last['high_quality']):.1f} % of the samples are high-quality (within 3σ of a mode"
+            f"{window}), {captured} of {k} modes captured at step {int(last['step'])}")
 
 
 def _r11(diversity: dict) -> list[tuple[str, str, str]]:

@@ -63,9 +63,10 @@ _ALL: list[Preset] = [
            "fall to 0."),
     Preset("healthy-grid25", "Healthy: grid of 25 Gaussians", "toys_2d",
            dict(BEST["grid25"], data="grid25"), "healthy",
-           "Packing, instance noise, a D that learns twice as fast as G, and learning-rate decay: G "
-           "first spreads over the whole square, then its points gather onto the modes; watch modes "
-           "captured climb, and whether a mode in the middle empties late in the run."),
+           "The hinge loss with packing, instance noise and learning-rate decay. G first spreads over "
+           "the whole square while D's margin swings back and forth (the panel calls it rotation while "
+           "the learning rate is high); as the rate falls, the swings fade and the points gather onto "
+           "all 25 modes."),
     Preset("healthy-mix2", "Healthy: mixture of 2 Gaussians", "d_star_1d",
            dict(BEST["mix2"], data="mix2"), "healthy",
            "p_g grows two bumps at ±3 and D(x) flattens toward D* = 1/2 where p_g matches p_data; "

@@ -45,9 +45,16 @@ with st.expander("Remedies for mode collapse you can try in the form below"):
         "the run, so the end is sharp.\n"
         "- **Learning-rate decay** (*Decay lr to 0*): as the steps shrink, G's points settle onto the "
         "modes and % high-quality climbs.\n"
+        "- **The loss.** On the grid of 25, with pack 2, instance noise, lr decay and the same "
+        "learning rates, *non-saturating* kept 22.2 of 25 modes (5 seeds, 26,000 steps) and lost them "
+        "late, in the inner columns, as its points sharpened; *hinge* kept 24.4, and with both learning "
+        "rates at 3e-3, all 25 on every seed. That is a measurement, not a theorem: train both with the "
+        "same seed and compare D's heatmaps and the mode counts over steps (changing the loss refills "
+        "the optimizer settings and z with that loss's defaults: set the learning rates and z again).\n"
         "- **WGAN-GP**: its critic keeps a useful gradient everywhere and covers the modes, but in a "
         "minute of CPU its points stay blurrier (lower % high-quality).\n\n"
-        "The *healthy* presets combine the first three; remove one at a time to see what each does."
+        "The *healthy* presets combine packing, instance noise and lr decay (hinge on the grid, "
+        "non-saturating on the ring); remove one at a time to see what each does."
     )
 
 _, errors = ui.config_form(PAGE, toys.NAMES_2D)

@@ -172,6 +172,26 @@ def test_not_converged_replaces_healthy_and_near_equilibrium_for_toys():
     assert "not_converged" not in states(dg.diagnose(calm, "non-saturating", modes=ring_modes(ONE_MODE, hq=0.02)))
 
 
+def test_not_converged_needs_every_snapshot_of_its_window_below_the_bar():
+    """Hysteresis: a run hovering at 50 % high-quality does not flip between verdicts every snapshot."""
+    calm = history()
+
+    def snapshots(hqs: list[float]) -> list[dict]:  # 8 modes of 300 samples, hq of them high-quality
+        return [m | {"step": 300 + 100 * k} for k, hq in enumerate(hqs) for m in ring_modes([[300] * 8], hq=hq)]
+
+    assert dg.HQ_WINDOW == 5 and dg.HQ_CONVERGED == 0.5
+    below = snapshots([0.1, 0.2, 0.3, 0.4, 0.45])
+    found = dg.diagnose(calm, "non-saturating", modes=below)
+    assert states(found) == ["not_converged"]
+    assert "45.0 % of the samples" in found[0].evidence and "in each of the last 5 snapshots" in found[0].evidence
+    # one snapshot at 60 % among the last five keeps the run out of "not converged" ...
+    assert states(dg.diagnose(calm, "non-saturating", modes=snapshots([0.3, 0.6, 0.4, 0.4, 0.4, 0.4]))) == ["healthy"]
+    # ... until the dip has lasted five snapshots
+    assert states(dg.diagnose(calm, "non-saturating", modes=snapshots([0.6, 0.4, 0.4, 0.4, 0.4, 0.4]))) == [
+        "not_converged"
+    ]
+
+
 def test_warm_up_is_not_judged_but_divergence_is():
     early = history(rows=15)  # steps 10..150 < WARMUP_STEPS
     assert dg.diagnose(early, "non-saturating") == []
