@@ -457,17 +457,14 @@ def _not_converged(modes: list[dict]) -> str | None:
     """Toys: no failure, but under HQ_CONVERGED of the samples are high-quality in each of the last
     HQ_WINDOW snapshots. The window is a hysteresis: once a snapshot has passed the bar, a dip below
     it must last HQ_WINDOW snapshots to count, so a run hovering at the bar does not flip the verdict."""
+    judged = [m for m in modes[-HQ_WINDOW:] if int(m.get("step", 0)) >= WARMUP_STEPS and "high_quality" in m]
     last = modes[-1]
-    if int(last.get("step", 0)) < WARMUP_STEPS or "high_quality" not in last:
-        return None
-    recent = [m for m in modes[-HQ_WINDOW:] if int(m.get("step", 0)) >= WARMUP_STEPS and "high_quality" in m]
-    if max(float(m["high_quality"]) for m in recent) >= HQ_CONVERGED:
+    if not judged or judged[-1] is not last or max(float(m["high_quality"]) for m in judged) >= HQ_CONVERGED:
         return None
     captured, k = _captured(last)
-    window = f"; < {_pct(HQ_CONVERGED)} in each of the last {len(recent)} snapshots" if len(recent) > 1 else \
-        f"; < {_pct(HQ_CONVERGED)}"
-    return (f"{100 * float(last['high_quality']):.1f} % of the samples are high-quality (within 3σ of a mode"
-            f"{window}), {captured} of {k} modes captured at step {int(last['step'])}")
+    where = f" in each of the last {len(judged)} snapshots" if len(judged) > 1 else ""
+    return (f"{100 * float(last['high_quality']):.1f} % of the samples are high-quality (within 3σ of a mode; "
+            f"< {_pct(HQ_CONVERGED)}{where}), {captured} of {k} modes captured at step {int(last['step'])}")
 
 
 def _r11(diversity: dict) -> list[tuple[str, str, str]]:
