@@ -20,6 +20,7 @@ import itertools
 import json
 import math
 import shutil
+import statistics
 import sys
 import tempfile
 import time
@@ -30,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_demo import checkpoints, data, toys
+from gan_demo import checkpoints, data, losses, toys
 from gan_demo.config import ConfigError, TrainConfig
 from gan_demo.training import Trainer, resolve_device
 
@@ -229,12 +230,13 @@ def trainer_loop(trainer: Trainer) -> Callable[[], None]:
     return step
 
 
-def time_loops(loops: dict[str, Callable[[], None]], steps: int, rounds: int, device: torch.device,
-               warmup: int = 20) -> dict[str, float]:  # fmt: skip
-    """Steps/s of each loop: warm up, then ``rounds`` interleaved blocks of ``steps / rounds`` each."""
+def round_rates(loops: dict[str, Callable[[], None]], steps: int, rounds: int, device: torch.device,
+                warmup: int = 20) -> dict[str, list[float]]:  # fmt: skip
+    """Steps/s of each loop in each round: warm up, then ``rounds`` interleaved blocks of ``steps / rounds``
+    steps each, so that a slow spell of a shared machine falls on every loop alike."""
     sync = torch.cuda.synchronize if device.type == "cuda" else (lambda: None)
     block = max(1, steps // rounds)
-    seconds = dict.fromkeys(loops, 0.0)
+    rates: dict[str, list[float]] = {name: [] for name in loops}
     for loop in loops.values():
         for _ in range(warmup):
             loop()
@@ -245,8 +247,14 @@ def time_loops(loops: dict[str, Callable[[], None]], steps: int, rounds: int, de
             for _ in range(block):
                 loop()
             sync()
-            seconds[name] += time.perf_counter() - start
-    return {name: block * rounds / s for name, s in seconds.items()}
+            rates[name].append(block / (time.perf_counter() - start))
+    return rates
+
+
+def time_loops(loops: dict[str, Callable[[], None]], steps: int, rounds: int, device: torch.device,
+               warmup: int = 20) -> dict[str, float]:  # fmt: skip
+    """Steps/s of each loop over all its rounds (total steps / total seconds), as :func:`round_rates` times them."""
+    return {name: len(r) / sum(1.0 / x for x in r) for name, r in round_rates(loops, steps, rounds, device, warmup).items()}
 
 
 def _bench_data(choice: str) -> str:
@@ -282,17 +290,32 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
-def _bench_toy(steps: int, device: str) -> float:
-    cfg = TrainConfig.for_loss("non-saturating", "ring8", steps=10**6, device=device)
-    trainer = Trainer(cfg)
-    rate = time_loops({"toy": trainer_loop(trainer)}, steps, 1, trainer.device, warmup=100)["toy"]
-    print(f"toy trainer (ring8, non-saturating, hidden {cfg.hidden}, batch {cfg.batch_size}, z {cfg.z_dim}, "
-          f"threads {trainer.threads or torch.get_num_threads()}): {rate:.1f} steps/s")  # fmt: skip
-    return rate
+def _bench_toy(steps: int, device: str, rounds: int = 20, loss_names: tuple[str, ...] = ("non-saturating",)) -> float:
+    """Steps/s of the trainer on ring8 with each loss's classic settings and the default toy networks,
+    in interleaved rounds; prints the median round with the slowest and fastest, and returns the first
+    loss's median."""
+    trainers = {name: Trainer(TrainConfig.for_loss(name, "ring8", steps=10**6, device=device)) for name in loss_names}
+    first = trainers[loss_names[0]]
+    cfg = first.config
+    rates = round_rates({name: trainer_loop(t) for name, t in trainers.items()}, steps, rounds, first.device,
+                        warmup=100)  # fmt: skip
+    print(f"toy trainer on ring8: networks 3x{cfg.hidden}, batch {cfg.batch_size}, z {cfg.z_dim}, device "
+          f"{first.device}, threads {first.threads or torch.get_num_threads()}, metrics every {cfg.log_every} "
+          f"steps; {steps} steps per loss in {rounds} interleaved rounds")  # fmt: skip
+    width = max(map(len, rates))
+    for name, r in rates.items():
+        d_steps = trainers[name].config.d_steps
+        print(f"{name:<{width}}  {statistics.median(r):5.0f} steps/s median round (slowest {min(r):.0f}, "
+              f"fastest {max(r):.0f})" + (f", {d_steps} D updates per step" if d_steps > 1 else ""))  # fmt: skip
+    return statistics.median(rates[loss_names[0]])
 
 
 def cmd_bench_toy(args: argparse.Namespace) -> int:
-    _bench_toy(args.steps, args.device)
+    names = losses.NAMES if args.loss == "all" else (args.loss,)
+    if args.rounds < 1 or args.steps < args.rounds:
+        return _fail(f"--rounds must be at least 1 and at most --steps, got --rounds {args.rounds} "
+                     f"--steps {args.steps}", 2)  # fmt: skip
+    _bench_toy(args.steps, args.device, args.rounds, names)
     return 0
 
 
@@ -322,8 +345,11 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--toy", action="store_true", help="also time the default toy configuration")
     bench.add_argument("--steps-toy", type=int, default=2000, help="timed toy steps (default 2000)")
 
-    toy = sub.add_parser("bench-toy", help="the trainer's steps/s on the default ring8 configuration")
-    toy.add_argument("--steps", type=int, default=2000)
+    toy = sub.add_parser("bench-toy", help="the trainer's steps/s on ring8 with the default toy networks")
+    toy.add_argument("--steps", type=int, default=4000, help="timed steps per loss (default 4000)")
+    toy.add_argument("--rounds", type=int, default=20, help="interleaved timing rounds (default 20)")
+    toy.add_argument("--loss", choices=("all", *losses.NAMES), default="non-saturating",
+                     help="a loss with its classic settings, or all six in turn (default non-saturating)")  # fmt: skip
     toy.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
 
     sub.add_parser("toybench", help="toy-quality benchmark (gan_demo.toybench)", add_help=False)

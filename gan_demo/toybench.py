@@ -40,7 +40,7 @@ JS_BANDWIDTH = 0.1  # Gaussian-KDE bandwidth for p_g in the 1-D JS (see the modu
 BEST: dict[str, dict[str, Any]] = {
     "ring8": dict(loss="non-saturating", steps=10000, pack=2, lr_d=3e-3, lr_g=3e-3, lr_decay=True,
                   instance_noise=0.1),
-    "grid25": dict(loss="hinge", steps=20000, pack=2, lr_d=3e-3, lr_g=3e-3, lr_decay=True, instance_noise=0.1,
+    "grid25": dict(loss="hinge", steps=26000, pack=2, lr_d=3e-3, lr_g=3e-3, lr_decay=True, instance_noise=0.1,
                    z_dim=16),
     "mix2": dict(loss="non-saturating", steps=12000, pack=4, lr_d=1e-3, lr_g=1e-3, lr_decay=True),
 }

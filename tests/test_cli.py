@@ -5,12 +5,13 @@ from __future__ import annotations
 import csv
 import json
 import math
+import re
 
 import numpy as np
 import pytest
 import torch
 
-from gan_demo import checkpoints, cli
+from gan_demo import checkpoints, cli, losses
 from gan_demo.config import TrainConfig
 from gan_demo.training import Trainer
 
@@ -98,6 +99,23 @@ def test_bench_prints_both_rates_and_the_ratio(capsys):
     assert "seed 001 loop" in out and "gan_demo Trainer" in out
     assert "ratio (Trainer / seed loop):" in out
     assert torch.get_num_threads() == before
+
+
+def test_bench_toy_times_every_loss_in_rounds_and_prints_the_median(capsys):
+    assert cli.main(["bench-toy", "--loss", "all", "--steps", "8", "--rounds", "2", "--device", "cpu"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "8 steps per loss in 2 interleaved rounds" in lines[0] and "networks 3x64" in lines[0]
+    assert [line.split()[0] for line in lines[1:]] == list(losses.NAMES)
+    for line in lines[1:]:
+        median, slowest, fastest = (float(v) for v in re.findall(r"([\d.]+) steps/s median round \(slowest ([\d.]+), "
+                                                                 r"fastest ([\d.]+)\)", line)[0])  # fmt: skip
+        assert 0 < slowest <= median <= fastest  # all rounded to whole steps/s: rounding keeps the order
+    assert [line.endswith("5 D updates per step") for line in lines[1:]] == [False, False, True, True, False, False]
+
+
+def test_bench_toy_refuses_more_rounds_than_steps(capsys):
+    assert cli.main(["bench-toy", "--steps", "3", "--rounds", "4"]) == 2
+    assert "--rounds must be at least 1 and at most --steps, got --rounds 4 --steps 3" in capsys.readouterr().err
 
 
 def test_toybench_is_dispatched(capsys):

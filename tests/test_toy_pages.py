@@ -155,7 +155,7 @@ def test_toys_2d_preset_fills_the_remedies_and_a_bad_noise_level_is_refused():
 
 def test_toys_2d_grid25_preset_fills_the_hinge_settings_it_was_measured_with():
     """The healthy-grid25 link opens the form on toybench's grid25 preset: hinge with its classic Adam
-    betas (0, 0.9), both learning rates 3e-3, z 16, pack 2, instance noise 0.1, lr decay, 20,000 steps."""
+    betas (0, 0.9), both learning rates 3e-3, z 16, pack 2, instance noise 0.1, lr decay, 26,000 steps."""
     at = AppTest.from_file(TOYS_2D, default_timeout=60)
     at.query_params["preset"] = "healthy-grid25"
     at.run()
@@ -164,6 +164,6 @@ def test_toys_2d_grid25_preset_fills_the_hinge_settings_it_was_measured_with():
     names = ("lr_d", "lr_g", "beta1", "beta2", "z_dim", "pack", "instance_noise", "steps")
     got = {k: at.number_input(key=f"toys_2d_{k}").value for k in names}
     assert got == {"lr_d": pytest.approx(3e-3), "lr_g": pytest.approx(3e-3), "beta1": 0.0, "beta2": pytest.approx(0.9),
-                   "z_dim": 16, "pack": 2, "instance_noise": pytest.approx(0.1), "steps": 20000}  # fmt: skip
+                   "z_dim": 16, "pack": 2, "instance_noise": pytest.approx(0.1), "steps": 26000}  # fmt: skip
     assert at.checkbox(key="toys_2d_lr_decay").value is True
     assert "The loss." in " ".join(e.value for e in at.markdown)

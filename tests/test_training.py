@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from gan_demo import checkpoints, losses, toys
+from gan_demo import checkpoints, losses, models, toys
 from gan_demo.config import TrainConfig
-from gan_demo.training import Draws, Trainer, cpu_threads, is_finite
+from gan_demo.training import Draws, Trainer, cpu_threads, is_finite, scalar_grads
 
 BASE = ["step", "loss_d", "loss_d_real", "loss_d_fake", "loss_g", "d_real", "d_fake", "d_fake_g",
         "d_acc", "grad_d", "grad_g"]  # fmt: skip
@@ -151,22 +151,23 @@ def test_instance_noise_falls_linearly_to_zero_in_units_of_the_data_std():
 @pytest.mark.parametrize("level", [0.0, 0.5])
 def test_instance_noise_blurs_what_d_sees_in_both_updates(level):
     """D's step and G's step see the same fakes: without noise D's inputs for them are equal; with
-    noise each gets its own draw, so they differ by noise of std √2 · σ (σ = 0.5 × 0.707 here)."""
+    noise each gets its own draw, so they differ by noise of std √2 · σ. The step works in the
+    networks' units (data / std), where σ = 0.5 and ring8's radius is 1 / std."""
     trainer = Trainer(TrainConfig.for_loss("non-saturating", "ring8", steps=1000, instance_noise=level))
     seen: list[torch.Tensor] = []
-    trainer.D.register_forward_pre_hook(lambda module, args: seen.append(args[0].detach().clone()))
+    d_step = trainer._d_step
+    trainer._d_step = lambda x: (seen.append(x.detach().clone()), d_step(x))[1]
     trainer.step()
-    b = trainer.config.batch_size
+    b, std = trainer.config.batch_size, trainer.toy.scale
     assert [len(x) for x in seen] == [2 * b, b]  # D's update (real and fake), then G's
-    real, fake_for_d, fake_for_g = seen[0][:b], seen[0][b:], seen[1]
+    real, fake_for_d, fake_for_g = seen[0][:b] * std, seen[0][b:], seen[1]
     diff = (fake_for_g - fake_for_d).flatten()
     off_ring = (real.norm(dim=1) - 1).abs()  # ring8's real points lie within 0.05 of the unit circle
     if level == 0:
         assert torch.equal(fake_for_g, fake_for_d) and off_ring.max() < 0.05
     else:
-        sigma = 0.5 * trainer.toy.scale
-        assert diff.std().item() == pytest.approx(np.sqrt(2) * sigma, rel=0.1)
-        assert off_ring.mean() > 0.15  # E|N(0, σ²)| along the radius ≈ 0.8 σ ≈ 0.28
+        assert diff.std().item() == pytest.approx(np.sqrt(2) * 0.5, rel=0.1)
+        assert off_ring.mean() > 0.15  # E|N(0, σ²)| along the radius ≈ 0.8 σ std ≈ 0.28
 
 
 def test_draws_serve_a_block_in_order_and_sample_once_per_block():
@@ -286,6 +287,19 @@ def test_fast_adam_matches_torch_adam_bit_for_bit():
     assert state["step"].item() == 6 and torch.equal(state["exp_avg"], ref[1].state_dict()["state"][0]["exp_avg"])
 
 
+def test_scalar_grads_equal_autograd_grad_and_refuse_an_unused_parameter():
+    torch.manual_seed(0)
+    net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
+    params, x = list(net.parameters()), torch.randn(16, 3)
+    expected = torch.autograd.grad(net(x).pow(2).mean(), params)
+    got = scalar_grads(net(x).pow(2).mean(), params, torch.ones(()))
+    assert len(got) == 4 and all(torch.equal(a, b) for a, b in zip(got, expected, strict=True))
+    assert all(p.grad is None for p in params)  # returned, not accumulated
+    unused = torch.nn.Parameter(torch.zeros(2))
+    with pytest.raises(RuntimeError, match="not have been used in the graph"):
+        scalar_grads(net(x).sum(), [*params, unused], torch.ones(()))
+
+
 def test_toy_networks_work_on_standardised_data():
     trainer = toy_trainer(data="grid25")
     scale = toys.TOYS_2D["grid25"].scale
@@ -294,5 +308,31 @@ def test_toy_networks_work_on_standardised_data():
     with torch.no_grad():
         assert torch.allclose(trainer.G(z), trainer.G.net(z) * scale)  # samples in the data's units
         assert torch.allclose(trainer.D(x), trainer.D.net(x / scale).squeeze(1), atol=1e-6)
+        # what a training step calls: the same networks, in their own units (data / scale)
+        assert torch.equal(trainer.G.raw(z), trainer.G.net(z)) and scale == pytest.approx(2.83, abs=0.01)
+        assert torch.equal(trainer.D.raw(x), trainer.D.net(x).squeeze(1))
+    real = trainer._real()
+    assert real.std().item() == pytest.approx(1.0, abs=0.15)  # data / std: 2.83 in the data's own units
     image = Trainer(TrainConfig(data="digits", hidden=32, device="cpu"))
     assert image.G.scale == image.D.scale == 1.0
+
+
+@pytest.mark.parametrize("pack", [1, 2])
+def test_mlp_forward_by_plan_equals_the_layers_called_in_turn(pack):
+    """The MLPs' forward runs F.linear over each Linear's own parameter dict; it gives the output of
+    the nn.Sequential called as usual, and follows parameters loaded or replaced after construction."""
+    torch.manual_seed(0)
+    G, D = models.build("mlp", (2,), z_dim=8, hidden=16, pack=pack, toy=True)
+    image_g, _ = models.build("mlp", (1, 8, 8), z_dim=8, hidden=16)  # ends in Tanh
+    z, x = torch.randn(6, 8), torch.randn(6, 2)
+    with torch.no_grad():
+        assert torch.equal(G(z), G.net(z))
+        assert torch.equal(D(x), D.net(x.reshape(6 // pack, -1)).squeeze(1))
+        assert torch.equal(image_g(z), image_g.net(z).view(-1, 1, 8, 8))
+        assert image_g(z).abs().max() <= 1.0
+        G.load_state_dict({k: torch.zeros_like(v) for k, v in G.state_dict().items()})
+        assert torch.equal(G(z), torch.zeros(6, 2))  # loaded in place: the plan sees it
+        G.net[-1].bias = torch.nn.Parameter(torch.tensor([1.0, -2.0]))  # replaced by assignment
+        assert torch.equal(G(z), torch.tensor([[1.0, -2.0]]).expand(6, 2))
+    with pytest.raises(TypeError, match="Linear layers, each followed by at most one ReLU or Tanh"):
+        models._plan(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout()))
