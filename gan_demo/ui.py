@@ -150,6 +150,17 @@ def _on_preset_change(page: str) -> None:
         _write(page, presets.get(name).config().to_dict())
 
 
+def pending_preset(page: str) -> presets.Preset | None:
+    """The preset a ``?preset=<name>`` link asks for on this page, until the form has applied it.
+
+    For a page whose own widgets above the form depend on the preset (the 1-D page's p_data and mode):
+    it reads this before drawing them. An unknown name gives None (the form shows the error)."""
+    name = st.query_params.get("preset")
+    if not name or name not in {p.name for p in presets.for_page(page)}:
+        return None
+    return None if st.session_state.get(_key(page, "preset_from_url")) == name else presets.get(name)
+
+
 def _preset_from_url(page: str) -> None:
     """?preset=<name> fills the form once; an unknown name shows the valid ones."""
     name = st.query_params.get("preset")

@@ -41,7 +41,21 @@ with st.expander("Why JS saturates, and what WGAN does about it"):
         "hinge's D* = sign(p_data − p_g), +1 where data is more likely, −1 where G's samples are."
     )
 
-p_data_name = st.selectbox("p_data", toys.NAMES_1D, key=f"{PAGE}_pdata", format_func=lambda n: toys.TOYS_1D[n].title)
+# A preset carries its own p_data: a ?preset= link sets it (and opens Train mode), and so does the
+# form's Preset box, whose callback has just written the form's data when it differs from p_data.
+if (linked := ui.pending_preset(PAGE)) is not None:
+    st.session_state[f"{PAGE}_pdata"] = linked.config().data
+    st.session_state[f"{PAGE}_mode"] = "Train"
+elif (form_data := st.session_state.get(f"{PAGE}_data")) in toys.NAMES_1D:
+    st.session_state[f"{PAGE}_pdata"] = form_data
+
+
+def _pdata_changed() -> None:  # the form trains on the p_data chosen here
+    st.session_state[f"{PAGE}_data"] = st.session_state[f"{PAGE}_pdata"]
+
+
+p_data_name = st.selectbox("p_data", toys.NAMES_1D, key=f"{PAGE}_pdata", format_func=lambda n: toys.TOYS_1D[n].title,
+                           on_change=_pdata_changed)  # fmt: skip
 p_data = toys.TOYS_1D[p_data_name]
 mode = st.radio("Mode", ["Explore", "Train"], horizontal=True, key=f"{PAGE}_mode",
                 captions=["set p_g with sliders: no training", "a toy GAN trains live"])  # fmt: skip

@@ -118,6 +118,34 @@ def test_d_star_train_mode_runs_live():
     assert 0 <= _metrics(at)["JS"] <= math.log(2)
 
 
+def test_d_star_preset_link_opens_train_mode_on_the_presets_p_data():
+    """Both 1-D presets train on the mixture of 2 while the page's p_data starts on N(0, 1): a link
+    must move p_data too, or the student trains the preset's settings on the wrong distribution."""
+    at = AppTest.from_file(D_STAR, default_timeout=60)
+    at.query_params["preset"] = "healthy-mix2"
+    at.run()
+    assert not at.exception and at.radio(key="d_star_1d_mode").value == "Train"
+    assert at.selectbox(key="d_star_1d_pdata").value == at.selectbox(key="d_star_1d_data").value == "mix2"
+    assert [at.number_input(key=f"d_star_1d_{k}").value for k in ("steps", "pack")] == [12000, 4]
+    at.selectbox(key="d_star_1d_pdata").set_value("uniform").run()  # the student's own p_data wins after
+    assert at.selectbox(key="d_star_1d_data").value == "uniform"
+    assert at.number_input(key="d_star_1d_steps").value == 12000  # the preset's other settings stay
+
+
+def test_d_star_preset_box_moves_p_data_and_p_data_moves_the_form():
+    at = AppTest.from_file(D_STAR, default_timeout=60).run()
+    at.radio(key="d_star_1d_mode").set_value("Train").run()
+    assert at.selectbox(key="d_star_1d_pdata").value == at.selectbox(key="d_star_1d_data").value == "gaussian"
+    at.selectbox(key="d_star_1d_preset").set_value("mode-collapse-1d").run()
+    assert not at.exception
+    assert at.selectbox(key="d_star_1d_pdata").value == at.selectbox(key="d_star_1d_data").value == "mix2"
+    assert at.number_input(key="d_star_1d_steps").value == 600
+    at.radio(key="d_star_1d_mode").set_value("Explore").run()
+    at.selectbox(key="d_star_1d_pdata").set_value("mix3").run()
+    at.radio(key="d_star_1d_mode").set_value("Train").run()
+    assert at.selectbox(key="d_star_1d_data").value == "mix3" and not at.exception
+
+
 def test_toys_2d_page_runs_live_and_counts_modes():
     at = AppTest.from_file(TOYS_2D, default_timeout=60).run()
     assert not at.exception
