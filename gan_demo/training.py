@@ -135,7 +135,19 @@ def _step_through_grad(opt: torch.optim.Optimizer, params: list[Tensor], grads) 
         p.grad = None
 
 
-_ENGINE = getattr(torch.autograd.Variable, "_execution_engine", None)
+def _autograd_engine():
+    """The C++ autograd engine, if this PyTorch exposes it with the call :func:`scalar_grads` makes
+    (a private interface: checked once on a one-weight example, else None and the public path)."""
+    engine = getattr(torch.autograd.Variable, "_execution_engine", None)
+    try:
+        w = torch.tensor([3.0], requires_grad=True)
+        (grad,) = engine.run_backward(((w * w).sum(),), (torch.ones(()),), False, False, (w,), False, False)
+        return engine if torch.equal(grad, torch.tensor([6.0])) else None
+    except (AttributeError, RuntimeError, TypeError):
+        return None
+
+
+_ENGINE = _autograd_engine()
 
 
 def scalar_grads(loss: Tensor, params: list[Tensor], one: Tensor) -> tuple[Tensor, ...]:
