@@ -173,7 +173,7 @@ def _preset_from_url(page: str) -> None:
         st.error(f"Unknown preset {name!r} for this page.{where} "
                  f"Valid presets here: {', '.join(valid) or 'none yet'}.")  # fmt: skip
         return
-    if st.session_state.get(_key(page, "preset_from_url")) != name:
+    if pending_preset(page) is not None:
         st.session_state[_key(page, "preset_from_url")] = name
         st.session_state[_key(page, "preset")] = name
         _on_preset_change(page)
