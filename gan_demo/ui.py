@@ -36,14 +36,14 @@ class PageInfo:
 
 # The app's pages, in menu order: app.py builds st.navigation from this, Home links to each one.
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("pages/home.py", "Home", ":material/home:"),
-    PageInfo("pages/train.py", "Train", ":material/model_training:", "train",
+    PageInfo("app_pages/home.py", "Home", ":material/home:"),
+    PageInfo("app_pages/train.py", "Train", ":material/model_training:", "train",
              "Train a GAN on digits or (Fashion-)MNIST, watch its curves and samples live."),
-    PageInfo("pages/d_star_1d.py", "D* on 1-D", ":material/show_chart:", "d_star_1d",
+    PageInfo("app_pages/d_star_1d.py", "D* on 1-D", ":material/show_chart:", "d_star_1d",
              "The optimal discriminator D* = p_data/(p_data+p_g), JS and W1, beside a learned D."),
-    PageInfo("pages/toys_2d.py", "2-D toys", ":material/scatter_plot:", "toys_2d",
+    PageInfo("app_pages/toys_2d.py", "2-D toys", ":material/scatter_plot:", "toys_2d",
              "Rings and grids of Gaussians: D's heatmap, G's gradient field, mode collapse."),
-    PageInfo("pages/theory.py", "Theory", ":material/menu_book:", "theory",
+    PageInfo("app_pages/theory.py", "Theory", ":material/menu_book:", "theory",
              "Every formula of the seeds beside the code that computes it."),
 )  # fmt: skip
 

@@ -24,7 +24,7 @@ LONG = TrainConfig.for_loss("non-saturating", "ring8", steps=1_000_000)  # must 
 def open_train() -> AppTest:
     at = AppTest.from_file(APP, default_timeout=60)
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert not at.exception
     return at
 
@@ -215,7 +215,7 @@ def test_unknown_preset_in_the_url_shows_the_valid_ones():
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["preset"] = "no-such-preset"
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert not at.exception
     assert any(
         e.startswith("Unknown preset 'no-such-preset' for this page.") for e in texts(at.error)
@@ -229,7 +229,7 @@ def test_a_preset_in_the_url_fills_the_form(monkeypatch):
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["preset"] = "demo-wgan"
     at.run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert not at.exception and not at.error
     assert at.selectbox(key="train_loss").value == "wgan"
     assert at.selectbox(key="train_preset").value == "demo-wgan"
@@ -244,8 +244,8 @@ def test_a_preset_in_the_url_fills_the_form(monkeypatch):
 def test_the_form_survives_a_visit_to_another_page():
     at = open_train()
     at.number_input(key="train_lr_d").set_value(3e-4).run()
-    at.switch_page("pages/home.py").run()
-    at.switch_page("pages/train.py").run()
+    at.switch_page("app_pages/home.py").run()
+    at.switch_page("app_pages/train.py").run()
     assert at.number_input(key="train_lr_d").value == pytest.approx(3e-4)
 
 

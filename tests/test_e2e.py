@@ -42,22 +42,58 @@ def browser_page():
         browser.close()
 
 
-def test_page_link_on_a_fresh_server_goes_through_navigation():
-    """A fresh server's first visitor opens /train directly (a teacher's link): the page must still
-    run inside app.py's st.navigation (sidebar lists the pages by title, device caption shown)."""
+MENU_TITLES = ("Home", "Train", "D* on 1-D", "2-D toys", "Theory")
+
+
+def _first_visit(path: str) -> tuple[list[str], str, int]:
+    """Open ``path`` as the first visitor of a freshly started server. While the page loads, sample
+    the sidebar every 0.1 s: return every sidebar text seen, the final h1 and the dialogs seen."""
     require_browser()
     from playwright.sync_api import sync_playwright
 
+    seen: list[str] = []
+    dialogs = 0
     with streamlit_server() as url, sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
-        page.goto(f"{url}/train")
+        page.goto(f"{url}/{path}", wait_until="commit")
+        for _ in range(80):  # the first 8 s, when the legacy pages/ menu and the dialog showed
+            sidebar = page.locator('[data-testid="stSidebar"]')
+            if sidebar.count():
+                seen.append(sidebar.first.inner_text())
+            dialogs += page.locator('[role="dialog"]').count()
+            if page.locator("text=Training on:").count() and page.locator("h1").count():
+                break
+            page.wait_for_timeout(100)
         wait_idle(page)
         page.wait_for_selector("text=Training on:", timeout=30_000)
-        sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+        seen.append(page.locator('[data-testid="stSidebar"]').inner_text())
+        dialogs += page.locator('[role="dialog"]').count()
+        h1 = page.locator("h1").first.inner_text()
+        _no_exception(page)
+        _shot(page, "fresh-" + (path.replace("/", "_").replace("?", "_") or "root"))
         browser.close()
-    assert "Train" in sidebar and "Home" in sidebar
-    assert "d star 1d" not in sidebar  # the legacy pages/ navigation would list file names
+    return seen, h1, dialogs
+
+
+@pytest.mark.parametrize(
+    "path, title",
+    [("", "GAN Lab"), ("toys_2d?preset=healthy-ring8", "2-D toys")],
+    ids=["root", "preset-link"],
+)
+def test_first_visitor_of_a_fresh_server_gets_the_menu_and_the_page(path, title):
+    """Each case starts its own server. The first visitor sees the app's menu (page titles, never
+    the file names of a scanned pages/ folder: "d star 1d", "toys 2d"), the page asked for, and no
+    "Page not found" dialog, from the first paint on (issue 13.1)."""
+    seen, h1, dialogs = _first_visit(path)
+    assert seen, "the sidebar never appeared"
+    for text in seen:
+        assert "d star 1d" not in text and "toys 2d" not in text, text
+    final = seen[-1]
+    for name in MENU_TITLES:
+        assert name in final, (name, final)
+    assert h1.startswith(title), h1
+    assert dialogs == 0
 
 
 def test_every_page_opens(browser_page):

@@ -34,7 +34,7 @@ def test_equilibrium_table_has_every_loss():
 
 
 def test_theory_page_renders():
-    at = AppTest.from_file(str(ROOT / "pages" / "theory.py"), default_timeout=30).run()
+    at = AppTest.from_file(str(ROOT / "app_pages" / "theory.py"), default_timeout=30).run()
     assert not at.exception
     assert len(at.expander) == len(theory.SECTIONS)
     codes = [c.value for c in at.code]

@@ -16,8 +16,8 @@ import torch
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
-D_STAR = str(ROOT / "pages" / "d_star_1d.py")
-TOYS_2D = str(ROOT / "pages" / "toys_2d.py")
+D_STAR = str(ROOT / "app_pages" / "d_star_1d.py")
+TOYS_2D = str(ROOT / "app_pages" / "toys_2d.py")
 
 
 @pytest.fixture(autouse=True)

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_demo import navigation, ui
-
-navigation.require_app()
+from gan_demo import ui
 
 st.title("GAN Lab: how GANs train, and how they fail")
 st.markdown(

@@ -6,9 +6,7 @@ import math
 
 import streamlit as st
 
-from gan_demo import diagnosis_panel, jobs, navigation, onedim, toylab, toys, ui
-
-navigation.require_app()
+from gan_demo import diagnosis_panel, jobs, onedim, toylab, toys, ui
 
 PAGE = "d_star_1d"
 

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_demo import navigation, theory
-
-navigation.require_app()
+from gan_demo import theory
 
 st.title("Theory: the formulas and the code that runs them")
 st.markdown(

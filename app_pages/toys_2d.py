@@ -7,9 +7,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from gan_demo import diagnosis_panel, jobs, losses, navigation, toylab, toys, ui
-
-navigation.require_app()
+from gan_demo import diagnosis_panel, jobs, losses, toylab, toys, ui
 
 PAGE = "toys_2d"
 

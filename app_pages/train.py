@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_demo import navigation, ui
+from gan_demo import ui
 from gan_demo.data import IMAGE_DATASETS
-
-navigation.require_app()
 
 PAGE = "train"
 
