@@ -9,6 +9,12 @@ logged steps (the first, every ``log_every``-th and the last), the step rate is 
 last few seconds, and a snapshot of G's fixed-noise samples is stored every ``snapshot_every``
 steps (the interval doubles whenever ``max_snapshots`` would be exceeded, so old snapshots are
 thinned evenly and the first and the last are always kept).
+
+A run ends when it is done, when the user stops it, or when its browser session is gone: the
+registry gives each run a *lease* (:meth:`RunRegistry.lease`) that the worker checks before every
+step, so a run whose session disconnected and did not come back within the grace period, or that
+nobody watched for the idle limit, stops itself. Nothing on Streamlit's event loop or in a page
+rerun ever waits for a worker thread: they only record times and ask runs to stop.
 """
 
 from __future__ import annotations
@@ -37,8 +43,12 @@ ACTIVE = ("starting", "running", "paused")  # statuses that hold a training slot
 FINISHED = ("done", "stopped", "failed")
 _RATE_EVERY_S = 0.2  # how often the step rate is sampled
 _RATE_WINDOW = 25  # samples kept: the rate is measured over about the last 5 s
+_LEASE_POLL_S = 0.5  # a paused worker re-checks its lease this often
+GRACE_ENV = "GAN_DEMO_RECONNECT_GRACE_S"
+DEFAULT_GRACE_S = 60.0  # a disconnected session's runs go on this long, waiting for it to come back
 
 SnapshotFn = Callable[[Trainer], dict[str, Any]]
+Lease = Callable[[], "str | None"]  # None while the run may go on, else why it must stop
 _STARTED: weakref.WeakSet[Run] = weakref.WeakSet()  # stopped at interpreter exit
 
 
@@ -112,14 +122,16 @@ class Run:
         snapshot_fn: SnapshotFn | None = None,
         session_id: str = "",
         max_snapshots: int = 200,
+        lease: Lease | None = None,
     ):
         self.config = config
         self.snapshot_fn = snapshot_fn
         self.session_id = session_id
+        self._lease = lease  # checked by the worker before every step (and while paused)
         self.max_snapshots = max(2, max_snapshots)
         self.run_id = uuid.uuid4().hex[:8]
-        # guards everything below; the paused worker waits on it
-        self._cond = threading.Condition()
+        # guards everything below (reentrant); the paused worker waits on it
+        self._cond = threading.Condition(threading.RLock())
         self._thread: threading.Thread | None = None
         self._status = "starting"
         self._error: str | None = None
@@ -135,6 +147,7 @@ class Run:
         self._active_since: float | None = None
         self._paused = False
         self._stop_requested = False
+        self._stop_reason: str | None = None  # why the run was stopped, when not by the user
         self._single_requested = 0  # one-step requests not yet started
         self._single_done = 0  # one-step requests completed
         self._version = 0  # bumped on every change; view() reuses its copy while unchanged
@@ -184,13 +197,22 @@ class Run:
                 lambda: self._single_done >= ticket or self._status in FINISHED, timeout
             )
 
-    def stop(self, timeout: float = 10.0) -> None:
-        """Stop the run and join its thread (status "stopped" unless it had already finished)."""
+    def request_stop(self, reason: str | None = None) -> None:
+        """Ask the worker to stop after its current step, and return at once (it never waits, so
+        Streamlit's event loop and page reruns may call it). The status becomes "stopped" (unless
+        the run had already finished), with ``reason`` as the view's ``error`` when given."""
         with self._cond:
-            self._stop_requested = True
+            if not self._stop_requested:
+                self._stop_requested = True
+                self._stop_reason = reason
             self._cond.notify_all()
             if self._thread is None and self._status not in FINISHED:
-                self._set_finished("stopped", None)
+                self._set_finished("stopped", self._stop_reason)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """:meth:`request_stop`, then wait up to ``timeout`` s for the worker thread to end. Only for
+        callers that may block: the Stop button's script thread, tests, the exit handler."""
+        self.request_stop()
         self.join(timeout)
 
     def join(self, timeout: float | None = None) -> None:
@@ -254,7 +276,7 @@ class Run:
             if mode == "stop":
                 self._snapshot(trainer)
                 with self._cond:
-                    self._set_finished("stopped", None)
+                    self._set_finished("stopped", self._stop_reason)
                 return
             n = trainer.step_count + 1
             single = mode == "single"
@@ -288,8 +310,15 @@ class Run:
         with self._cond:
             self._set_finished("done", None)
 
+    def _check_lease(self) -> None:
+        """Stop when the registry says the run's session is gone (the run's lock is reentrant)."""
+        if self._lease is not None and not self._stop_requested:
+            if (reason := self._lease()) is not None:
+                self.request_stop(reason)
+
     def _control(self, trainer: Trainer) -> str:
         """'go', 'single' (one step while paused) or 'stop'; blocks while paused."""
+        self._check_lease()
         with self._cond:
             if not (self._paused or self._stop_requested):
                 return "go"
@@ -304,9 +333,13 @@ class Run:
                 self._pause_clock()
                 self._version += 1
                 self._cond.notify_all()
-            self._cond.wait_for(
-                lambda: not self._paused or self._stop_requested or self._single_requested > 0
-            )
+            # paused: wake on a request, and every _LEASE_POLL_S to check the lease (the registry's
+            # lock is taken under the run's lock here, never the other way round)
+            while not self._cond.wait_for(
+                lambda: not self._paused or self._stop_requested or self._single_requested > 0,
+                _LEASE_POLL_S,
+            ):
+                self._check_lease()
             if self._stop_requested:
                 return "stop"
             if self._single_requested > 0:
@@ -356,29 +389,66 @@ class Busy(RuntimeError):
     """The server already trains as many runs as it may; the message says what to do."""
 
 
+def grace_from_env(default: float = DEFAULT_GRACE_S, max_s: float = math.inf) -> float:
+    """Seconds a disconnected session's runs wait for it to come back: ``GAN_DEMO_RECONNECT_GRACE_S``
+    (a number >= 0), else ``default``; at most ``max_s``. A bad value is logged, naming the
+    variable and what is allowed, and the default is used."""
+    raw = os.environ.get(GRACE_ENV)
+    value = default
+    if raw is not None:
+        try:
+            value = float(raw)
+        except ValueError:
+            value = math.nan
+        if not (math.isfinite(value) and value >= 0):
+            _LOG.warning(
+                "%s=%r is not a number of seconds >= 0; using %g s", GRACE_ENV, raw, default
+            )
+            value = default
+    return min(value, max_s)
+
+
 class RunRegistry:
     """All runs of this process, by browser session, with a cap on how many train at once.
 
-    A session sees only its own runs. Sessions that have not been touched for ``idle_timeout_s``
-    get their runs stopped (checked whenever anyone starts a run or touches a session), and their
-    records are forgotten after four times that.
+    A session sees only its own runs. A run's worker asks :meth:`lease` before every step and stops
+    itself when its session is gone:
+
+    * *released*: Streamlit released the session (its websocket closed: a tab closed, or a network
+      blip) and the session was not back (:meth:`touch`) within ``grace_s`` seconds;
+    * *idle*: nothing touched the session for ``idle_timeout_s`` seconds (pages touch it on every
+      rerun, and the live panel every second while a run trains).
+
+    :meth:`release`, :meth:`touch` and :meth:`reap` only record times and ask runs to stop; none of
+    them waits for a thread, so Streamlit's event loop (which serves every session) and page reruns
+    never stall. Records of sessions untouched for four times ``idle_timeout_s`` are forgotten once
+    their runs have ended. ``clock`` (seconds, monotonic) is replaceable for tests.
     """
 
-    def __init__(self, max_running: int | None = None, idle_timeout_s: float = 900):
+    def __init__(
+        self,
+        max_running: int | None = None,
+        idle_timeout_s: float = 900,
+        grace_s: float | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ):
         if max_running is None:
             max_running = int(os.environ.get("GAN_DEMO_MAX_RUNS", "2"))
         self.max_running = max_running
         self.idle_timeout_s = idle_timeout_s
+        self.grace_s = grace_from_env() if grace_s is None else grace_s
         self.keep_finished = 5  # finished runs remembered per session (their snapshots use memory)
+        self._clock = clock
         self._lock = threading.Lock()
         self._runs: dict[str, list[Run]] = {}
-        self._touched: dict[str, float] = {}
+        self._touched: dict[str, float] = {}  # session -> when a page last touched it
+        self._released: dict[str, float] = {}  # session -> when Streamlit released it (until back)
 
     def start(
         self, session_id: str, config: TrainConfig, snapshot_fn: SnapshotFn | None = None
     ) -> Run:
         """Start a run for this session; raises :class:`Busy` when the cap is reached."""
-        self.reap_idle()
+        self.reap()
         with self._lock:
             active = self._active()
             if len(active) >= self.max_running:
@@ -389,13 +459,14 @@ class RunRegistry:
                     f"{self.max_running}. Stop one of yours or wait for one to finish, then press "
                     "Start again."
                 )
-            run = Run(config, snapshot_fn, session_id)
+            run = Run(config, snapshot_fn, session_id, lease=lambda: self.lease(session_id))
             runs = self._runs.setdefault(session_id, [])
             finished = [r for r in runs if r.status in FINISHED]
             for old in finished[: max(0, len(finished) - self.keep_finished + 1)]:
                 runs.remove(old)
             runs.append(run)
-            self._touched[session_id] = time.monotonic()
+            self._touched[session_id] = self._clock()
+            self._released.pop(session_id, None)
         run.start()
         return run
 
@@ -408,33 +479,63 @@ class RunRegistry:
             return next((r for r in self._runs.get(session_id, ()) if r.run_id == run_id), None)
 
     def touch(self, session_id: str) -> None:
-        """Mark the session as alive (pages call this on every rerun), then reap idle ones."""
+        """The session is here (pages call this on every rerun): it is no longer released, its idle
+        clock restarts; then :meth:`reap`. Never waits for a thread."""
         with self._lock:
-            self._touched[session_id] = time.monotonic()
-        self.reap_idle()
+            self._touched[session_id] = self._clock()
+            self._released.pop(session_id, None)
+        self.reap()
 
-    def reap_idle(self) -> int:
-        """Stop the runs of sessions idle for ``idle_timeout_s``; returns how many were stopped."""
-        now = time.monotonic()
+    def release(self, session_id: str) -> None:
+        """Streamlit released the session (its websocket closed). Its runs go on for ``grace_s``
+        seconds; a :meth:`touch` before then (the browser reconnected to the same session) keeps
+        them going. Returns at once: this runs on Streamlit's event loop."""
         with self._lock:
-            idle = [s for s, t in self._touched.items() if now - t > self.idle_timeout_s]
-            to_stop = [r for s in idle for r in self._runs.get(s, ()) if r.status in ACTIVE]
-            for s in idle:
-                if now - self._touched[s] > 4 * self.idle_timeout_s:
-                    del self._touched[s]
-                    self._runs.pop(s, None)
-        for run in to_stop:
-            run.stop()
+            self._released.setdefault(session_id, self._clock())
+
+    def lease(self, session_id: str) -> str | None:
+        """None while the session's runs may go on; else why they must stop (a sentence)."""
+        with self._lock:
+            return self._why_gone(session_id, self._clock())
+
+    def reap(self) -> int:
+        """Ask the runs of gone sessions to stop (without waiting) and forget the records of sessions
+        untouched for four times ``idle_timeout_s`` whose runs have ended; returns how many runs were
+        asked to stop. The workers stop themselves anyway at their next lease check; asking here
+        frees their slots sooner."""
+        now = self._clock()
+        to_stop: list[tuple[Run, str]] = []
+        with self._lock:
+            for sid, runs in list(self._runs.items()):
+                if (reason := self._why_gone(sid, now)) is not None:
+                    to_stop += [(r, reason) for r in runs if r.status in ACTIVE]
+            for sid, seen in list(self._touched.items()):
+                runs = self._runs.get(sid, ())
+                if now - seen > 4 * self.idle_timeout_s and not any(r.alive for r in runs):
+                    del self._touched[sid]
+                    self._released.pop(sid, None)
+                    self._runs.pop(sid, None)
+        for run, reason in to_stop:
+            run.request_stop(reason)
         return len(to_stop)
-
-    def stop_session(self, session_id: str) -> None:
-        """Stop every run of this session (its browser tab closed)."""
-        for run in self.runs_for(session_id):
-            run.stop()
 
     def running_count(self) -> int:
         with self._lock:
             return len(self._active())
+
+    def _why_gone(self, session_id: str, now: float) -> str | None:
+        released = self._released.get(session_id)
+        if released is not None and now - released > self.grace_s:
+            return (
+                f"The run was stopped: its browser session disconnected and was not back within "
+                f"{self.grace_s:g} s."
+            )
+        touched = self._touched.get(session_id)
+        if touched is not None and now - touched > self.idle_timeout_s:
+            return (
+                f"The run was stopped: no page watched it for {self.idle_timeout_s / 60:g} minutes."
+            )
+        return None
 
     def _active(self) -> list[Run]:
         return [r for runs in self._runs.values() for r in runs if r.status in ACTIVE]

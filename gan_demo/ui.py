@@ -3,8 +3,10 @@
 Widget functions draw and return values; everything they compute comes from ``config``, ``jobs``
 and ``plots``. Every widget key starts with the page's name (``"train_lr_d"``), so two pages can
 hold two forms and two runs. A page's run lives in the process-wide :class:`RunRegistry` (one per
-server, in ``st.cache_resource``) under this browser session's id; a session-scoped resource stops
-the session's runs when the tab goes away, and the registry stops runs idle for 15 minutes.
+server, in ``st.cache_resource``) under this browser session's id. When Streamlit releases the
+session (its websocket closed: a tab closed or a network blip), a session-scoped resource tells the
+registry, and the session's runs stop unless it is back within the grace period (60 s by default);
+runs nobody watched for 15 minutes stop too.
 """
 
 from __future__ import annotations
@@ -51,8 +53,13 @@ PAGES: tuple[PageInfo, ...] = (
 # ---------------------------------------------------------------- process and session
 @st.cache_resource(show_spinner=False)
 def registry() -> jobs.RunRegistry:
-    """The one run registry of this server process (it holds the concurrency cap)."""
-    return jobs.RunRegistry()
+    """The one run registry of this server process (it holds the concurrency cap).
+
+    Its grace period (``GAN_DEMO_RECONNECT_GRACE_S``, 60 s by default) is capped at Streamlit's
+    ``server.disconnectedSessionTTL`` (120 s by default): after that Streamlit may drop the
+    disconnected session, and a browser that reconnects gets a new one, which cannot see the run."""
+    ttl = float(st.get_option("server.disconnectedSessionTTL"))
+    return jobs.RunRegistry(grace_s=jobs.grace_from_env(max_s=ttl))
 
 
 @dataclass(frozen=True)
@@ -61,11 +68,19 @@ class _SessionToken:
     registry: jobs.RunRegistry
 
 
-@st.cache_resource(scope="session", show_spinner=False,
-                   on_release=lambda token: token.registry.stop_session(token.session_id))  # fmt: skip
+def _release_session(token: _SessionToken) -> None:
+    """``on_release`` of the session token. Streamlit calls it on its event loop, which serves every
+    session, when the session's websocket closes; so it only tells the registry, which notes the
+    time and returns (the runs stop by themselves if the session is not back in time)."""
+    token.registry.release(token.session_id)
+
+
+@st.cache_resource(scope="session", show_spinner=False, on_release=_release_session)
 def _session_token(session_id: str) -> _SessionToken:
-    """Lives as long as the browser session: Streamlit releases it when the session disconnects,
-    which stops the session's runs (a tab closed mid-run does not train on for nobody)."""
+    """Lives as long as the browser session's websocket: Streamlit releases it when the websocket
+    closes (a tab closed, or a dropped connection that may come back: the session, with its
+    ``st.session_state``, is kept for ``server.disconnectedSessionTTL`` s for a reconnect). The next
+    rerun after a reconnect builds a new token and :func:`session_id` touches the session."""
     return _SessionToken(session_id, registry())
 
 
@@ -387,6 +402,8 @@ def progress(view: jobs.RunView) -> None:
     st.progress(min(1.0, view.step / view.total_steps), text=" · ".join(parts))
     if view.status == "failed":
         st.error(view.error or "the run failed", icon=":material/error:")
+    elif view.error:  # stopped because its session was gone (the registry's reason)
+        st.info(view.error, icon=":material/stop_circle:")
 
 
 def curves(view: jobs.RunView, page: str) -> None:

@@ -12,6 +12,7 @@ import os
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -90,3 +91,88 @@ def wait_idle(page, timeout_ms: int = 60_000) -> None:
     """Wait until the app is connected and not running a script (Streamlit's e2e convention)."""
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
+
+
+class CuttableProxy:
+    """A loopback TCP proxy between the browser and the server that can cut the network.
+
+    ``cut(seconds)`` closes every open connection (the websocket included: the browser sees it
+    drop, as when Wi-Fi goes away) and, for ``seconds``, closes each new connection as soon as it
+    is accepted; after that it forwards again. One thread accepts, two threads per connection copy
+    bytes; all are daemon threads named ``proxy-*`` and end within 0.2 s of :meth:`close`.
+    Playwright's ``set_offline`` does not close an open websocket, so it cannot show this.
+    """
+
+    def __init__(self, upstream_port: int):
+        self.upstream_port = upstream_port
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self._listener.settimeout(0.2)
+        self.port = self._listener.getsockname()[1]
+        self._lock = threading.Lock()
+        self._open: set[socket.socket] = set()
+        self._cut_until = 0.0
+        self._closed = False
+        self.refused = 0  # connections closed at once during a cut
+        self._acceptor = threading.Thread(target=self._accept, name="proxy-accept", daemon=True)
+        self._acceptor.start()
+
+    def cut(self, seconds: float) -> int:
+        """Close every open connection and refuse new ones for ``seconds``; returns how many
+        connections were open."""
+        with self._lock:
+            self._cut_until = time.monotonic() + seconds
+            victims = list(self._open)
+            self._open.clear()
+        for s in victims:
+            _hang_up(s)
+        return len(victims) // 2
+
+    def close(self) -> None:
+        self._closed = True
+        self.cut(0)
+        self._acceptor.join(5)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while not self._closed:
+            try:
+                client, _ = self._listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            if time.monotonic() < self._cut_until or self._closed:
+                self.refused += 1
+                _hang_up(client)
+                continue
+            try:
+                server = socket.create_connection(("127.0.0.1", self.upstream_port), timeout=5)
+            except OSError:
+                _hang_up(client)
+                continue
+            client.settimeout(None)
+            server.settimeout(None)
+            with self._lock:
+                self._open.update((client, server))
+            for src, dst in ((client, server), (server, client)):
+                threading.Thread(target=self._pump, args=(src, dst), name="proxy-pump", daemon=True).start()
+
+    def _pump(self, src: socket.socket, dst: socket.socket) -> None:
+        try:
+            while chunk := src.recv(65536):
+                dst.sendall(chunk)
+        except OSError:
+            pass
+        with self._lock:
+            self._open.discard(src)
+            self._open.discard(dst)
+        _hang_up(src)
+        _hang_up(dst)
+
+
+def _hang_up(s: socket.socket) -> None:
+    try:
+        s.shutdown(socket.SHUT_RDWR)  # wakes a thread blocked in recv() on this socket
+    except OSError:
+        pass
+    s.close()

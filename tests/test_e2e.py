@@ -8,11 +8,20 @@ with Playwright. Set E2E_SCREENSHOTS=<folder> to keep a screenshot of each page.
 from __future__ import annotations
 
 import os
+import re
+import time
 from pathlib import Path
 
 import pytest
 
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser, streamlit_server, wait_idle
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    CuttableProxy,
+    require_browser,
+    streamlit_server,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -142,3 +151,70 @@ def test_train_live_run(browser_page):
     wait_idle(page)
     _no_exception(page)
     _shot(page, "train-stopped")
+
+
+def _progress(page) -> tuple[int, str]:
+    """The live panel's progress bar: (the run's step, its text "step X of N · ... · status")."""
+    bar = page.locator('[data-testid="stProgress"]').first
+    bar.scroll_into_view_if_needed()
+    text = bar.inner_text()
+    match = re.search(r"step ([\d,]+) of", text)
+    assert match, text
+    return int(match.group(1).replace(",", "")), text
+
+
+CONNECTED = '[data-testid="stApp"][data-test-connection-state="CONNECTED"]'
+CURVE_STEPS = """() => Math.max(0, ...[...document.querySelectorAll('.js-plotly-plot')].flatMap(
+    el => (el._fullData || []).map(t => Math.max(0, ...((t.x && Array.from(t.x)) || []).filter(Number.isFinite)))))"""
+
+
+def test_a_run_survives_a_six_second_network_cut():
+    """Issue 13.2: a student's Wi-Fi drops for a few seconds. The browser talks to the server
+    through a proxy that closes every connection (the websocket too) and refuses new ones for 6 s.
+    Streamlit releases the session's resources at the disconnect; the run must go on (the session
+    comes back within the grace period), and after the page reconnects it shows the same run,
+    still training, its curves reaching further than before the cut. The old code stopped it."""
+    require_browser()
+    from playwright.sync_api import sync_playwright
+
+    with streamlit_server() as url, sync_playwright() as p:
+        proxy = CuttableProxy(int(url.rsplit(":", 1)[1]))
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1400, "height": 1600})
+            page.goto(f"http://127.0.0.1:{proxy.port}/toys_2d?preset=healthy-ring8")
+            wait_idle(page)
+            page.get_by_role("button", name="Start").click()
+            # the curves (modes over the snapshots) have a few points: the run trains
+            page.wait_for_function(f"() => ({CURVE_STEPS})() >= 1000", timeout=120_000)
+            step_before, text_before = _progress(page)
+            curve_before = page.evaluate(CURVE_STEPS)
+            page.screenshot(path="/tmp/sessions_before_cut.png", full_page=True)
+
+            cut_at = time.monotonic()
+            assert proxy.cut(6.0) >= 1  # the websocket (and any other open connection)
+            page.wait_for_selector(
+                '[data-testid="stApp"]:not([data-test-connection-state="CONNECTED"])', timeout=5_000
+            )
+            page.screenshot(path="/tmp/sessions_during_cut.png", full_page=True)
+            page.wait_for_selector(CONNECTED, timeout=60_000)
+            back_after = time.monotonic() - cut_at
+            page.screenshot(path="/tmp/sessions_reconnected.png", full_page=True)
+            assert back_after >= 5.5, back_after  # it really was cut off for the 6 s
+            assert proxy.refused >= 1  # ... and the browser tried to reconnect during the cut
+
+            # the same run, still training: its step and its curves move on after the reconnect
+            page.wait_for_function(f"() => ({CURVE_STEPS})() > {curve_before}", timeout=60_000)
+            step_back, _ = _progress(page)
+            page.wait_for_timeout(3_000)
+            step_later, text_later = _progress(page)
+            assert step_later > step_back > step_before, (step_before, step_back, step_later)
+            assert "stopped" not in text_later, text_later
+            assert page.evaluate(CURVE_STEPS) > curve_before
+            _no_exception(page)
+            page.screenshot(path="/tmp/sessions_after_cut.png", full_page=True)
+            page.get_by_role("button", name="Stop").click()
+            page.wait_for_selector("text=stopped", timeout=30_000)
+        finally:
+            browser.close()
+            proxy.close()

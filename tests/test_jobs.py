@@ -1,14 +1,17 @@
 """Tests for gan_demo.jobs: a run's life (done, pause, one step, resume, stop, failures) and the
-registry's cap, session isolation and idle reaping. Tiny toy runs on the CPU."""
+registry's cap, session isolation, the reconnect grace period and idle limit (with a fake clock),
+and that releasing or reaping a session never waits for a worker. Tiny toy runs on the CPU."""
 
 from __future__ import annotations
 
+import logging
 import math
+import threading
 import time
 
 import pytest
 
-from gan_demo import data
+from gan_demo import data, jobs, ui
 from gan_demo.config import TrainConfig
 from gan_demo.jobs import Busy, Run, RunRegistry
 from gan_demo.training import Trainer
@@ -144,7 +147,7 @@ def test_the_cap_and_sessions():
         assert reg.get("alice", a.run_id) is a
         assert reg.get("bob", a.run_id) is None  # a session never sees another session's runs
 
-        reg.stop_session("alice")
+        a.stop()
         assert a.view().status == "stopped" and not a.alive
         assert b.alive and reg.running_count() == 1
         c = reg.start("carol", ring8(steps=5))  # the freed slot can be used
@@ -168,18 +171,141 @@ def test_paused_runs_hold_a_slot_and_the_message_counts_yours():
         a.stop()
 
 
-def test_idle_sessions_are_reaped():
-    reg = RunRegistry(max_running=2, idle_timeout_s=0.2)
+class FakeClock:
+    """A monotonic clock in seconds that moves only when the test says so."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def trains_on(run: Run, steps: int = 5) -> bool:
+    """The run is still training: its step moves on by ``steps``."""
+    start = run.view().step
+    wait_until(lambda: run.view().step >= start + steps)
+    return run.view().status == "running"
+
+
+def test_a_session_back_within_the_grace_period_keeps_its_run():
+    clock = FakeClock()
+    reg = RunRegistry(max_running=2, grace_s=60, clock=clock)
+    a = reg.start("alice", LONG)
+    reg.release("alice")  # the websocket closed (a network blip)
+    clock.now += 59.9
+    assert reg.lease("alice") is None and trains_on(a)
+    reg.touch("alice")  # the browser reconnected to the same session: a rerun touches it
+    clock.now += 120  # 179.9 s after the release, 120 s after it came back
+    assert reg.lease("alice") is None and trains_on(a)
+    assert reg.reap() == 0 and a.alive
+    reg.release("alice")  # a second disconnect starts a new grace period ...
+    clock.now += 60.1
+    wait_until(lambda: not a.alive)  # ... and this time nobody comes back
+    assert a.view().status == "stopped"
+
+
+def test_a_session_not_back_within_the_grace_period_ends_its_runs_by_itself():
+    """Nothing but the worker's own lease check runs here: no rerun, no touch, no reap."""
+    clock = FakeClock()
+    reg = RunRegistry(max_running=3, grace_s=60, clock=clock)
+    a = reg.start("alice", LONG)
+    b = reg.start("alice", LONG)
+    c = reg.start("bob", LONG)
+    b.pause()  # a paused run (its worker waits) must end too
+    reg.release("alice")
+    clock.now += 60.0  # exactly the grace period: not yet
+    assert reg.lease("alice") is None and trains_on(a) and b.view().status == "paused"
+    clock.now += 0.1
+    wait_until(lambda: not a.alive and not b.alive, timeout=10)
+    for run in (a, b):
+        view = run.view()
+        assert view.status == "stopped"
+        assert view.error == (
+            "The run was stopped: its browser session disconnected and was not back within 60 s."
+        )
+    assert trains_on(c) and reg.running_count() == 1  # bob's run is untouched; alice's slots free
+    assert reg.runs_for("alice") == [a, b]  # the records stay (the page can say why they stopped)
+    c.stop()
+
+
+def test_the_idle_limit_ends_a_run_nobody_watches_and_old_records_are_forgotten():
+    clock = FakeClock()
+    reg = RunRegistry(max_running=2, idle_timeout_s=900, clock=clock)
     a = reg.start("alice", LONG)
     b = reg.start("bob", LONG)
-    try:
-        time.sleep(0.3)
-        reg.touch("bob")  # bob is back; touching reaps alice's idle run
-        assert a.view().status == "stopped" and not a.alive
-        assert b.alive
-        assert reg.runs_for("alice") == [a]  # the record stays a while ...
-        time.sleep(0.6)
-        reg.touch("bob")
-        assert reg.runs_for("alice") == []  # ... and is forgotten after 4 x idle_timeout_s
-    finally:
-        b.stop()
+    clock.now += 899
+    reg.touch("bob")
+    assert trains_on(a) and trains_on(b)
+    clock.now += 2  # alice untouched for 901 s, bob for 2 s
+    wait_until(lambda: not a.alive, timeout=10)
+    assert a.view().error == "The run was stopped: no page watched it for 15 minutes."
+    assert trains_on(b)
+    clock.now += 3 * 900  # alice untouched for 3601 s > 4 x 900: the next reap forgets her
+    reg.touch("bob")
+    assert reg.runs_for("alice") == [] and reg.runs_for("bob") == [b]
+    b.stop()
+
+
+def slow_steps(monkeypatch, seconds: float = 1.0) -> threading.Event:
+    """Every training step sleeps ``seconds`` first; the event is set once a worker is mid-step."""
+    inside = threading.Event()
+    step = jobs.Trainer.step
+
+    def slow(self, with_metrics=True):
+        inside.set()
+        time.sleep(seconds)
+        return step(self, with_metrics)
+
+    monkeypatch.setattr(jobs.Trainer, "step", slow)
+    return inside
+
+
+def test_releasing_a_session_returns_at_once_while_its_worker_is_mid_step(monkeypatch):
+    """Streamlit calls the session token's on_release on its event loop, which serves every
+    session: it must not wait for the worker (the old code joined it for up to 10 s)."""
+    inside = slow_steps(monkeypatch, 1.0)
+    clock = FakeClock()
+    reg = RunRegistry(max_running=1, grace_s=60, clock=clock)
+    a = reg.start("alice", LONG)
+    assert inside.wait(30)
+    t0 = time.perf_counter()
+    ui._release_session(ui._SessionToken("alice", reg))  # what on_release calls
+    took = time.perf_counter() - t0
+    assert took < 0.05, f"on_release took {took * 1000:.0f} ms"
+    assert a.alive and a.view().status == "running"  # the grace period has begun, nothing more
+    clock.now += 61
+    wait_until(lambda: not a.alive, timeout=10)  # ... and the worker ends by itself afterwards
+    assert a.view().status == "stopped"
+
+
+def test_the_idle_reaper_in_a_rerun_does_not_wait_for_the_worker(monkeypatch):
+    """touch() runs inside a page rerun: reaping another session's run asks it to stop and
+    returns; the worker ends afterwards. (Real time here, so the old code runs this test too.)"""
+    inside = slow_steps(monkeypatch, 1.0)
+    reg = RunRegistry(max_running=1, idle_timeout_s=0.3)
+    a = reg.start("alice", LONG)
+    assert inside.wait(30)
+    time.sleep(0.4)  # alice is idle now; her worker is still in its first 1 s step
+    t0 = time.perf_counter()
+    reg.touch("bob")  # bob's page reruns
+    took = time.perf_counter() - t0
+    assert took < 0.05, f"touch took {took * 1000:.0f} ms"
+    assert a.alive
+    wait_until(lambda: not a.alive, timeout=10)
+    assert a.view().status == "stopped"
+
+
+@pytest.mark.parametrize(
+    "raw, expected, warned",
+    [(None, 60.0, False), ("90", 90.0, False), ("0", 0.0, False), ("500", 120.0, False),
+     ("two", 60.0, True), ("-1", 60.0, True), ("nan", 60.0, True), ("inf", 60.0, True)],
+)  # fmt: skip
+def test_the_grace_period_from_the_environment(monkeypatch, caplog, raw, expected, warned):
+    if raw is None:
+        monkeypatch.delenv(jobs.GRACE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(jobs.GRACE_ENV, raw)
+    with caplog.at_level(logging.WARNING, logger="gan_demo.jobs"):
+        assert jobs.grace_from_env(max_s=120) == expected  # capped at the session TTL
+    assert (f"GAN_DEMO_RECONNECT_GRACE_S={raw!r} is not a number of seconds >= 0" in caplog.text) == warned
