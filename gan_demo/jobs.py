@@ -77,7 +77,7 @@ class RunView:
     run_id: str
     config: TrainConfig
     status: str  # "starting", "running", "paused", "done", "stopped" or "failed"
-    error: str | None
+    error: str | None  # why it failed, or why it was stopped when not by the user (else None)
     step: int  # G updates done
     total_steps: int
     steps_per_s: float  # over the last few seconds while running; the run's average once finished

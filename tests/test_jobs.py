@@ -8,6 +8,7 @@ import logging
 import math
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +22,7 @@ def ring8(**overrides) -> TrainConfig:
     return TrainConfig.for_loss("non-saturating", "ring8", **overrides)
 
 
+ROOT = Path(__file__).resolve().parents[1]
 LONG = ring8(steps=1_000_000)  # never finishes inside a test: must be stopped
 
 
@@ -309,3 +311,27 @@ def test_the_grace_period_from_the_environment(monkeypatch, caplog, raw, expecte
     with caplog.at_level(logging.WARNING, logger="gan_demo.jobs"):
         assert jobs.grace_from_env(max_s=120) == expected  # capped at the session TTL
     assert (f"GAN_DEMO_RECONNECT_GRACE_S={raw!r} is not a number of seconds >= 0" in caplog.text) == warned
+
+
+def test_the_page_says_why_the_run_of_a_session_that_did_not_come_back_stopped(monkeypatch):
+    """AppTest: a Train page run; Streamlit releases the session and the grace period (0 s here)
+    passes; the run stops by itself, and when the page draws again it says why."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.run()
+    at.switch_page("app_pages/train.py").run()
+    at.number_input(key="train_steps").set_value(1_000_000).run()
+    at.button(key="train_start").click().run()
+    reg = ui.registry()
+    (run,) = reg.runs_for(at.session_state["gan_session_id"])
+    monkeypatch.setattr(reg, "grace_s", 0.0)
+    reg.release(run.session_id)
+    wait_until(lambda: not run.alive, timeout=10)
+    at.run()
+    assert not at.exception
+    assert run.view().status == "stopped"
+    assert (
+        "The run was stopped: its browser session disconnected and was not back within 0 s."
+        in [e.value for e in at.info]
+    )
