@@ -40,12 +40,19 @@ def _no_exception(page) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser_page():
+def pw():
+    """One Playwright for the module: its sync API cannot be started while another one runs."""
     require_browser()
     from playwright.sync_api import sync_playwright
 
-    with streamlit_server() as url, sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser_page(pw):
+    with streamlit_server() as url:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         yield url, page
         browser.close()
@@ -54,15 +61,12 @@ def browser_page():
 MENU_TITLES = ("Home", "Train", "D* on 1-D", "2-D toys", "Theory")
 
 
-def _first_visit(path: str) -> tuple[list[str], str, int]:
+def _first_visit(p, path: str) -> tuple[list[str], str, int]:
     """Open ``path`` as the first visitor of a freshly started server. While the page loads, sample
     the sidebar every 0.1 s: return every sidebar text seen, the final h1 and the dialogs seen."""
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
     seen: list[str] = []
     dialogs = 0
-    with streamlit_server() as url, sync_playwright() as p:
+    with streamlit_server() as url:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 900})
         page.goto(f"{url}/{path}", wait_until="commit")
@@ -90,11 +94,11 @@ def _first_visit(path: str) -> tuple[list[str], str, int]:
     [("", "GAN Lab"), ("toys_2d?preset=healthy-ring8", "2-D toys")],
     ids=["root", "preset-link"],
 )
-def test_first_visitor_of_a_fresh_server_gets_the_menu_and_the_page(path, title):
+def test_first_visitor_of_a_fresh_server_gets_the_menu_and_the_page(pw, path, title):
     """Each case starts its own server. The first visitor sees the app's menu (page titles, never
     the file names of a scanned pages/ folder: "d star 1d", "toys 2d"), the page asked for, and no
     "Page not found" dialog, from the first paint on (issue 13.1)."""
-    seen, h1, dialogs = _first_visit(path)
+    seen, h1, dialogs = _first_visit(pw, path)
     assert seen, "the sidebar never appeared"
     for text in seen:
         assert "d star 1d" not in text and "toys 2d" not in text, text
@@ -168,18 +172,15 @@ CURVE_STEPS = """() => Math.max(0, ...[...document.querySelectorAll('.js-plotly-
     el => (el._fullData || []).map(t => Math.max(0, ...((t.x && Array.from(t.x)) || []).filter(Number.isFinite)))))"""
 
 
-def test_a_run_survives_a_six_second_network_cut():
+def test_a_run_survives_a_six_second_network_cut(pw):
     """Issue 13.2: a student's Wi-Fi drops for a few seconds. The browser talks to the server
     through a proxy that closes every connection (the websocket too) and refuses new ones for 6 s.
     Streamlit releases the session's resources at the disconnect; the run must go on (the session
     comes back within the grace period), and after the page reconnects it shows the same run,
     still training, its curves reaching further than before the cut. The old code stopped it."""
-    require_browser()
-    from playwright.sync_api import sync_playwright
-
-    with streamlit_server() as url, sync_playwright() as p:
+    with streamlit_server() as url:
         proxy = CuttableProxy(int(url.rsplit(":", 1)[1]))
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.goto(f"http://127.0.0.1:{proxy.port}/toys_2d?preset=healthy-ring8")
