@@ -243,9 +243,14 @@ def test_the_idle_limit_ends_a_run_nobody_watches_and_old_records_are_forgotten(
     wait_until(lambda: not a.alive, timeout=10)
     assert a.view().error == "The run was stopped: no page watched it for 15 minutes."
     assert trains_on(b)
-    clock.now += 3 * 900  # alice untouched for 3601 s > 4 x 900: the next reap forgets her
+    for _ in range(3):  # bob's page keeps touching; alice's session stays away
+        clock.now += 850
+        reg.touch("bob")
+        assert reg.runs_for("alice") == [a]  # the record stays (untouched <= 4 x 900 s) ...
+    clock.now += 150  # alice untouched for 3601 s > 4 x 900: the next reap forgets her
     reg.touch("bob")
     assert reg.runs_for("alice") == [] and reg.runs_for("bob") == [b]
+    assert trains_on(b)  # bob was never idle
     b.stop()
 
 
