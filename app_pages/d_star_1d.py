@@ -41,8 +41,8 @@ with st.expander("Why JS saturates, and what WGAN does about it"):
 
 # A preset carries its own p_data: a ?preset= link sets it (and opens Train mode), and so does the
 # form's Preset box, whose callback has just written the form's data when it differs from p_data.
-if (linked := ui.pending_preset(PAGE)) is not None:
-    st.session_state[f"{PAGE}_pdata"] = linked.config().data
+if (linked := ui.pending_preset(PAGE)) is not None and linked.overrides.get("data") in toys.NAMES_1D:
+    st.session_state[f"{PAGE}_pdata"] = linked.overrides["data"]  # (the form checks the rest)
     st.session_state[f"{PAGE}_mode"] = "Train"
 elif (form_data := st.session_state.get(f"{PAGE}_data")) in toys.NAMES_1D:
     st.session_state[f"{PAGE}_pdata"] = form_data
