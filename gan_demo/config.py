@@ -141,9 +141,14 @@ class Field:
         (0.0001 -> "0.0001", 5e-05 -> "0.00005"), so every distinct float shows distinctly."""
         return "%d" if self.kind is int else "%g"
 
+    def show(self, value: float) -> str:
+        """A number as the messages quote it: an integer in full, a float in ``%g``."""
+        return str(value) if self.kind is int and isinstance(value, int) else f"{value:g}"
+
     def range_text(self) -> str:
         left = "[" if self.low_inclusive else "("
-        return f"{left}{self.low:g}, {self.high:g}]"
+        low, high = (int(self.low), int(self.high)) if self.kind is int else (self.low, self.high)
+        return f"{left}{self.show(low)}, {self.show(high)}]"
 
     def allowed(self) -> str:
         """What the field accepts, in words: 'an integer in [2, 4096]', 'one of: adam, rmsprop'."""
@@ -177,7 +182,7 @@ class Field:
             return f"must be {self.allowed()}, got {value!r} ({type(value).__name__})"
         if self.low is not None and self.high is not None:
             if value > self.high or value < self.low or (value == self.low and not self.low_inclusive):
-                return f"must be in {self.range_text()}, got {value:g}"
+                return f"must be in {self.range_text()}, got {self.show(value)}"
         return None
 
     def parse(self, text: str) -> Any:

@@ -156,7 +156,7 @@ def _rewrite(src, dst, config_values=None, step=None):
         ({"batch_size": 8.0}, "batch_size", "must be an integer in [2, 4096], got 8.0"),
         ({"lr_decay": "yes"}, "lr_decay", "must be true or false, got 'yes'"),
         ({"data_root": 3}, "data_root", "must be a non-empty text (a folder path), or null, got 3"),
-        ({"seed": None}, "seed", "must be an integer in [0, 2.14748e+09], got None"),
+        ({"seed": None}, "seed", "must be an integer in [0, 2147483647], got None"),
         ({"lr_g": float("nan")}, "lr_g", "must be a finite number in (0, 1], got nan"),
     ],
 )
