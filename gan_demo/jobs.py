@@ -16,7 +16,6 @@ from __future__ import annotations
 import atexit
 import logging
 import math
-import os
 import threading
 import time
 import uuid
@@ -28,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from gan_demo import settings
 from gan_demo.config import TrainConfig
 from gan_demo.training import Trainer
 
@@ -366,7 +366,7 @@ class RunRegistry:
 
     def __init__(self, max_running: int | None = None, idle_timeout_s: float = 900):
         if max_running is None:
-            max_running = int(os.environ.get("GAN_DEMO_MAX_RUNS", "2"))
+            max_running = settings.current().max_runs  # GAN_DEMO_MAX_RUNS, checked at start
         self.max_running = max_running
         self.idle_timeout_s = idle_timeout_s
         self.keep_finished = 5  # finished runs remembered per session (their snapshots use memory)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_demo import config, data, jobs, plots, presets, ui
+from gan_demo import config, data, jobs, plots, presets, settings, ui
 from gan_demo.config import TrainConfig
 from gan_demo.training import Trainer
 
@@ -388,3 +388,23 @@ def test_the_clip_of_wgan_clip_too_tight_shows_as_0_0001():
     at.switch_page("app_pages/train.py").run()
     clip = at.number_input(key="train_clip")
     assert clip.value == 0.0001 and shown(clip.proto.format, clip.value) == "0.0001"  # was "0.000"
+
+
+# ---------------------------------------------------------------- settings from the environment
+def test_a_bad_environment_variable_warns_once_and_the_app_runs(monkeypatch):
+    monkeypatch.setenv("GAN_DEMO_MAX_RUNS", "two")
+    settings.current.cache_clear()
+    ui.registry.clear()  # a fresh server: the registry reads the setting when it is built
+    try:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        assert not at.exception
+        assert texts(at.warning) == ["GAN_DEMO_MAX_RUNS='two' is not allowed: it must be a whole number "
+                                     "from 1 to 64. Using the default, 2."]  # fmt: skip
+        assert ui.registry().max_running == 2
+        at.switch_page("app_pages/train.py").run()  # every page works; the warning was said once
+        assert not at.exception and at.title and texts(at.warning) == []
+    finally:
+        monkeypatch.delenv("GAN_DEMO_MAX_RUNS")
+        settings.current.cache_clear()
+        ui.registry.clear()
