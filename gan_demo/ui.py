@@ -343,14 +343,16 @@ def pick_snapshot(page: str, shots: list[jobs.Snapshot], run_id: str) -> jobs.Sn
     """The latest snapshot while "Follow the latest snapshot" is on; with it off, a slider scrubs
     through the snapshots. (A slider that follows by rewriting its own value fights the browser,
     which sends back the value it shows: it got stuck on an old step in the browser test.) The
-    keys name the run, so a new run starts by following again."""
+    keys name the run, so a new run starts by following again; both keep their values when the
+    user visits another page and comes back."""
     steps = [s.step for s in shots]
     if len(steps) == 1:
         return shots[0]
     if st.toggle("Follow the latest snapshot", value=True, key=_key(page, f"follow_{run_id}"),
-                 help="switch off to scrub back through the snapshots"):  # fmt: skip
+                 persist_state="session", help="switch off to scrub back through the snapshots"):  # fmt: skip
         return shots[-1]
-    chosen = st.select_slider("Snapshot (step)", steps, value=steps[-1], key=_key(page, f"snapshot_{run_id}"))
+    chosen = st.select_slider("Snapshot (step)", steps, value=steps[-1], key=_key(page, f"snapshot_{run_id}"),
+                              persist_state="session")  # fmt: skip
     return shots[steps.index(chosen)] if chosen in steps else shots[-1]
 
 

@@ -408,3 +408,24 @@ def test_a_bad_environment_variable_warns_once_and_the_app_runs(monkeypatch):
         monkeypatch.delenv("GAN_DEMO_MAX_RUNS")
         settings.current.cache_clear()
         ui.registry.clear()
+
+
+def test_the_train_pages_live_controls_survive_a_visit_to_another_page():
+    at = open_train()
+    at.number_input(key="train_steps").set_value(40)
+    at.number_input(key="train_snapshot_every").set_value(20).run()
+    at.button(key="train_start").click().run()
+    (run,) = page_runs(at)
+    wait_finished(run)
+    at.run()
+    at.slider(key="train_smoothing").set_value(0.9).run()
+    at.toggle(key=f"train_follow_{run.run_id}").set_value(False).run()
+    at.select_slider(key=f"train_snapshot_{run.run_id}").set_value(20).run()
+    at.switch_page("app_pages/theory.py").run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    assert at.slider(key="train_smoothing").value == 0.9
+    assert at.toggle(key=f"train_follow_{run.run_id}").value is False
+    assert at.select_slider(key=f"train_snapshot_{run.run_id}").value == 20
+    assert at.get("image")[0].proto.imgs[0].caption == "fixed noise, step 20"
+    assert at.number_input(key="train_steps").value == 40
