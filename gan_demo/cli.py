@@ -60,9 +60,9 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
         meta = config.FIELDS[f.name]
         flag = "--" + f.name.replace("_", "-")
         help_ = f"{meta.help}; {meta.allowed()}; default: {f.default!r} or the loss's"
-        if meta.kind is bool:
+        if meta.kind is bool:  # --lr-decay / --no-lr-decay
             parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
-                                help=help_)  # fmt: skip
+                                help=f"{meta.help}; default: {f.default!r} or the loss's")  # fmt: skip
         else:
             parser.add_argument(flag, type=_flag_type(meta), default=argparse.SUPPRESS,
                                 metavar=f.name.upper(), help=help_.replace("%", "%%"))  # fmt: skip
