@@ -1,14 +1,15 @@
 """GAN Lab: the Streamlit entry point. Run with ``streamlit run app.py``.
 
 The pages are listed once, in ``gan_demo.ui.PAGES``; this file builds the navigation from it,
-ties the browser session to its runs and notes the device in the sidebar.
+ties the browser session to its runs, notes the device in the sidebar and, once per session,
+warns of an environment variable whose value was refused (gan_demo.settings).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from gan_demo import ui
+from gan_demo import settings, ui
 
 st.set_page_config(page_title="GAN Lab", page_icon=":material/science:", layout="wide")
 page = st.navigation(
@@ -18,5 +19,9 @@ page = st.navigation(
     ]  # fmt: skip
 )
 ui.session_id()
+if not st.session_state.get("gan_settings_warned"):  # the environment was checked at start; say it once
+    st.session_state["gan_settings_warned"] = True
+    for problem in settings.current().problems:
+        st.warning(problem, icon=":material/warning:")
 st.sidebar.caption(f"Training on: **{ui.device_label()}**")
 page.run()

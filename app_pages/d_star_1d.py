@@ -41,8 +41,8 @@ with st.expander("Why JS saturates, and what WGAN does about it"):
 
 # A preset carries its own p_data: a ?preset= link sets it (and opens Train mode), and so does the
 # form's Preset box, whose callback has just written the form's data when it differs from p_data.
-if (linked := ui.pending_preset(PAGE)) is not None:
-    st.session_state[f"{PAGE}_pdata"] = linked.config().data
+if (linked := ui.pending_preset(PAGE)) is not None and linked.overrides.get("data") in toys.NAMES_1D:
+    st.session_state[f"{PAGE}_pdata"] = linked.overrides["data"]  # (the form checks the rest)
     st.session_state[f"{PAGE}_mode"] = "Train"
 elif (form_data := st.session_state.get(f"{PAGE}_data")) in toys.NAMES_1D:
     st.session_state[f"{PAGE}_pdata"] = form_data
@@ -52,25 +52,27 @@ def _pdata_changed() -> None:  # the form trains on the p_data chosen here
     st.session_state[f"{PAGE}_data"] = st.session_state[f"{PAGE}_pdata"]
 
 
+# Every control keeps its value when the user visits another page and comes back
+# (persist_state="session", as the config form's widgets do).
 p_data_name = st.selectbox("p_data", toys.NAMES_1D, key=f"{PAGE}_pdata", format_func=lambda n: toys.TOYS_1D[n].title,
-                           on_change=_pdata_changed)  # fmt: skip
+                           on_change=_pdata_changed, persist_state="session")  # fmt: skip
 p_data = toys.TOYS_1D[p_data_name]
-mode = st.radio("Mode", ["Explore", "Train"], horizontal=True, key=f"{PAGE}_mode",
+mode = st.radio("Mode", ["Explore", "Train"], horizontal=True, key=f"{PAGE}_mode", persist_state="session",
                 captions=["set p_g with sliders: no training", "a toy GAN trains live"])  # fmt: skip
 
 
 def explore() -> None:
-    kind = st.radio("p_g", ["Gaussian", "Mixture of 2"], horizontal=True, key=f"{PAGE}_pg_kind")
+    kind = st.radio("p_g", ["Gaussian", "Mixture of 2"], horizontal=True, key=f"{PAGE}_pg_kind", persist_state="session")
     cols = st.columns(5)
-    mu1 = cols[0].slider("mean 1", -8.0, 8.0, 2.0, 0.1, key=f"{PAGE}_mu1")
-    sd1 = cols[1].slider("std 1", 0.1, 3.0, 1.0, 0.05, key=f"{PAGE}_sd1")
+    mu1 = cols[0].slider("mean 1", -8.0, 8.0, 2.0, 0.1, key=f"{PAGE}_mu1", persist_state="session")
+    sd1 = cols[1].slider("std 1", 0.1, 3.0, 1.0, 0.05, key=f"{PAGE}_sd1", persist_state="session")
     means, stds, weights = [mu1], [sd1], [1.0]
     if kind == "Mixture of 2":
-        mu2 = cols[2].slider("mean 2", -8.0, 8.0, -2.0, 0.1, key=f"{PAGE}_mu2")
-        sd2 = cols[3].slider("std 2", 0.1, 3.0, 1.0, 0.05, key=f"{PAGE}_sd2")
-        w1 = cols[4].slider("weight of 1", 0.0, 1.0, 0.5, 0.05, key=f"{PAGE}_w1")
+        mu2 = cols[2].slider("mean 2", -8.0, 8.0, -2.0, 0.1, key=f"{PAGE}_mu2", persist_state="session")
+        sd2 = cols[3].slider("std 2", 0.1, 3.0, 1.0, 0.05, key=f"{PAGE}_sd2", persist_state="session")
+        w1 = cols[4].slider("weight of 1", 0.0, 1.0, 0.5, 0.05, key=f"{PAGE}_w1", persist_state="session")
         means, stds, weights = [mu1, mu2], [sd1, sd2], [w1, 1.0 - w1]
-    view = st.selectbox("Loss view", ["bce", "hinge", "wgan"], key=f"{PAGE}_view",
+    view = st.selectbox("Loss view", ["bce", "hinge", "wgan"], key=f"{PAGE}_view", persist_state="session",
                         format_func={"bce": "BCE / LSGAN: D* = p_data/(p_data+p_g)", "hinge": "Hinge: sign(p_data − p_g)",
                                      "wgan": "WGAN: CDFs, critic slope, W1"}.get)  # fmt: skip
     c = onedim.compare(p_data, onedim.mixture(means, stds, weights))

@@ -4,7 +4,9 @@
 ``fixed_noise``) with the run's :class:`TrainConfig` as JSON and the step count in the file's
 metadata. ``load(path)`` rebuilds a :class:`Trainer` from them. safetensors holds only tensors and
 strings, so loading never runs code from the file (unlike a pickle or ``torch.load`` without
-``weights_only``). Anything wrong with a file raises :class:`CheckpointError` naming the file.
+``weights_only``). Anything wrong with a file raises :class:`CheckpointError` naming the file,
+including a config in the metadata that :class:`TrainConfig` refuses (a wrong type or range: the
+message names the field and what it allows).
 """
 
 from __future__ import annotations
@@ -70,10 +72,10 @@ def load(path: str | Path, device: str = "auto") -> Trainer:
     except (ValueError, TypeError) as e:  # JSONDecodeError and ConfigError are ValueErrors
         kind = "invalid" if isinstance(e, ConfigError) else "unreadable"
         raise CheckpointError(f"{path}: {kind} config in the metadata ({e})") from e
-    try:
-        step = int(metadata["step"])
-    except ValueError:
-        raise CheckpointError(f"{path}: step {metadata['step']!r} is not an integer") from None
+    step_text = metadata["step"]
+    if not (step_text.isascii() and step_text.isdigit()):  # int() would take " 3", "+3", "3_0", "-1"
+        raise CheckpointError(f"{path}: step {step_text!r} in the metadata is not a whole number of steps (0, 1, 2, ...)")
+    step = int(step_text)
     try:
         tensors = load_file(str(path))
     except (SafetensorError, OSError, ValueError) as e:

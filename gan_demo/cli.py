@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_demo import checkpoints, data, losses, toys
+from gan_demo import checkpoints, config, data, losses, toys
 from gan_demo.config import ConfigError, TrainConfig
 from gan_demo.training import Trainer, resolve_device
 
@@ -39,19 +39,33 @@ N_SAMPLES = 2500  # samples of G written at the end of a run (the toys' metrics 
 
 
 # ---------------------------------------------------------------------------- train
-def _flag_type(annotation: str) -> Callable[[str], object]:
-    return {"int": int, "float": float}.get(annotation.split("|")[0].strip(), str)
+def _flag_type(field: config.Field) -> Callable[[str], object]:
+    """argparse's ``type=`` for a field: its message names what the field allows."""
+
+    def parse(text: str) -> object:
+        try:
+            return field.parse(text)
+        except ValueError as e:
+            raise argparse.ArgumentTypeError(str(e)) from None
+
+    parse.__name__ = field.kind.__name__  # argparse names the type in some messages
+    return parse
 
 
 def _add_config_flags(parser: argparse.ArgumentParser) -> None:
-    """One flag per TrainConfig field; a flag left out keeps the loss's default (SUPPRESS)."""
+    """One flag per TrainConfig field, typed and described by ``config.FIELDS``; a flag left out
+    keeps the loss's default (SUPPRESS). A value of the wrong type exits 2 naming the flag and what
+    it allows; a value out of range, when the config is built (``bad setting: <field>: ...``)."""
     for f in dataclasses.fields(TrainConfig):
+        meta = config.FIELDS[f.name]
         flag = "--" + f.name.replace("_", "-")
-        if f.type == "bool":
-            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS)
+        help_ = f"{meta.help}; {meta.allowed()}; default: {f.default!r} or the loss's"
+        if meta.kind is bool:  # --lr-decay / --no-lr-decay
+            parser.add_argument(flag, action=argparse.BooleanOptionalAction, default=argparse.SUPPRESS,
+                                help=f"{meta.help}; default: {f.default!r} or the loss's")  # fmt: skip
         else:
-            parser.add_argument(flag, type=_flag_type(str(f.type)), default=argparse.SUPPRESS,
-                                metavar=f.name.upper(), help=f"default: {f.default!r} or the loss's")  # fmt: skip
+            parser.add_argument(flag, type=_flag_type(meta), default=argparse.SUPPRESS,
+                                metavar=f.name.upper(), help=help_.replace("%", "%%"))  # fmt: skip
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:

@@ -1,7 +1,10 @@
 """One typed, validated configuration for a training run.
 
-A bad value is refused when the config is built, with the field's name and its valid range, so the
-app can show the message next to the field before anything runs. Unknown keys are refused too
+A bad value is refused when the config is built, with the field's name and what it allows (its type
+and range, from the one table :data:`FIELDS` that the form and the CLI read too), so the app can
+show the message next to the field before anything runs. The types are strict: 64.0 for an integer,
+"yes" for a flag, 3 for a path, NaN, ±inf and None are refused wherever the values come from (JSON,
+a checkpoint's metadata, a preset, a widget, the command line). Unknown keys are refused too
 (nanoGPT's configurator does the same): a typo never silently falls back to a default.
 """
 
@@ -59,6 +62,9 @@ class TrainConfig:
         errors = check(dataclasses.asdict(self))
         if errors:
             raise ConfigError(errors)
+        for name in NUMBERS:  # an int given for a float field (JSON's 1 for 1.0) is stored as a float
+            if FIELDS[name].kind is float:
+                object.__setattr__(self, name, float(getattr(self, name)))
 
     # ------------------------------------------------------------- constructors
     @classmethod
@@ -105,60 +111,141 @@ def defaults_for(loss: str, data: str = "digits") -> dict[str, Any]:
     return values
 
 
-# Numeric fields: (low, high, low inclusive, kind). The message quotes the range.
-_RANGES: dict[str, tuple[float, float, bool, type]] = {
-    "steps": (1, 1_000_000, True, int),
-    "batch_size": (2, 4096, True, int),
-    "z_dim": (1, 1024, True, int),
-    "hidden": (4, 4096, True, int),
-    "lr_d": (0.0, 1.0, False, float),
-    "lr_g": (0.0, 1.0, False, float),
-    "beta1": (0.0, 0.9999, True, float),
-    "beta2": (0.0, 0.9999, True, float),
-    "d_steps": (1, 50, True, int),
-    "clip": (0.0, 10.0, True, float),
-    "gp_weight": (0.0, 1000.0, True, float),
-    "pack": (1, 16, True, int),
-    "instance_noise": (0.0, 10.0, True, float),
-    "seed": (0, 2**31 - 1, True, int),
-    "log_every": (1, 100_000, True, int),
-    "snapshot_every": (1, 1_000_000, True, int),
-}
-_CHOICES: dict[str, tuple[str, ...]] = {
-    "data": DATASETS,
-    "loss": losses.NAMES,
-    "model": MODELS,
-    "optimizer": OPTIMIZERS,
-    "device": DEVICES,
-}
+
+# ---------------------------------------------------------------- field metadata
+@dataclass(frozen=True)
+class Field:
+    """What one TrainConfig field accepts, and how the form and the CLI show it.
+
+    ``kind`` is the Python type a value must have: ``int`` (a bool or a float such as 64.0 is
+    refused), ``float`` (an int is taken and stored as a float; NaN and ±inf are refused), ``bool``
+    (only True / False) or ``str`` (one of ``choices`` when they are given). ``low``/``high`` bound
+    a number (``low_inclusive=False``: the low end itself is refused). ``optional``: None is allowed.
+    ``step`` is the form's +/- step; ``label`` and ``help`` are the form's and the CLI's text.
+    """
+
+    kind: type
+    label: str
+    help: str
+    low: float | None = None
+    high: float | None = None
+    low_inclusive: bool = True
+    choices: tuple[str, ...] | None = None
+    step: float | None = None
+    optional: bool = False
+
+    @property
+    def format(self) -> str:
+        """The number field's printf format. ``%g`` without a precision: Streamlit formats with
+        sprintf.js, whose bare ``%g`` prints JavaScript's shortest round-trip form of the number
+        (0.0001 -> "0.0001", 5e-05 -> "0.00005"), so every distinct float shows distinctly."""
+        return "%d" if self.kind is int else "%g"
+
+    def show(self, value: float) -> str:
+        """A number as the messages quote it: an integer in full, a float in ``%g``."""
+        return str(value) if self.kind is int and isinstance(value, int) else f"{value:g}"
+
+    def range_text(self) -> str:
+        left = "[" if self.low_inclusive else "("
+        low, high = (int(self.low), int(self.high)) if self.kind is int else (self.low, self.high)
+        return f"{left}{self.show(low)}, {self.show(high)}]"
+
+    def allowed(self) -> str:
+        """What the field accepts, in words: 'an integer in [2, 4096]', 'one of: adam, rmsprop'."""
+        if self.kind is int:
+            text = f"an integer in {self.range_text()}"
+        elif self.kind is float:
+            text = f"a finite number in {self.range_text()}"
+        elif self.kind is bool:
+            text = "true or false"
+        elif self.choices is not None:
+            text = f"one of: {', '.join(self.choices)}"
+        else:
+            text = "a non-empty text (a folder path)"
+        return f"{text}, or null" if self.optional else text
+
+    def problem(self, value: Any) -> str | None:
+        """Why ``value`` is not allowed (a message quoting what is), or None when it is."""
+        if value is None and self.optional:
+            return None
+        if self.kind is bool:
+            ok = isinstance(value, bool)
+        elif self.kind is int:
+            ok = isinstance(value, int) and not isinstance(value, bool)
+        elif self.kind is float:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        else:
+            ok = isinstance(value, str) and (value in self.choices if self.choices else bool(value))
+        if not ok:
+            if self.choices is not None and isinstance(value, str):
+                return f"{value!r} is not allowed; choose one of: {', '.join(self.choices)}"
+            return f"must be {self.allowed()}, got {value!r} ({type(value).__name__})"
+        if self.low is not None and self.high is not None:
+            if value > self.high or value < self.low or (value == self.low and not self.low_inclusive):
+                return f"must be in {self.range_text()}, got {self.show(value)}"
+        return None
+
+    def parse(self, text: str) -> Any:
+        """A command-line string as this field's type (argparse's ``type=``); the range is checked
+        when the config is built. Raises ``ValueError`` saying what is allowed."""
+        try:
+            if self.kind is int:
+                return int(text)
+            if self.kind is float:
+                value = float(text)
+                if not math.isfinite(value):
+                    raise ValueError
+                return value
+        except ValueError:
+            raise ValueError(f"must be {self.allowed()}, got {text!r}") from None
+        return text
 
 
-def _range_text(low: float, high: float, inclusive: bool) -> str:
-    left = "[" if inclusive else "("
-    return f"{left}{low:g}, {high:g}]"
+def _n(kind: type, label: str, low: float, high: float, step: float, help_: str, inclusive: bool = True) -> Field:
+    return Field(kind, label, help_, low, high, inclusive, step=step)
+
+
+# One entry per TrainConfig field (a test checks both lists agree): validation, the form and the
+# CLI read these. Ranges are what the trainer handles; the step is the form's +/- button.
+FIELDS: dict[str, Field] = {
+    "data": Field(str, "Data set", "an image data set or a toy distribution", choices=DATASETS),
+    "loss": Field(str, "Loss", "changing it loads the loss's classic hyperparameters", choices=losses.NAMES),
+    "model": Field(str, "Model", "mlp: seed 001's 2-layer MLPs; dcgan: small conv nets", choices=MODELS),
+    "steps": _n(int, "Steps", 1, 1_000_000, 100, "G updates in the run"),
+    "batch_size": _n(int, "Batch size", 2, 4096, 16, "real samples per D step (and as many fakes)"),
+    "z_dim": _n(int, "z dimension", 1, 1024, 1, "size of the noise z ~ N(0, I) fed to G"),
+    "hidden": _n(int, "Hidden width", 4, 4096, 16, "width of the hidden layers (DCGAN: channels)"),
+    "optimizer": Field(str, "Optimizer", "β1 and β2 apply to Adam only", choices=OPTIMIZERS),
+    "lr_d": _n(float, "lr D", 0.0, 1.0, 1e-5, "D's learning rate", inclusive=False),
+    "lr_g": _n(float, "lr G", 0.0, 1.0, 1e-5, "G's learning rate", inclusive=False),
+    "beta1": _n(float, "Adam β1", 0.0, 0.9999, 0.1, "momentum; 0.9 makes GANs oscillate (DCGAN uses 0.5)"),
+    "beta2": _n(float, "Adam β2", 0.0, 0.9999, 0.001, "Adam's second-moment decay"),
+    "d_steps": _n(int, "D steps per G step", 1, 50, 1, "WGAN's n_critic"),
+    "clip": _n(float, "Weight clip c", 0.0, 10.0, 0.01, "WGAN: clip D's weights to [-c, c]; 0 = off"),
+    "gp_weight": _n(float, "GP weight λ", 0.0, 1000.0, 1.0, "WGAN-GP's gradient penalty weight; 0 = off"),
+    "pack": _n(int, "Pack (PacGAN)", 1, 16, 1, "D judges this many samples at once; must divide the batch"),
+    "lr_decay": Field(bool, "Decay lr to 0", "both learning rates fall linearly to 0 over the run"),
+    "instance_noise": _n(float, "Instance noise", 0.0, 10.0, 0.05,
+                         "std of Gaussian noise added to every input of D, real and fake, in units of the "
+                         "data's std; it falls linearly to 0 over the run. The blur lets D's gradient reach "
+                         "fakes far from the data; 0 = off"),
+    "seed": _n(int, "Seed", 0, 2**31 - 1, 1, "same seed, same run (on a CPU)"),
+    "device": Field(str, "Device", "auto: CUDA when present", choices=DEVICES),
+    "data_root": Field(str, "Data folder", "a folder of IDX files for mnist / fashion-mnist", optional=True),
+    "log_every": _n(int, "Log every", 1, 100_000, 1, "steps between logged metric rows"),
+    "snapshot_every": _n(int, "Snapshot every", 1, 1_000_000, 10, "steps between saved sample grids"),
+}  # fmt: skip
+NUMBERS: tuple[str, ...] = tuple(name for name, f in FIELDS.items() if f.kind in (int, float))
 
 
 def check(values: dict[str, Any]) -> dict[str, str]:
-    """Messages for the fields of ``values`` that are out of range (empty when all are valid)."""
-    errors: dict[str, str] = {}
-    for name, allowed in _CHOICES.items():
-        if name in values and values[name] not in allowed:
-            errors[name] = f"{values[name]!r} is not allowed; choose one of: {', '.join(allowed)}"
-    for name, (low, high, inclusive, kind) in _RANGES.items():
-        if name not in values:
-            continue
-        v = values[name]
-        ok_type = isinstance(v, (int, float)) and not isinstance(v, bool)
-        if kind is int and ok_type and float(v) != int(v):
-            ok_type = False
-        if not ok_type or not math.isfinite(v):
-            errors[name] = f"must be {'an integer' if kind is int else 'a number'} in {_range_text(low, high, inclusive)}, got {v!r}"
-            continue
-        if v > high or v < low or (v == low and not inclusive):
-            errors[name] = f"must be in {_range_text(low, high, inclusive)}, got {v:g}"
+    """Messages for the fields of ``values`` that are of the wrong type or out of range (empty when
+    all are valid); each message says what the field allows. Keys that are not fields are ignored
+    here (``TrainConfig.from_dict`` refuses them)."""
+    errors = {name: msg for name, f in FIELDS.items() if name in values and (msg := f.problem(values[name]))}
     bs, pack = values.get("batch_size"), values.get("pack")
     if "batch_size" not in errors and "pack" not in errors and bs and pack and bs % pack:
         errors["pack"] = f"must divide batch_size ({bs}); got {pack}"
-    if values.get("data") in toys.NAMES and values.get("model") == "dcgan":
+    if "model" not in errors and values.get("data") in toys.NAMES and values.get("model") == "dcgan":
         errors["model"] = "'dcgan' is for images; toy distributions use 'mlp'"
     return errors

@@ -22,14 +22,15 @@ from __future__ import annotations
 
 import functools
 import gzip
-import os
 from pathlib import Path
 
 import numpy as np
 import torch
 
+from gan_demo import settings
+
 IMAGE_DATASETS: tuple[str, ...] = ("digits", "mnist", "fashion-mnist")
-DEFAULT_ROOT: Path = Path(os.environ.get("GAN_DEMO_DATA", "~/.cache/gan_demo")).expanduser()
+DEFAULT_ROOT: Path = settings.current().data_root  # GAN_DEMO_DATA, checked at start
 DEBIAN_FASHION_MNIST = Path("/usr/share/datasets/fashion-mnist")
 
 _SHAPES = {"digits": (1, 8, 8), "mnist": (1, 28, 28), "fashion-mnist": (1, 28, 28)}

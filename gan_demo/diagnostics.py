@@ -20,7 +20,9 @@ Numpy only: ``diagnose_view`` imports the toys and the image data lazily.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -631,17 +633,50 @@ def _toy_modes(data: str) -> tuple[np.ndarray, np.ndarray] | None:
     return np.asarray(toy.means)[:, None], np.asarray(toy.stds)
 
 
-_REAL_MPD: dict[tuple[str, str | None, int], float] = {}
+class _Memo:
+    """A bounded get-or-compute cache that any thread may read, fill or clear at any time.
+
+    Every session's live fragment calls :func:`view_quality` in its own thread, so a plain dict
+    that is filled, then read back, raised KeyError when another thread cleared it in between.
+    Here a lookup holds the lock, the value is computed outside it (a slow computation does not
+    block other sessions), and the caller gets the value it computed, never a read-back. The
+    oldest entry goes when ``maxsize`` is reached (least recently used)."""
+
+    def __init__(self, maxsize: int):
+        self.maxsize = maxsize
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Hashable, Any] = OrderedDict()
+
+    def get(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        value = compute()  # two threads may compute the same key: same value, no harm
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.maxsize:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._items)
+
+
+def _real_mpd(data: str, root: str | None, n: int) -> float:
+    from gan_demo.data import load_images  # lazy: imports torch
+
+    return mean_pairwise_distance(load_images(data, root)[:n].numpy())
 
 
 def real_diversity(data: str, root: str | None = None, n: int = 64) -> float:
     """Mean pairwise distance of the first ``n`` real images (cached per data set)."""
-    key = (data, root, n)
-    if key not in _REAL_MPD:
-        from gan_demo.data import load_images  # lazy: imports torch
-
-        _REAL_MPD[key] = mean_pairwise_distance(load_images(data, root)[:n].numpy())
-    return _REAL_MPD[key]
+    return _REAL_MPD.get((data, root, n), lambda: _real_mpd(data, root, n))
 
 
 def view_quality(view: Any) -> tuple[list[dict] | None, list[dict] | None]:
@@ -654,29 +689,24 @@ def view_quality(view: Any) -> tuple[list[dict] | None, list[dict] | None]:
         spec = _toy_modes(cfg.data)
         if spec is None:
             return None, None
-        modes = []
-        for snap in view.snapshots:
-            key = (view.run_id, snap.step)
-            if key not in _MODES:
-                if len(_MODES) > 4096:
-                    _MODES.clear()
-                _MODES[key] = mode_summary(snap.samples, spec[0], spec[1], snap.step)
-            modes.append(_MODES[key])
+        modes = [
+            _MODES.get((view.run_id, snap.step),
+                       lambda snap=snap: mode_summary(snap.samples, spec[0], spec[1], snap.step))
+            for snap in view.snapshots
+        ]  # fmt: skip
         return modes, None
     div = []
     for snap in view.snapshots:
-        key = (view.run_id, snap.step)
-        if key not in _FAKE_MPD:
-            if len(_FAKE_MPD) > 4096:
-                _FAKE_MPD.clear()
-            _FAKE_MPD[key] = mean_pairwise_distance(snap.samples)
+        fake = _FAKE_MPD.get((view.run_id, snap.step), lambda snap=snap: mean_pairwise_distance(snap.samples))
         n = min(64, len(snap.samples))
-        div.append({"step": snap.step, "fake": _FAKE_MPD[key], "real": real_diversity(cfg.data, cfg.data_root, n)})
+        div.append({"step": snap.step, "fake": fake, "real": real_diversity(cfg.data, cfg.data_root, n)})
     return None, div
 
 
-_MODES: dict[tuple[str, int], dict] = {}
-_FAKE_MPD: dict[tuple[str, int], float] = {}
+# per (run id, step) and per (data, root, n): shared by every session's thread, hence _Memo
+_MODES = _Memo(4096)
+_FAKE_MPD = _Memo(4096)
+_REAL_MPD = _Memo(64)
 
 
 def _upto(items: list[dict] | None, step: int) -> list[dict] | None:

@@ -22,7 +22,6 @@ from __future__ import annotations
 import atexit
 import logging
 import math
-import os
 import threading
 import time
 import uuid
@@ -34,6 +33,7 @@ from typing import Any
 
 import numpy as np
 
+from gan_demo import settings
 from gan_demo.config import TrainConfig
 from gan_demo.training import Trainer
 
@@ -433,7 +433,7 @@ class RunRegistry:
         clock: Callable[[], float] = time.monotonic,
     ):
         if max_running is None:
-            max_running = int(os.environ.get("GAN_DEMO_MAX_RUNS", "2"))
+            max_running = settings.current().max_runs  # GAN_DEMO_MAX_RUNS, checked at start
         self.max_running = max_running
         self.idle_timeout_s = idle_timeout_s
         self.grace_s = grace_from_env() if grace_s is None else grace_s

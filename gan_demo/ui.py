@@ -113,27 +113,6 @@ def data_problem(name: str, root: str | None = None) -> str | None:
 
 
 # ---------------------------------------------------------------- the config form
-# field -> (label, step (its type sets the widget's type), format, help)
-_NUMBERS: dict[str, tuple[str, int | float, str, str]] = {
-    "steps": ("Steps", 100, "%d", "G updates in the run"),
-    "batch_size": ("Batch size", 16, "%d", "real samples per D step (and as many fakes)"),
-    "z_dim": ("z dimension", 1, "%d", "size of the noise z ~ N(0, I) fed to G"),
-    "hidden": ("Hidden width", 16, "%d", "width of the hidden layers (DCGAN: channels)"),
-    "lr_d": ("lr D", 1e-5, "%.1e", "D's learning rate"),
-    "lr_g": ("lr G", 1e-5, "%.1e", "G's learning rate"),
-    "beta1": ("Adam β1", 0.1, "%.2f", "momentum; 0.9 makes GANs oscillate (DCGAN uses 0.5)"),
-    "beta2": ("Adam β2", 0.001, "%.3f", "Adam's second-moment decay"),
-    "d_steps": ("D steps per G step", 1, "%d", "WGAN's n_critic"),
-    "clip": ("Weight clip c", 0.01, "%.3f", "WGAN: clip D's weights to [-c, c]; 0 = off"),
-    "gp_weight": ("GP weight λ", 1.0, "%.2f", "WGAN-GP's gradient penalty weight; 0 = off"),
-    "pack": ("Pack (PacGAN)", 1, "%d", "D judges this many samples at once; must divide the batch"),
-    "instance_noise": ("Instance noise", 0.05, "%.2f", "std of Gaussian noise added to every input of D, real "
-                       "and fake, in units of the data's std; it falls linearly to 0 over the run. The blur "
-                       "lets D's gradient reach fakes far from the data; 0 = off"),
-    "seed": ("Seed", 1, "%d", "same seed, same run (on a CPU)"),
-    "log_every": ("Log every", 1, "%d", "steps between logged metric rows"),
-    "snapshot_every": ("Snapshot every", 10, "%d", "steps between saved sample grids"),
-}
 _FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
 
 
@@ -148,8 +127,8 @@ def form_values(page: str) -> dict:
 
 def _write(page: str, values: dict) -> None:
     for name, value in values.items():
-        if name in _NUMBERS:
-            value = type(_NUMBERS[name][1])(value)  # an int field stays int, a float field float
+        if name in config.NUMBERS and config.FIELDS[name].kind is float:
+            value = float(value)  # a float field's widget holds a float (its step is a float too)
         st.session_state[_key(page, name)] = value
 
 
@@ -160,9 +139,16 @@ def _on_loss_change(page: str) -> None:
 
 
 def _on_preset_change(page: str) -> None:
+    """The chosen preset fills the form; a preset whose values the config refuses (wrong type or
+    range) leaves the form as it was and says why under the Preset box."""
     name = st.session_state[_key(page, "preset")]
     if name:
-        _write(page, presets.get(name).config().to_dict())
+        try:
+            values = presets.get(name).config().to_dict()
+        except config.ConfigError as e:
+            st.session_state[_key(page, "preset_error")] = f"Preset {name!r} cannot be loaded: {e}"
+            return
+        _write(page, values)
 
 
 def pending_preset(page: str) -> presets.Preset | None:
@@ -216,8 +202,8 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
             st.error(errors[name], icon=":material/error:")
 
     def number(name: str, disabled: bool = False) -> None:
-        label, step, fmt, help_ = _NUMBERS[name]
-        st.number_input(label, step=step, format=fmt, help=help_, key=_key(page, name),
+        f = config.FIELDS[name]  # label, help, step and format all come from the config's table
+        st.number_input(f.label, step=f.kind(f.step), format=f.format, help=f.help, key=_key(page, name),
                         disabled=disabled, persist_state="session")  # fmt: skip
         note(name)
 
@@ -230,7 +216,7 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
                          format_func=lambda n: titles.get(n, "(none)"), persist_state="session",
                          on_change=_on_preset_change, args=(page,))  # fmt: skip
     with cols[0]:
-        st.selectbox("Data set", data_choices, key=_key(page, "data"), persist_state="session")
+        st.selectbox(config.FIELDS["data"].label, data_choices, key=_key(page, "data"), persist_state="session")
         note("data")
     with cols[1]:
         if all(name in toys.NAMES for name in data_choices):  # toys always train the toy MLPs
@@ -238,13 +224,15 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
                          help="G and D: 3 hidden layers of 'hidden' units with ReLU; G's output is linear")  # fmt: skip
         else:
             st.selectbox("Model", config.MODELS, key=_key(page, "model"), persist_state="session",
-                         help="mlp: seed 001's 2-layer MLPs; dcgan: small conv nets")  # fmt: skip
+                         help=config.FIELDS["model"].help)  # fmt: skip
         note("model")
     with cols[2]:
         st.selectbox("Loss", losses.NAMES, key=_key(page, "loss"), persist_state="session",
                      format_func=lambda n: losses.get(n).title, on_change=_on_loss_change,
-                     args=(page,), help="changing it loads the loss's classic hyperparameters")  # fmt: skip
+                     args=(page,), help=config.FIELDS["loss"].help)  # fmt: skip
         note("loss")
+    if problem := st.session_state.pop(_key(page, "preset_error"), None):
+        st.error(problem, icon=":material/error:")
     if page_presets and (chosen := st.session_state.get(_key(page, "preset"))):
         if watch := presets.get(chosen).watch_for:
             st.info(f"**Watch for:** {watch}", icon=":material/visibility:")
@@ -256,12 +244,12 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
 
     def optimizer() -> None:
         st.selectbox("Optimizer", config.OPTIMIZERS, key=_key(page, "optimizer"),
-                     persist_state="session", help="β1 and β2 apply to Adam only")  # fmt: skip
+                     persist_state="session", help=config.FIELDS["optimizer"].help)  # fmt: skip
         note("optimizer")
 
     def lr_decay() -> None:
-        st.checkbox("Decay lr to 0", key=_key(page, "lr_decay"), persist_state="session",
-                    help="both learning rates fall linearly to 0 over the run")  # fmt: skip
+        f = config.FIELDS["lr_decay"]
+        st.checkbox(f.label, key=_key(page, "lr_decay"), persist_state="session", help=f.help)
 
     adam = values["optimizer"] == "adam"
     rows = (("steps", "batch_size", "z_dim", "hidden", "seed"),
@@ -370,14 +358,16 @@ def pick_snapshot(page: str, shots: list[jobs.Snapshot], run_id: str) -> jobs.Sn
     """The latest snapshot while "Follow the latest snapshot" is on; with it off, a slider scrubs
     through the snapshots. (A slider that follows by rewriting its own value fights the browser,
     which sends back the value it shows: it got stuck on an old step in the browser test.) The
-    keys name the run, so a new run starts by following again."""
+    keys name the run, so a new run starts by following again; both keep their values when the
+    user visits another page and comes back."""
     steps = [s.step for s in shots]
     if len(steps) == 1:
         return shots[0]
     if st.toggle("Follow the latest snapshot", value=True, key=_key(page, f"follow_{run_id}"),
-                 help="switch off to scrub back through the snapshots"):  # fmt: skip
+                 persist_state="session", help="switch off to scrub back through the snapshots"):  # fmt: skip
         return shots[-1]
-    chosen = st.select_slider("Snapshot (step)", steps, value=steps[-1], key=_key(page, f"snapshot_{run_id}"))
+    chosen = st.select_slider("Snapshot (step)", steps, value=steps[-1], key=_key(page, f"snapshot_{run_id}"),
+                              persist_state="session")  # fmt: skip
     return shots[steps.index(chosen)] if chosen in steps else shots[-1]
 
 

@@ -7,13 +7,17 @@ object and calling ``at.run()``.
 
 from __future__ import annotations
 
+import decimal
 import json
+import math
+import random
+import re
 from pathlib import Path
 
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_demo import data, jobs, plots, presets, ui
+from gan_demo import config, data, jobs, plots, presets, settings, ui
 from gan_demo.config import TrainConfig
 from gan_demo.training import Trainer
 
@@ -276,3 +280,152 @@ def test_wgan_runs_get_a_w1_chart():
     metrics = {"step": [1.0], "loss_d": [-0.2], "w1": [0.2], "clip_frac": [0.5], "grad_d": [1.0]}
     assert list(plots.run_figures(metrics, "wgan")) == ["losses", "d_outputs", "grads", "w1"]
     assert list(plots.run_figures({"step": [1.0]}, "hinge")) == ["losses", "d_outputs", "grads"]
+
+
+# ---------------------------------------------------------------- values of the wrong type from a link
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"steps": 300.0}, "steps: must be an integer in [1, 1000000], got 300.0 (float)"),
+        ({"lr_decay": "yes"}, "lr_decay: must be true or false, got 'yes' (str)"),
+    ],
+)
+def test_a_preset_link_with_a_value_of_the_wrong_type_says_which(monkeypatch, overrides, message):
+    bad = presets.Preset("demo-bad", "bad demo", "train", {"loss": "wgan", **overrides})
+    monkeypatch.setitem(presets.PRESETS, bad.name, bad)
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["preset"] = "demo-bad"
+    at.run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    assert f"Preset 'demo-bad' cannot be loaded: {message}" in texts(at.error)
+    assert at.selectbox(key="train_loss").value == "non-saturating"  # the form is left as it was
+    assert at.number_input(key="train_steps").value == 2000
+
+
+# ---------------------------------------------------------------- number fields show their value
+def js_number(value: float) -> str:
+    """JavaScript's ``String(value)`` (ECMAScript Number::toString): the shortest digits that
+    round-trip, in fixed notation for 1e-7 < |value| < 1e21 and exponent notation otherwise."""
+    if value == 0:
+        return "0"
+    sign, digits, exp = decimal.Decimal(repr(abs(value))).normalize().as_tuple()
+    s, k = "".join(map(str, digits)), len(digits)
+    n = k + exp  # value = 0.s × 10^n
+    if k <= n <= 21:
+        out = s + "0" * (n - k)
+    elif 0 < n <= 21:
+        out = s[:n] + "." + s[n:]
+    elif -6 < n <= 0:
+        out = "0." + "0" * -n + s
+    else:
+        e = n - 1
+        out = (s[0] + ("." + s[1:] if k > 1 else "")) + ("e+" if e >= 0 else "e-") + str(abs(e))
+    return ("-" if value < 0 else "") + out
+
+
+def shown(fmt: str, value: float) -> str:
+    """What Streamlit's number_input shows: the frontend's bundled sprintf.js applied to ``fmt``.
+    Its bare ``%g`` is ``String(parseFloat(v))``; ``%.Nf`` is ``toFixed(N)``; ``%d`` truncates."""
+    if fmt in ("%d", "%i"):
+        return str(int(value))
+    if fmt == "%g":
+        return js_number(float(value))
+    if m := re.fullmatch(r"%0?\.(\d+)f", fmt):
+        return f"{value:.{int(m[1])}f}"
+    if m := re.fullmatch(r"%0?\.(\d+)e", fmt):
+        mant, e = f"{value:.{int(m[1])}e}".split("e")
+        return f"{mant}e{int(e):+d}"
+    raise AssertionError(f"the test does not know how sprintf.js shows {fmt!r}")
+
+
+def test_js_number_matches_javascripts_number_to_string():
+    # values of ECMAScript's own examples and the edges of fixed notation
+    assert [js_number(v) for v in (0.0001, 5e-5, 2e-4, 1e-6, 1e-7, 123.0, 0.5, 1e21, 1.5e-7, 0.999)] == [
+        "0.0001", "0.00005", "0.0002", "0.000001", "1e-7", "123", "0.5", "1e+21", "1.5e-7", "0.999"]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", config.NUMBERS)
+def test_every_value_in_a_fields_range_shows_distinctly(name):
+    f = config.FIELDS[name]
+    rng = random.Random(0)
+    lo = f.low if f.low_inclusive else math.nextafter(f.low, math.inf)
+    values = {lo, f.high, math.nextafter(f.high, -math.inf) if f.kind is float else f.high - 1}
+    if f.kind is int:
+        values |= {rng.randint(int(f.low), int(f.high)) for _ in range(200)}
+    else:
+        values |= {rng.uniform(f.low, f.high) for _ in range(200)}
+        values |= {10 ** rng.uniform(-9, math.log10(f.high)) for _ in range(200)}  # small rates and clips
+        values |= {v + math.ulp(v) for v in list(values) if v + math.ulp(v) <= f.high}
+    values = {f.kind(v) for v in values if f.problem(f.kind(v)) is None}
+    displays = {shown(f.format, v) for v in values}
+    assert len(displays) == len(values)  # no two values look the same
+    assert all(f.kind(shown(f.format, v)) == v for v in values)  # and each reads back as itself
+
+
+_PRESET_PAGES = {"train": "app_pages/train.py", "toys_2d": "app_pages/toys_2d.py", "d_star_1d": "app_pages/d_star_1d.py"}
+
+
+@pytest.mark.parametrize("preset", list(presets.PRESETS))
+def test_every_number_field_shows_every_presets_value(preset):
+    p = presets.get(preset)
+    expected = p.config().to_dict()
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["preset"] = preset
+    at.run()
+    at.switch_page(_PRESET_PAGES[p.page]).run()
+    assert not at.exception
+    for name in config.NUMBERS:
+        widget = at.number_input(key=f"{p.page}_{name}")
+        text = shown(widget.proto.format, widget.value)
+        assert float(text) == expected[name], f"{name}: shows {text!r} for {expected[name]!r}"
+
+
+def test_the_clip_of_wgan_clip_too_tight_shows_as_0_0001():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["preset"] = "wgan-clip-too-tight"
+    at.run()
+    at.switch_page("app_pages/train.py").run()
+    clip = at.number_input(key="train_clip")
+    assert clip.value == 0.0001 and shown(clip.proto.format, clip.value) == "0.0001"  # was "0.000"
+
+
+# ---------------------------------------------------------------- settings from the environment
+def test_a_bad_environment_variable_warns_once_and_the_app_runs(monkeypatch):
+    monkeypatch.setenv("GAN_DEMO_MAX_RUNS", "two")
+    settings.current.cache_clear()
+    ui.registry.clear()  # a fresh server: the registry reads the setting when it is built
+    try:
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.run()
+        assert not at.exception
+        assert texts(at.warning) == ["GAN_DEMO_MAX_RUNS='two' is not allowed: it must be a whole number "
+                                     "from 1 to 64. Using the default, 2."]  # fmt: skip
+        assert ui.registry().max_running == 2
+        at.switch_page("app_pages/train.py").run()  # every page works; the warning was said once
+        assert not at.exception and at.title and texts(at.warning) == []
+    finally:
+        monkeypatch.delenv("GAN_DEMO_MAX_RUNS")
+        settings.current.cache_clear()
+        ui.registry.clear()
+
+
+def test_the_train_pages_live_controls_survive_a_visit_to_another_page():
+    at = open_train()
+    at.number_input(key="train_steps").set_value(40)
+    at.number_input(key="train_snapshot_every").set_value(20).run()
+    at.button(key="train_start").click().run()
+    (run,) = page_runs(at)
+    wait_finished(run)
+    at.run()
+    at.slider(key="train_smoothing").set_value(0.9).run()
+    at.toggle(key=f"train_follow_{run.run_id}").set_value(False).run()
+    at.select_slider(key=f"train_snapshot_{run.run_id}").set_value(20).run()
+    at.switch_page("app_pages/theory.py").run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    assert at.slider(key="train_smoothing").value == 0.9
+    assert at.toggle(key=f"train_follow_{run.run_id}").value is False
+    assert at.select_slider(key=f"train_snapshot_{run.run_id}").value == 20
+    assert at.get("image")[0].proto.imgs[0].caption == "fixed noise, step 20"
+    assert at.number_input(key="train_steps").value == 40

@@ -195,3 +195,82 @@ def test_toys_2d_grid25_preset_fills_the_hinge_settings_it_was_measured_with():
                    "z_dim": 16, "pack": 2, "instance_noise": pytest.approx(0.1), "steps": 26000}  # fmt: skip
     assert at.checkbox(key="toys_2d_lr_decay").value is True
     assert "The loss." in " ".join(e.value for e in at.markdown)
+
+
+# ---------------------------------------------------------------- controls survive a visit to Theory
+APP = str(ROOT / "app.py")
+
+
+def _open(page: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page(page).run()
+    assert not at.exception
+    return at
+
+
+def _visit_theory_and_return(at: AppTest, page: str) -> None:
+    at.switch_page("app_pages/theory.py").run()
+    assert not at.exception and "Theory" in at.title[0].value
+    at.switch_page(page).run()
+    assert not at.exception
+
+
+def test_d_star_explore_controls_keep_their_values_across_pages():
+    page = "app_pages/d_star_1d.py"
+    at = _open(page)
+    assert at.slider(key="d_star_1d_mu1").value == 2.0  # the default
+    at.selectbox(key="d_star_1d_pdata").set_value("mix2")
+    at.radio(key="d_star_1d_pg_kind").set_value("Mixture of 2").run()
+    chosen = {"mu1": -4.0, "sd1": 0.35, "mu2": 5.5, "sd2": 2.25, "w1": 0.15}
+    for name, value in chosen.items():
+        at.slider(key=f"d_star_1d_{name}").set_value(value)
+    at.selectbox(key="d_star_1d_view").set_value("wgan").run()
+    w1_before = _metrics(at)["W1"]
+    _visit_theory_and_return(at, page)
+    assert {n: at.slider(key=f"d_star_1d_{n}").value for n in chosen} == pytest.approx(chosen)
+    assert at.selectbox(key="d_star_1d_pdata").value == "mix2"
+    assert at.radio(key="d_star_1d_pg_kind").value == "Mixture of 2"
+    assert at.selectbox(key="d_star_1d_view").value == "wgan"
+    assert _metrics(at)["W1"] == w1_before  # the numbers are those of the kept values
+
+
+def test_d_star_train_mode_form_and_snapshot_slider_keep_their_values_across_pages():
+    page = "app_pages/d_star_1d.py"
+    at = _open(page)
+    at.radio(key="d_star_1d_mode").set_value("Train").run()
+    at.selectbox(key="d_star_1d_loss").set_value("hinge").run()
+    at.number_input(key="d_star_1d_lr_d").set_value(3e-4)
+    at.checkbox(key="d_star_1d_lr_decay").set_value(True)
+    _train_until_done(at, "d_star_1d", steps=30, every=10)
+    (follow,) = at.toggle
+    follow.set_value(False).run()
+    at.select_slider[0].set_value(10).run()
+    _visit_theory_and_return(at, page)
+    assert at.radio(key="d_star_1d_mode").value == "Train"
+    assert at.selectbox(key="d_star_1d_loss").value == "hinge"
+    assert at.number_input(key="d_star_1d_lr_d").value == 3e-4
+    assert at.checkbox(key="d_star_1d_lr_decay").value is True
+    assert at.toggle[0].value is False  # still scrubbing
+    assert at.select_slider[0].value == 10
+    assert "step 10" in json.dumps(json.loads(at.get("plotly_chart")[0].proto.spec)["layout"]["title"])
+
+
+def test_toys_2d_controls_keep_their_values_across_pages():
+    page = "app_pages/toys_2d.py"
+    at = _open(page)
+    at.selectbox(key="toys_2d_preset").set_value("mode-collapse").run()
+    at.selectbox(key="toys_2d_data").set_value("grid25")
+    at.number_input(key="toys_2d_pack").set_value(4)
+    at.number_input(key="toys_2d_instance_noise").set_value(0.35)
+    at.checkbox(key="toys_2d_lr_decay").set_value(True).run()
+    _train_until_done(at, "toys_2d", steps=20, every=10)
+    at.toggle[0].set_value(False).run()
+    at.select_slider[0].set_value(10).run()
+    _visit_theory_and_return(at, page)
+    assert at.toggle[0].value is False and at.select_slider[0].value == 10  # the snapshot shown
+    assert any(c.value.startswith("step 10;") for c in at.caption)  # the plane of step 10
+    assert at.selectbox(key="toys_2d_preset").value == "mode-collapse"
+    assert at.selectbox(key="toys_2d_data").value == "grid25"
+    assert at.number_input(key="toys_2d_pack").value == 4
+    assert at.number_input(key="toys_2d_instance_noise").value == 0.35
+    assert at.checkbox(key="toys_2d_lr_decay").value is True

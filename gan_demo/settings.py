@@ -1,0 +1,93 @@
+"""The app's settings from environment variables, read and checked once per process, at start.
+
+==================  ==================  =============================================================
+variable            default             allowed
+==================  ==================  =============================================================
+GAN_DEMO_MAX_RUNS   2                   a whole number from 1 to 64: runs that may train at once on
+                                        this server (the Space has 2 vCPUs)
+GAN_DEMO_DATA       ~/.cache/gan_demo   a folder path (it need not exist yet) where the MNIST and
+                                        Fashion-MNIST IDX files are looked for; not a file
+==================  ==================  =============================================================
+
+A bad value never stops the app: the variable falls back to its default, and the message, which
+names the variable, the value and what is allowed, is logged once per process and shown once to
+each browser session (app.py). Both defaults are safe to run with, so refusing to start would only
+turn a typo into an outage. Only the engine's modules read this one; none imports streamlit.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+_LOG = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EnvVar:
+    """One environment variable: its default (as text), what it allows (in words) and its parser,
+    which raises ValueError for a value it does not allow."""
+
+    name: str
+    default: str
+    allowed: str
+    parse: Callable[[str], Any]
+
+
+def _max_runs(text: str) -> int:
+    value = int(text.strip())  # "two", "2.5" -> ValueError
+    if not 1 <= value <= 64:
+        raise ValueError(text)
+    return value
+
+
+def _folder(text: str) -> Path:
+    if not text.strip():
+        raise ValueError(text)
+    path = Path(text).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ValueError(text)
+    return path
+
+
+VARS: tuple[EnvVar, ...] = (
+    EnvVar("GAN_DEMO_MAX_RUNS", "2", "a whole number from 1 to 64", _max_runs),
+    EnvVar("GAN_DEMO_DATA", "~/.cache/gan_demo", "a folder path (it need not exist yet), not a file", _folder),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    max_runs: int  # GAN_DEMO_MAX_RUNS: runs that may train at once on this server
+    data_root: Path  # GAN_DEMO_DATA: where the image data sets are looked for
+    problems: tuple[str, ...] = ()  # one message per variable whose value was refused
+
+
+def load(environ: Mapping[str, str]) -> Settings:
+    """Every variable of :data:`VARS` from ``environ``, parsed; a refused value falls back to the
+    variable's default, with a message in ``problems``."""
+    values: dict[str, Any] = {}
+    problems: list[str] = []
+    for var in VARS:
+        text = environ.get(var.name)
+        try:
+            values[var.name] = var.parse(var.default if text is None else text)
+        except ValueError:
+            values[var.name] = var.parse(var.default)
+            problems.append(f"{var.name}={text!r} is not allowed: it must be {var.allowed}. "
+                            f"Using the default, {var.default}.")  # fmt: skip
+    return Settings(values["GAN_DEMO_MAX_RUNS"], values["GAN_DEMO_DATA"], tuple(problems))
+
+
+@functools.cache
+def current() -> Settings:
+    """This process's settings: read from ``os.environ`` on the first call, then kept."""
+    settings = load(os.environ)
+    for problem in settings.problems:
+        _LOG.warning(problem)
+    return settings

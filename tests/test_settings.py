@@ -1,0 +1,52 @@
+"""Environment variables are checked once, at start: a bad value falls back to the default with one
+message naming the variable, the value and what is allowed."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from gan_demo import jobs, settings
+
+
+@pytest.mark.parametrize("text", ["two", "0", "65", "2.5", "-1", "", " "])
+def test_a_bad_max_runs_falls_back_to_2_naming_the_variable(text):
+    s = settings.load({"GAN_DEMO_MAX_RUNS": text})
+    assert s.max_runs == 2
+    assert s.problems == (f"GAN_DEMO_MAX_RUNS={text!r} is not allowed: it must be a whole number from "
+                          "1 to 64. Using the default, 2.",)  # fmt: skip
+
+
+@pytest.mark.parametrize(("text", "value"), [("1", 1), ("4", 4), (" 8 ", 8), ("64", 64)])
+def test_a_good_max_runs_is_used(text, value):
+    assert settings.load({"GAN_DEMO_MAX_RUNS": text}) == settings.Settings(value, settings.load({}).data_root)
+
+
+def test_a_data_folder_that_is_a_file_or_empty_falls_back(tmp_path):
+    file = tmp_path / "not-a-folder"
+    file.write_text("x")
+    for text in (str(file), "", "  "):
+        s = settings.load({"GAN_DEMO_DATA": text})
+        assert s.data_root == Path("~/.cache/gan_demo").expanduser()
+        assert s.problems == (f"GAN_DEMO_DATA={text!r} is not allowed: it must be a folder path (it need "
+                              "not exist yet), not a file. Using the default, ~/.cache/gan_demo.",)  # fmt: skip
+
+
+def test_a_data_folder_need_not_exist_and_tilde_is_expanded(tmp_path):
+    assert settings.load({"GAN_DEMO_DATA": str(tmp_path / "later")}).data_root == tmp_path / "later"
+    assert settings.load({"GAN_DEMO_DATA": "~/d"}).data_root == Path.home() / "d"
+    assert settings.load({}).problems == ()
+
+
+def test_both_bad_give_two_messages_and_the_registry_uses_the_default(monkeypatch):
+    monkeypatch.setenv("GAN_DEMO_MAX_RUNS", "two")
+    monkeypatch.setenv("GAN_DEMO_DATA", "")
+    settings.current.cache_clear()
+    try:
+        assert [p.split("=")[0] for p in settings.current().problems] == ["GAN_DEMO_MAX_RUNS", "GAN_DEMO_DATA"]
+        assert jobs.RunRegistry().max_running == 2  # was: ValueError: invalid literal for int()
+        monkeypatch.setenv("GAN_DEMO_MAX_RUNS", "5")  # read once: a later change is not seen
+        assert jobs.RunRegistry().max_running == 2
+    finally:
+        settings.current.cache_clear()
