@@ -44,8 +44,6 @@ FINISHED = ("done", "stopped", "failed")
 _RATE_EVERY_S = 0.2  # how often the step rate is sampled
 _RATE_WINDOW = 25  # samples kept: the rate is measured over about the last 5 s
 _LEASE_POLL_S = 0.5  # a paused worker re-checks its lease this often
-GRACE_ENV = "GAN_DEMO_RECONNECT_GRACE_S"
-DEFAULT_GRACE_S = 60.0  # a disconnected session's runs go on this long, waiting for it to come back
 
 SnapshotFn = Callable[[Trainer], dict[str, Any]]
 Lease = Callable[[], "str | None"]  # None while the run may go on, else why it must stop
@@ -389,25 +387,6 @@ class Busy(RuntimeError):
     """The server already trains as many runs as it may; the message says what to do."""
 
 
-def grace_from_env(default: float = DEFAULT_GRACE_S, max_s: float = math.inf) -> float:
-    """Seconds a disconnected session's runs wait for it to come back: ``GAN_DEMO_RECONNECT_GRACE_S``
-    (a number >= 0), else ``default``; at most ``max_s``. A bad value is logged, naming the
-    variable and what is allowed, and the default is used."""
-    raw = os.environ.get(GRACE_ENV)
-    value = default
-    if raw is not None:
-        try:
-            value = float(raw)
-        except ValueError:
-            value = math.nan
-        if not (math.isfinite(value) and value >= 0):
-            _LOG.warning(
-                "%s=%r is not a number of seconds >= 0; using %g s", GRACE_ENV, raw, default
-            )
-            value = default
-    return min(value, max_s)
-
-
 class RunRegistry:
     """All runs of this process, by browser session, with a cap on how many train at once.
 
@@ -436,7 +415,7 @@ class RunRegistry:
             max_running = settings.current().max_runs  # GAN_DEMO_MAX_RUNS, checked at start
         self.max_running = max_running
         self.idle_timeout_s = idle_timeout_s
-        self.grace_s = grace_from_env() if grace_s is None else grace_s
+        self.grace_s = settings.current().reconnect_grace_s if grace_s is None else grace_s
         self.keep_finished = 5  # finished runs remembered per session (their snapshots use memory)
         self._clock = clock
         self._lock = threading.Lock()

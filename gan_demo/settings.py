@@ -7,6 +7,9 @@ GAN_DEMO_MAX_RUNS   2                   a whole number from 1 to 64: runs that m
                                         this server (the Space has 2 vCPUs)
 GAN_DEMO_DATA       ~/.cache/gan_demo   a folder path (it need not exist yet) where the MNIST and
                                         Fashion-MNIST IDX files are looked for; not a file
+GAN_DEMO_RECONNECT  60                  a number of seconds from 0 to 3600: how long a disconnected
+_GRACE_S                                session's runs wait for it to come back (the app caps it
+                                        at Streamlit's server.disconnectedSessionTTL)
 ==================  ==================  =============================================================
 
 A bad value never stops the app: the variable falls back to its default, and the message, which
@@ -55,9 +58,17 @@ def _folder(text: str) -> Path:
     return path
 
 
+def _seconds(text: str) -> float:
+    value = float(text.strip())  # "two" -> ValueError
+    if not 0 <= value <= 3600:  # also refuses nan (every comparison is False) and inf
+        raise ValueError(text)
+    return value
+
+
 VARS: tuple[EnvVar, ...] = (
     EnvVar("GAN_DEMO_MAX_RUNS", "2", "a whole number from 1 to 64", _max_runs),
     EnvVar("GAN_DEMO_DATA", "~/.cache/gan_demo", "a folder path (it need not exist yet), not a file", _folder),
+    EnvVar("GAN_DEMO_RECONNECT_GRACE_S", "60", "a number of seconds from 0 to 3600", _seconds),
 )
 
 
@@ -65,6 +76,7 @@ VARS: tuple[EnvVar, ...] = (
 class Settings:
     max_runs: int  # GAN_DEMO_MAX_RUNS: runs that may train at once on this server
     data_root: Path  # GAN_DEMO_DATA: where the image data sets are looked for
+    reconnect_grace_s: float = 60.0  # GAN_DEMO_RECONNECT_GRACE_S: a disconnected session's runs wait
     problems: tuple[str, ...] = ()  # one message per variable whose value was refused
 
 
@@ -81,7 +93,8 @@ def load(environ: Mapping[str, str]) -> Settings:
             values[var.name] = var.parse(var.default)
             problems.append(f"{var.name}={text!r} is not allowed: it must be {var.allowed}. "
                             f"Using the default, {var.default}.")  # fmt: skip
-    return Settings(values["GAN_DEMO_MAX_RUNS"], values["GAN_DEMO_DATA"], tuple(problems))
+    return Settings(values["GAN_DEMO_MAX_RUNS"], values["GAN_DEMO_DATA"],
+                    values["GAN_DEMO_RECONNECT_GRACE_S"], tuple(problems))  # fmt: skip
 
 
 @functools.cache

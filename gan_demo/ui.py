@@ -20,7 +20,7 @@ import plotly.graph_objects as go
 import streamlit as st
 import torch
 
-from gan_demo import config, data, diagnosis_panel, jobs, losses, plots, presets, toys
+from gan_demo import config, data, diagnosis_panel, jobs, losses, plots, presets, settings, toys
 from gan_demo.config import TrainConfig
 
 RUN_EVERY_S = 1.0  # how often the live panel redraws while a run trains
@@ -59,7 +59,7 @@ def registry() -> jobs.RunRegistry:
     ``server.disconnectedSessionTTL`` (120 s by default): after that Streamlit may drop the
     disconnected session, and a browser that reconnects gets a new one, which cannot see the run."""
     ttl = float(st.get_option("server.disconnectedSessionTTL"))
-    return jobs.RunRegistry(grace_s=jobs.grace_from_env(max_s=ttl))
+    return jobs.RunRegistry(grace_s=min(settings.current().reconnect_grace_s, ttl))
 
 
 @dataclass(frozen=True)

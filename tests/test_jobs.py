@@ -4,7 +4,6 @@ and that releasing or reaping a session never waits for a worker. Tiny toy runs 
 
 from __future__ import annotations
 
-import logging
 import math
 import threading
 import time
@@ -301,21 +300,6 @@ def test_the_idle_reaper_in_a_rerun_does_not_wait_for_the_worker(monkeypatch):
     assert a.alive
     wait_until(lambda: not a.alive, timeout=10)
     assert a.view().status == "stopped"
-
-
-@pytest.mark.parametrize(
-    "raw, expected, warned",
-    [(None, 60.0, False), ("90", 90.0, False), ("0", 0.0, False), ("500", 120.0, False),
-     ("two", 60.0, True), ("-1", 60.0, True), ("nan", 60.0, True), ("inf", 60.0, True)],
-)  # fmt: skip
-def test_the_grace_period_from_the_environment(monkeypatch, caplog, raw, expected, warned):
-    if raw is None:
-        monkeypatch.delenv(jobs.GRACE_ENV, raising=False)
-    else:
-        monkeypatch.setenv(jobs.GRACE_ENV, raw)
-    with caplog.at_level(logging.WARNING, logger="gan_demo.jobs"):
-        assert jobs.grace_from_env(max_s=120) == expected  # capped at the session TTL
-    assert (f"GAN_DEMO_RECONNECT_GRACE_S={raw!r} is not a number of seconds >= 0" in caplog.text) == warned
 
 
 def test_the_page_says_why_the_run_of_a_session_that_did_not_come_back_stopped(monkeypatch):

@@ -50,3 +50,22 @@ def test_both_bad_give_two_messages_and_the_registry_uses_the_default(monkeypatc
         assert jobs.RunRegistry().max_running == 2
     finally:
         settings.current.cache_clear()
+
+
+@pytest.mark.parametrize(
+    "text, value, problem",
+    [("90", 90.0, False), ("0", 0.0, False), (" 2.5 ", 2.5, False), ("3600", 3600.0, False),
+     ("two", 60.0, True), ("-1", 60.0, True), ("nan", 60.0, True), ("inf", 60.0, True),
+     ("3601", 60.0, True), ("", 60.0, True)],
+)  # fmt: skip
+def test_the_reconnect_grace_period_is_checked_with_the_others(text, value, problem):
+    s = settings.load({"GAN_DEMO_RECONNECT_GRACE_S": text})
+    assert s.reconnect_grace_s == value
+    assert settings.load({}).reconnect_grace_s == 60.0
+    if problem:
+        assert s.problems == (
+            f"GAN_DEMO_RECONNECT_GRACE_S={text!r} is not allowed: it must be a number of seconds "
+            "from 0 to 3600. Using the default, 60.",
+        )
+    else:
+        assert s.problems == ()
