@@ -224,7 +224,8 @@ _LOSSES = {
             g_formula=_CRITIC_G,
             defaults=Defaults("adam", 2e-4, 2e-4, 0.0, 0.9, 1),
             equilibrium={"loss_d": 2.0, "d": 0.0},
-            note="L_D = 2 when D outputs 0 everywhere; 0 means D separates real from fake perfectly.",
+            note="At p_g = p_data any D with outputs in [-1, 1] is optimal and gives L_D = 2; "
+            "L_D = 0 means D separates real from fake by the margin everywhere.",
         ),
         GANLoss(
             name="lsgan",

@@ -106,7 +106,7 @@ _NUMBERS: dict[str, tuple[str, int | float, str, str]] = {
     "hidden": ("Hidden width", 16, "%d", "width of the hidden layers (DCGAN: channels)"),
     "lr_d": ("lr D", 1e-5, "%.1e", "D's learning rate"),
     "lr_g": ("lr G", 1e-5, "%.1e", "G's learning rate"),
-    "beta1": ("Adam β1", 0.1, "%.2f", "momentum; 0.9 makes GANs oscillate (DCGAN uses 0.5)"),
+    "beta1": ("Adam β1", 0.1, "%.2f", "momentum; with 0.9 DCGAN's training oscillated, 0.5 stabilised it (Radford et al. 2016)"),
     "beta2": ("Adam β2", 0.001, "%.3f", "Adam's second-moment decay"),
     "d_steps": ("D steps per G step", 1, "%d", "WGAN's n_critic"),
     "clip": ("Weight clip c", 0.01, "%.3f", "WGAN: clip D's weights to [-c, c]; 0 = off"),

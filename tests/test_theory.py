@@ -212,3 +212,16 @@ def test_home_says_which_game_is_zero_sum():
     assert "In the original minimax game below they optimise one value V in opposite directions" in text
     assert "non-saturating G loss" in text and "its own objective" in text
     assert any(theory.NOTATION == m.value for m in at.markdown)
+
+
+def test_train_page_explains_the_dashed_lines_with_the_checked_numbers():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    shown = [m.value for m in at.markdown]
+    assert theory.curves_note() in shown and theory.NOTATION in shown
+    assert not any("Read the curves against the dashed equilibrium lines" in m for m in shown)
+    assert at.selectbox(key="train_loss").value == "non-saturating"  # its formulas, in the stated notation
+    spec = losses.get("non-saturating")
+    assert [x.value for x in at.latex][:2] == [spec.d_formula, spec.g_formula]
+    assert "D(x) = \\sigma(l(x))" in spec.d_formula
