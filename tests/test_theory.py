@@ -223,5 +223,5 @@ def test_train_page_explains_the_dashed_lines_with_the_checked_numbers():
     assert not any("Read the curves against the dashed equilibrium lines" in m for m in shown)
     assert at.selectbox(key="train_loss").value == "non-saturating"  # its formulas, in the stated notation
     spec = losses.get("non-saturating")
-    assert [x.value for x in at.latex][:2] == [spec.d_formula, spec.g_formula]
+    assert [x.value.strip("$\n") for x in at.latex][:2] == [spec.d_formula, spec.g_formula]
     assert "D(x) = \\sigma(l(x))" in spec.d_formula
