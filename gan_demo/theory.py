@@ -70,7 +70,6 @@ def curves_note() -> str:
 SECTIONS: tuple[Section, ...] = (
     Section(
         "1. The minimax game",
-        NOTATION + "\n\n"
         "Two networks play against each other. **D** (the discriminator) outputs the probability "
         "$D(x)$ that its input is real; **G** (the generator) maps noise $z$ to a sample. D maximises "
         "$V$: $\\log D(x)$ rewards calling real samples real, $\\log(1-D(G(z)))$ rewards calling fakes "
