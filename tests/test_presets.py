@@ -200,6 +200,6 @@ if __name__ == "__main__":  # the table of docs/diagnosis.md
         o = train_and_diagnose(p)
         found = ", ".join(f.state for f in o.final)
         print(f"| {p.name} | {p.page} | {o.steps} | {o.seconds:.1f} | {found} | {p.expect} | {o.first_step} |", flush=True)
-        claims.extend(f"| {p.name} | {c.text} | {v:.3g} |" for c, v in claim_values(p, o))
+        claims.extend(f"| {p.name} | {c.text} | {c._fmt(v)} |".replace("|L_D|", "\\|L_D\\|") for c, v in claim_values(p, o))
     print("\n| preset | claim in its text | measured |\n|---|---|---|")
     print("\n".join(claims))
