@@ -21,8 +21,8 @@ import numpy as np
 from gan_demo.config import TrainConfig, defaults_for
 from gan_demo.toybench import BEST
 
-SPAN = 100  # steps: "ends at", "peaks at" and "lowest" read medians over this many steps
-WARMUP = 200  # steps: "lowest" and "peaks" skip the first steps, where every run is a blob
+SPAN = 100  # steps: "ends at", "peaks at" and "stays above" read medians over this many steps
+WARMUP = 200  # steps: "stays above" and a snapshot's "reaches at most" skip the first steps (a blob)
 _PERCENT = ("d_acc", "clip_frac", "diversity", "high_quality", "top_share")  # shown as %
 _SNAPSHOT = ("diversity", "modes", "high_quality", "top_share")  # read from the snapshots
 _STATS = ("end", "peak", "low", "max", "first_above", "first_below")
@@ -48,7 +48,8 @@ class Claim:
     ``stat``: "end" (median over the last ``SPAN`` steps; snapshots: the last one), "peak" (the
     largest such median), "low" (the smallest after ``WARMUP``), "max" (snapshots: the largest value
     after ``WARMUP``), "first_above" / "first_below" (the first logged step where |value| passes ``lo``;
-    it must come by step ``hi``). The claim holds when the value lies in [``lo``, ``hi``].
+    it must come by step ``hi``). The claim holds when the value lies in [``lo``, ``hi``] ("low":
+    at least ``lo``; "first_*": a step no later than ``hi``).
     """
 
     metric: str
