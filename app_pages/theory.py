@@ -12,6 +12,7 @@ st.markdown(
     "from the running package with `inspect.getsource`, so it cannot drift from what trains on "
     "the other pages."
 )
+st.markdown(theory.NOTATION)
 
 for i, section in enumerate(theory.SECTIONS):
     with st.expander(section.title, expanded=i == 0):
@@ -27,3 +28,4 @@ for i, section in enumerate(theory.SECTIONS):
 
 st.subheader("Equilibrium values and classic defaults")
 st.dataframe(theory.equilibrium_table(), hide_index=True, width="stretch")
+st.markdown(theory.curves_note())

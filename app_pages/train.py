@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_demo import ui
+from gan_demo import theory, ui
 from gan_demo.data import IMAGE_DATASETS
 
 PAGE = "train"
@@ -12,9 +12,11 @@ PAGE = "train"
 st.title("Train a GAN")
 st.markdown(
     "Choose the data, the model and the loss (changing the loss loads its classic settings), then "
-    "**Start**. Read the curves against the dashed equilibrium lines, and always check the samples: "
-    "a loss that looks fine can come with garbage images."
+    "**Start**. Always check the samples: a loss that looks fine can come with garbage images."
 )
+with st.expander("How to read the curves and their dashed lines"):
+    st.markdown(theory.curves_note())
+    st.markdown(theory.NOTATION)
 values, errors = ui.config_form(PAGE, IMAGE_DATASETS)
 ui.run_controls(PAGE, errors)
 ui.live_view(PAGE, ui.image_run_panel(PAGE))

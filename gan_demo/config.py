@@ -44,7 +44,7 @@ class TrainConfig:
     optimizer: str = "adam"  # "adam" or "rmsprop", for both networks
     lr_d: float = 2e-4  # D's learning rate
     lr_g: float = 2e-4  # G's learning rate
-    beta1: float = 0.5  # Adam's β1 (momentum); 0.9 makes GANs oscillate
+    beta1: float = 0.5  # Adam's β1 (momentum); DCGAN (Radford et al. 2016) found 0.9 oscillated and used 0.5
     beta2: float = 0.999  # Adam's β2
     d_steps: int = 1  # D updates per G update (WGAN's n_critic)
     clip: float = 0.0  # WGAN weight clipping bound c; 0 = no clipping
@@ -218,7 +218,7 @@ FIELDS: dict[str, Field] = {
     "optimizer": Field(str, "Optimizer", "β1 and β2 apply to Adam only", choices=OPTIMIZERS),
     "lr_d": _n(float, "lr D", 0.0, 1.0, 1e-5, "D's learning rate", inclusive=False),
     "lr_g": _n(float, "lr G", 0.0, 1.0, 1e-5, "G's learning rate", inclusive=False),
-    "beta1": _n(float, "Adam β1", 0.0, 0.9999, 0.1, "momentum; 0.9 makes GANs oscillate (DCGAN uses 0.5)"),
+    "beta1": _n(float, "Adam β1", 0.0, 0.9999, 0.1, "momentum; with 0.9 DCGAN's training oscillated, 0.5 stabilised it (Radford et al. 2016)"),
     "beta2": _n(float, "Adam β2", 0.0, 0.9999, 0.001, "Adam's second-moment decay"),
     "d_steps": _n(int, "D steps per G step", 1, 50, 1, "WGAN's n_critic"),
     "clip": _n(float, "Weight clip c", 0.0, 10.0, 0.01, "WGAN: clip D's weights to [-c, c]; 0 = off"),

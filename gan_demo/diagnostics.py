@@ -162,62 +162,87 @@ class _History:
 
 
 # ---------------------------------------------------------------- advice
+# Every tip names its source beside it: a paper (author, year), ganhacks (Chintala et al. 2016,
+# github.com/soumith/ganhacks), or a run of this app that shows it (docs/diagnosis.md, a preset).
+# tests/test_diagnostics.py checks that each advice text names one.
 _LOOK = {
     "image": "Check the fixed-noise sample grid and the diversity number (mean pairwise distance "
-    "of the samples vs a real batch): the curves alone can look fine while G fools a bad D.",
+    "of the samples vs a real batch): the curves alone can look fine while G fools a bad D with "
+    "garbage (ganhacks, tip 10).",
     "toy": "Check the points and the modes captured / % high-quality: the curves alone can look "
-    "fine while G fools a bad D.",
+    "fine while G fools a bad D with garbage (ganhacks, tip 10).",
 }
+# TTUR as published and used: separate learning rates, D's the larger one
+_TTUR = ("Raising lr_g is not TTUR: TTUR (Heusel et al. 2017) gives each player its own learning "
+         "rate, and as used in SAGAN (Zhang et al. 2019: lr_D 4e-4, lr_G 1e-4) D gets the larger one.")
+_WEAKEN_D = ("Weaken D: bring lr_d and d_steps back to the loss's classic defaults (the two "
+             "d-overpowers-g presets raise exactly these over the defaults)")
 
 
 def _advice(state: str, family: str, loss: str, kind: str) -> str:
     tips: dict[str, str] = {
         "diverged": {
-            "wgan": "WGAN needs a Lipschitz critic: weight clipping (clip 0.01) or the gradient "
-            "penalty (wgan-gp); then lower the learning rates.",
-        }.get(family, "Lower the learning rates (try 2e-4 or less) and β1 (0.5); keep D's logits "
-        "bounded: a smaller lr_d or fewer d_steps."),
-        "exploding_gradients": "Lower the learning rates; for WGAN add clipping or the gradient "
-        "penalty; check that the inputs are scaled to [-1, 1].",
+            "wgan": "WGAN needs a Lipschitz critic: weight clipping at c = 0.01 (Arjovsky et al. 2017) "
+            "or the gradient penalty, wgan-gp (Gulrajani et al. 2017); then lower the learning rates.",
+        }.get(family, "Lower the learning rates (DCGAN trains with Adam at 2e-4, β1 0.5: Radford et "
+        "al. 2016) and keep D's logits bounded: a smaller lr_d or fewer d_steps."),
+        "exploding_gradients": "A gradient norm over 100 means training is failing (ganhacks, tip "
+        "10). Lower the learning rates; for WGAN add clipping or the gradient penalty (Gulrajani et "
+        "al. 2017); keep the inputs in [-1, 1] with tanh on G's output (ganhacks, tip 1).",
         "vanishing_g_gradient": (
             "The minimax loss log(1−σ(l)) has gradient −σ(l) → 0 when D rejects the fakes: switch "
-            "to the non-saturating loss, or weaken D (lower lr_d, fewer d_steps)."
+            "to the non-saturating loss (Goodfellow et al. 2014, section 3), or " + _WEAKEN_D[0].lower()
+            + _WEAKEN_D[1:] + "."
             if loss == "minimax"
-            else "G's outputs have saturated (tanh at ±1) or D gives it no slope: weaken D (lower "
-            "lr_d, fewer d_steps), lower the learning rates, restart from a new seed."
+            else "G's outputs have saturated (tanh at ±1, as in the run osc of docs/diagnosis.md) or D "
+            "gives it no slope. " + _WEAKEN_D + "; lower the learning rates, or restart from a new seed."
         ),
         "d_overpowers_g": {
-            "bce": "Weaken D: lower lr_d or d_steps, or raise lr_g; with minimax switch to "
-            "non-saturating. Instance noise or label smoothing also help.",
-            "hinge": "Weaken D: lower lr_d or d_steps; the hinge stops pushing once D's margins "
-            "pass ±1, so a far-ahead D leaves G little slope.",
-            "lsgan": "Weaken D: lower lr_d or d_steps, or raise lr_g.",
-        }.get(family, "Weaken D: lower lr_d or d_steps."),
-        "g_failing": "D is pulling ahead: lower lr_d or raise lr_g (TTUR), fewer d_steps; with "
-        "BCE prefer non-saturating, or try WGAN-GP whose critic keeps giving G useful gradients.",
-        "oscillation": "Lower the learning rates and Adam's β1 (0.5, or 0 for hinge / WGAN-GP); "
-        "learning-rate decay (lr_decay) damps late swings.",
-        "mode_collapse": "Let D see diversity: packing (pack 2-4), WGAN-GP, a lower lr_g or "
-        "learning-rate decay; a bigger z does not help by itself.",
-        "mode_hopping": "G jumps from mode to mode as D chases it: packing (pack 2-4), WGAN-GP, "
-        "lower learning rates and lr_decay.",
-        "low_diversity": "The samples look alike (collapse): packing (pack 2-4), WGAN-GP, lower "
-        "lr_g; give it a few hundred steps more if it is early in the run.",
-        "no_progress": "The critic gives G no signal: with clipping, loosen c (0.01) or switch to "
-        "WGAN-GP; otherwise raise the learning rates or d_steps.",
-        "clipping_kills_capacity": "Most critic weights sit at ±c, so the critic is nearly "
-        "linear and tiny: loosen c (0.01) or use the gradient penalty (wgan-gp).",
-        "lipschitz_violated": "Raise λ (gp_weight, 10 is the classic value) or lower lr_d; a "
-        "critic with BatchNorm breaks the per-sample penalty (this app's critic has none).",
-        "rotation": "G and D circle the equilibrium (Mescheder 2018): lower the learning rates, "
-        "β1 0.5 or less, lr_decay; R1 or instance noise would damp it.",
-        "near_equilibrium": "D is at chance, as at p_g = p_data, but that is also what a D that "
-        "learned nothing looks like.",
+            "bce": _WEAKEN_D + ("; switch to the non-saturating loss (Goodfellow et al. 2014)."
+                                if loss == "minimax" else ".") + " Instance noise on D's inputs (Sønderby et al. 2016; a field of the form) also "
+            "slows D down. " + _TTUR,
+            "hinge": _WEAKEN_D + ". The hinge stops training D on samples beyond its margins ±1 (Lim "
+            "and Ye 2017), so an L_D near 0 means D separates almost every sample by a margin.",
+            "lsgan": _WEAKEN_D + ". " + _TTUR,
+        }.get(family, _WEAKEN_D + "."),
+        "g_failing": "D is pulling ahead: lower lr_d or use fewer d_steps; with BCE prefer the "
+        "non-saturating loss (Goodfellow et al. 2014), or try WGAN-GP, whose critic keeps giving G "
+        "useful gradients (Gulrajani et al. 2017). " + _TTUR,
+        "oscillation": "Lower the learning rates and Adam's β1: with β1 0.9 DCGAN's training "
+        "oscillated and 0.5 stabilised it (Radford et al. 2016); WGAN-GP and SAGAN use β1 = 0 "
+        "(Gulrajani et al. 2017, Zhang et al. 2019). Learning-rate decay (lr_decay) damps late "
+        "swings (the healthy-grid25 preset, docs/diagnosis.md).",
+        "mode_collapse": "Let D see diversity: packing, pack 2-4 (PacGAN, Lin et al. 2018), or a "
+        "Wasserstein loss, WGAN-GP (Arjovsky et al. 2017 saw no mode collapse with WGAN). On the "
+        "toys, learning-rate decay and instance noise helped here too (README, toy benchmark).",
+        "mode_hopping": "G jumps from mode to mode as D chases it (Metz et al. 2017 show it on the "
+        "same ring): packing (Lin et al. 2018), lower learning rates and lr_decay, as the "
+        "healthy-ring8 preset does.",
+        "low_diversity": "The samples look alike (collapse): packing, pack 2-4 (Lin et al. 2018), or "
+        "WGAN-GP. Early in a run give it a few hundred steps more: the healthy digits presets are "
+        "collapsed until about step 800 (docs/diagnosis.md, runs f1-f3).",
+        "no_progress": "The critic gives G no signal. With clipping the critic is K-Lipschitz for an "
+        "unknown K, so −L_D is at best K·W1: loosen c to 0.01 (Arjovsky et al. 2017) or switch to "
+        "WGAN-GP (Gulrajani et al. 2017); otherwise give the critic more steps (both papers use 5 "
+        "per G step).",
+        "clipping_kills_capacity": "Most critic weights sit at ±c, so the critic is pushed toward "
+        "very simple functions (Gulrajani et al. 2017, section 3): loosen c to 0.01 (Arjovsky et "
+        "al. 2017) or use the gradient penalty (wgan-gp).",
+        "lipschitz_violated": "Raise λ (gp_weight; 10 in Gulrajani et al. 2017) or lower lr_d; a "
+        "critic with BatchNorm breaks the per-sample penalty (the paper's critic has none, nor has "
+        "this app's).",
+        "rotation": "G and D circle the equilibrium instead of reaching it: plain gradient steps do "
+        "this even next to a good solution (Mescheder et al. 2018). Instance noise (a field of the "
+        "form) or an R1 penalty make such runs converge (Mescheder et al. 2018); a decaying "
+        "learning rate damps the swings (the healthy-grid25 preset, docs/diagnosis.md).",
+        "near_equilibrium": "D is at chance, as at p_g = p_data where D* = ½ (Goodfellow et al. "
+        "2014), but that is also what a D that learned nothing looks like.",
         "not_converged": "No rule sees a failure, but most of G's samples are still between the "
         "modes. Give it more steps (the tuned presets pass 50 % a third to half of the way through "
-        "their runs), decay the learning rates over the run (lr decay), or start from the tuned "
-        "preset for this toy.",
-        "healthy": "Keep training; compare runs that change one knob at a time.",
+        "their runs: docs/diagnosis.md), decay the learning rates over the run (lr decay), or start "
+        "from the tuned preset for this toy.",
+        "healthy": "Keep training; compare runs that change one knob at a time (ganhacks, tip 10: "
+        "a healthy D loss has low variance).",
     }
     return f"{tips[state]} {_LOOK[kind]}"
 

@@ -156,7 +156,8 @@ class GANLoss:
 
 
 LN2 = math.log(2.0)
-_BCE_D = r"L_D = -\mathbb{E}_{x}[\log \sigma(D(x))] - \mathbb{E}_{z}[\log(1-\sigma(D(G(z))))]"
+# D(x) = σ(l(x)) is a probability here, as in V(D, G); the code works on the logit l (theory.NOTATION)
+_BCE_D = r"L_D = -\mathbb{E}_{x}[\log D(x)] - \mathbb{E}_{z}[\log(1-D(G(z)))],\quad D(x) = \sigma(l(x))"
 _WGAN_D = r"L_D = \mathbb{E}_{z}[D(G(z))] - \mathbb{E}_{x}[D(x)]"
 _CRITIC_G = r"L_G = -\mathbb{E}_{z}[D(G(z))]"
 
@@ -170,7 +171,7 @@ _LOSSES = {
             d_terms=bce_d_terms,
             g_loss=minimax_g_loss,
             d_formula=_BCE_D,
-            g_formula=r"L_G = \mathbb{E}_{z}[\log(1-\sigma(D(G(z))))]",
+            g_formula=r"L_G = \mathbb{E}_{z}[\log(1-D(G(z)))]",
             defaults=Defaults("adam", 2e-4, 2e-4, 0.5, 0.999, 1),
             equilibrium={"loss_d": 2 * LN2, "loss_g": -LN2, "d": 0.5},
             note="G's gradient -σ(l) vanishes when D rejects the fakes: G stalls early.",
@@ -182,7 +183,7 @@ _LOSSES = {
             d_terms=bce_d_terms,
             g_loss=non_saturating_g_loss,
             d_formula=_BCE_D,
-            g_formula=r"L_G = -\mathbb{E}_{z}[\log \sigma(D(G(z)))]",
+            g_formula=r"L_G = -\mathbb{E}_{z}[\log D(G(z))]",
             defaults=Defaults("adam", 2e-4, 2e-4, 0.5, 0.999, 1),
             equilibrium={"loss_d": 2 * LN2, "loss_g": LN2, "d": 0.5},
             note="The same fixed point as minimax, with strong gradients when G is bad. "
@@ -223,7 +224,8 @@ _LOSSES = {
             g_formula=_CRITIC_G,
             defaults=Defaults("adam", 2e-4, 2e-4, 0.0, 0.9, 1),
             equilibrium={"loss_d": 2.0, "d": 0.0},
-            note="L_D = 2 when D outputs 0 everywhere; 0 means D separates real from fake perfectly.",
+            note="At p_g = p_data any D with outputs in [-1, 1] is optimal and gives L_D = 2; "
+            "L_D = 0 means D separates real from fake by the margin everywhere.",
         ),
         GANLoss(
             name="lsgan",

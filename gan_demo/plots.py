@@ -129,11 +129,14 @@ def d_output_figure(metrics: Mapping[str, Sequence[float]], loss: str, smoothing
     _add_series(fig, metrics, ["d_acc"], smoothing, secondary=True)
     fig.update_layout(yaxis2={"title": "accuracy", "overlaying": "y", "side": "right",
                               "range": [0, 1.05], "showgrid": False})  # fmt: skip
-    if "d" in spec.equilibrium:
-        _hline(fig, spec.equilibrium["d"], f"D at equilibrium = {spec.equilibrium['d']:g}")
-    if spec.family == "hinge":  # (for BCE and LSGAN the decision threshold 0.5 is the line above)
+    if spec.family == "hinge":  # at p_g = p_data every D in [-1, 1] is optimal: no single line
         for margin in (-1.0, 1.0):
             _hline(fig, margin, f"hinge margin {margin:+g}", "#aaa")
+        fig.add_hrect(y0=-1.0, y1=1.0, fillcolor="#aaa", opacity=0.08, line_width=0,
+                      annotation_text=f"at equilibrium any D in [−1, 1] gives L_D = {spec.equilibrium['loss_d']:g}",
+                      annotation_position="bottom left", annotation_font={"size": 11, "color": "#777"})  # fmt: skip
+    elif "d" in spec.equilibrium:  # (for BCE and LSGAN also the decision threshold 0.5)
+        _hline(fig, spec.equilibrium["d"], f"D at equilibrium = {spec.equilibrium['d']:g}")
     return fig
 
 

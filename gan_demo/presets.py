@@ -2,15 +2,118 @@
 
 A teacher hands out one link per preset: ``<app>/train?preset=<name>`` (or ``/toys_2d``,
 ``/d_star_1d``, as ``Preset.page`` says) opens the page with the preset's settings filled in.
+
+Every number a preset's "watch for" text states comes from one of its :class:`Claim` s: the text is
+its story (no numbers) followed by the claims rendered, and tests/test_presets.py trains each preset
+with its seed and checks every claim against the run (``python tests/test_presets.py`` prints the
+measured values; docs/diagnosis.md holds them).
 """
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 from gan_demo.config import TrainConfig, defaults_for
 from gan_demo.toybench import BEST
+
+SPAN = 100  # steps: "ends at", "peaks at" and "stays above" read medians over this many steps
+WARMUP = 200  # steps: "stays above" and a snapshot's "reaches at most" skip the first steps (a blob)
+_PERCENT = ("d_acc", "clip_frac", "diversity", "high_quality", "top_share")  # shown as %
+_SNAPSHOT = ("diversity", "modes", "high_quality", "top_share")  # read from the snapshots
+_STATS = ("end", "peak", "low", "max", "first_above", "first_below")
+
+
+def _num(x: float) -> str:
+    """A number as the texts print it: 0.05, 2.3, 1e6, 2e-5 (no '+', no trailing zeros)."""
+    if x == 0 or 1e-3 <= abs(x) < 1e4:
+        return f"{x:.3g}"
+    mant, exp = f"{x:.1e}".split("e")
+    mant = mant.rstrip("0").rstrip(".")
+    return f"{mant}e{int(exp)}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A number a preset's text states about its seeded run, and how to read it off the run.
+
+    ``metric``: a Trainer metric ("loss_d", "grad_g", "d_acc", ...), or a snapshot number:
+    "diversity" (mean pairwise distance of the fixed-noise samples / a real batch's, images),
+    "modes" (modes captured), "high_quality" (share of samples within 3σ of a mode) or "top_share"
+    (share of the samples nearest to the most crowded mode), toys.
+    ``stat``: "end" (median over the last ``SPAN`` steps; snapshots: the last one), "peak" (the
+    largest such median), "low" (the smallest after ``WARMUP``), "max" (snapshots: the largest value
+    after ``WARMUP``), "first_above" / "first_below" (the first logged step where |value| passes ``lo``;
+    it must come by step ``hi``). The claim holds when the value lies in [``lo``, ``hi``] ("low":
+    at least ``lo``; "first_*": a step no later than ``hi``).
+    """
+
+    metric: str
+    stat: str
+    lo: float
+    hi: float
+    label: str  # how the text names the metric: "L_D", "‖∇G‖", "D's accuracy"
+
+    def __post_init__(self) -> None:
+        if self.stat not in _STATS or not (self.lo <= self.hi or self.stat.startswith("first_")):
+            raise ValueError(f"bad claim {self}: stat must be one of {_STATS}, with lo <= hi")
+
+    def _fmt(self, x: float) -> str:
+        return f"{100 * x:.0f} %" if self.metric in _PERCENT else _num(x)
+
+    def _range(self) -> str:
+        if self.lo == self.hi:
+            return self._fmt(self.lo)
+        if self.metric in _PERCENT:
+            return f"{100 * self.lo:.0f}–{100 * self.hi:.0f} %"
+        return f"{_num(self.lo)}–{_num(self.hi)}"
+
+    @property
+    def text(self) -> str:
+        """The claim as the preset's text states it."""
+        if self.stat == "first_above":
+            return f"|{self.label}| passes {_num(self.lo)} by step {self.hi:.0f}"
+        if self.stat == "first_below":
+            return f"{self.label} falls below {_num(self.lo)} by step {self.hi:.0f}"
+        if self.stat == "low":
+            return f"{self.label} stays above {self._fmt(self.lo)} after step {WARMUP}"
+        verb = {"end": "ends at", "peak": "peaks at", "max": "reaches at most"}[self.stat]
+        return f"{self.label} {verb} {self._range()}"
+
+    def measure(self, metrics: Mapping[str, Sequence[float]], snapshots: Sequence[Mapping[str, Any]] = ()) -> float:
+        """The claimed number on a run: ``metrics`` the logged history (columns, "step" first),
+        ``snapshots`` one dict per snapshot with "step" and the snapshot numbers (see above).
+        A "first_*" claim that never happens measures ``inf``."""
+        if self.metric in _SNAPSHOT:
+            shots = [s for s in snapshots if self.metric in s]
+            if not shots:
+                raise ValueError(f"claim on {self.metric!r} needs snapshots with it")
+            if self.stat == "end":
+                return float(shots[-1][self.metric])
+            late = [float(s[self.metric]) for s in shots if s["step"] >= WARMUP]
+            return {"max": max, "peak": max, "low": min}[self.stat](late)
+        steps = np.asarray(metrics["step"], dtype=np.float64)
+        values = np.asarray(metrics[self.metric], dtype=np.float64)
+        if self.stat in ("first_above", "first_below"):
+            hit = np.abs(values) > self.lo if self.stat == "first_above" else np.abs(values) < self.lo
+            return float(steps[np.argmax(hit)]) if hit.any() else math.inf
+        medians = np.array([np.median(values[(steps > s - SPAN) & (steps <= s)]) for s in steps])
+        if self.stat == "end":
+            return float(medians[-1])
+        if self.stat in ("peak", "max"):
+            return float(medians.max())
+        return float(medians[steps >= WARMUP].min())
+
+    def holds(self, value: float) -> bool:
+        if self.stat == "first_above" or self.stat == "first_below":
+            return value <= self.hi
+        if self.stat == "low":
+            return value >= self.lo
+        return self.lo <= value <= self.hi
 
 
 @dataclass(frozen=True)
@@ -22,7 +125,8 @@ class Preset:
     # the state the diagnosis should reach (a diagnostics state id); for a healthy preset "healthy"
     # means no failure: a converged toy may also read "near_equilibrium" (D at chance), which is fine
     expect: str = "healthy"
-    watch_for: str = ""  # what the student should look at while it trains
+    watch_for: str = ""  # what the student should look at while it trains (story, then the claims)
+    claims: tuple[Claim, ...] = ()  # the numbers watch_for states, checked on the seeded run
 
     def config(self) -> TrainConfig:
         """The loss's classic defaults on the preset's data, then the preset's overrides."""
@@ -31,75 +135,126 @@ class Preset:
         return TrainConfig.from_dict({**defaults_for(loss, data), **self.overrides})
 
 
+def watch_text(story: str, claims: Sequence[Claim]) -> str:
+    """A preset's "watch for" text: the story (no numbers), then each claim."""
+    if not claims:
+        return story
+    return f"{story} Seeded run (curves as medians over {SPAN} steps): " + "; ".join(c.text for c in claims) + "."
+
+
+def _preset(name: str, title: str, page: str, overrides: dict[str, Any], expect: str, story: str,
+            *claims: Claim) -> Preset:  # fmt: skip
+    return Preset(name, title, page, overrides, expect, watch_text(story, claims), tuple(claims))
+
+
 _FAST = dict(data="digits", model="mlp", batch_size=128, steps=1200)  # 8×8 digits, seed 001's MLP
 
 _ALL: list[Preset] = [
     # ------------------------------------------------------------ healthy runs, one per loss
-    Preset("healthy-non-saturating", "Healthy: non-saturating", "train",
-           dict(_FAST, loss="non-saturating"), "healthy",
-           "The first ~800 steps the samples all look alike (low diversity) while D pulls ahead; then "
-           "G spreads out: L_D settles near 0.4, L_G near 3, and the grid shows distinct digits."),
-    Preset("healthy-minimax", "Healthy: minimax (saturating)", "train",
-           dict(_FAST, loss="minimax"), "healthy",
-           "With D no stronger than G, even the saturating loss learns: D(G(z)) stays above 0.05 "
-           "and ‖∇G‖ does not vanish. Compare with the preset d-overpowers-g."),
-    Preset("healthy-lsgan", "Healthy: least squares (LSGAN)", "train",
-           dict(_FAST, loss="lsgan"), "healthy",
-           "L_D stays well above 0 (about 0.05-0.1, equilibrium 0.25) and D's outputs on fakes rise "
-           "toward 0.1-0.2 as the samples diversify."),
-    Preset("healthy-hinge", "Healthy: hinge (with packing)", "train",
-           dict(_FAST, loss="hinge", pack=2), "healthy",
-           "On these digits the hinge alone stays collapsed (diversity ~20 % of a real batch); packing "
-           "2 samples per D input lets D see diversity, and after ~800 steps the digits spread out."),
-    Preset("healthy-wgan-gp", "Healthy: WGAN-GP", "train",
-           dict(data="digits", model="mlp", loss="wgan-gp", steps=400), "healthy",
-           "−L_D, the critic's estimate of W1, falls steadily (about 4 → 1) and the gradient norm at "
-           "the interpolates stays near 1: a loss curve that tracks sample quality."),
+    _preset("healthy-non-saturating", "Healthy: non-saturating", "train",
+            dict(_FAST, loss="non-saturating"), "healthy",
+            "For the first several hundred steps the samples all look alike while D pulls ahead; then "
+            "G spreads out and the grid shows distinct digits. D stays ahead to the end: a D of finite "
+            "capacity still tells most fakes apart, so the curves settle away from the dashed "
+            "equilibrium lines.",
+            Claim("loss_d", "end", 0.45, 0.65, "L_D"), Claim("loss_g", "end", 1.8, 2.4, "L_G"),
+            Claim("d_acc", "end", 0.85, 0.95, "D's accuracy"),
+            Claim("diversity", "end", 0.45, 0.7, "diversity (vs a real batch)")),
+    _preset("healthy-minimax", "Healthy: minimax (saturating)", "train",
+            dict(_FAST, loss="minimax"), "healthy",
+            "With D no stronger than G, even the saturating loss learns: D(G(z)) stays clear of the "
+            "level where its gradient vanishes and ‖∇G‖ does not decay. Compare with the preset "
+            "d-overpowers-g.",
+            Claim("d_fake_g", "low", 0.06, 0.06, "D(G(z))"), Claim("grad_g", "end", 2.0, 3.2, "‖∇G‖"),
+            Claim("loss_d", "end", 0.45, 0.7, "L_D"), Claim("d_acc", "end", 0.85, 0.95, "D's accuracy")),
+    _preset("healthy-lsgan", "Healthy: least squares (LSGAN)", "train",
+            dict(_FAST, loss="lsgan"), "healthy",
+            "L_D stays well below its equilibrium line but clear of zero, and D's outputs on the fakes "
+            "rise as the samples diversify.",
+            Claim("loss_d", "low", 0.025, 0.025, "L_D"), Claim("loss_d", "end", 0.05, 0.08, "L_D"),
+            Claim("d_fake", "end", 0.12, 0.2, "D(G(z))"),
+            Claim("diversity", "end", 0.6, 0.85, "diversity (vs a real batch)")),
+    _preset("healthy-hinge", "Healthy: hinge (with packing)", "train",
+            dict(_FAST, loss="hinge", pack=2), "healthy",
+            "On these digits the hinge alone stays collapsed (docs/diagnosis.md lists the runs); "
+            "packing several samples per D input lets D see diversity (PacGAN, Lin et al. 2018), and "
+            "after several hundred steps the digits spread out.",
+            Claim("diversity", "end", 0.6, 0.85, "diversity (vs a real batch)"),
+            Claim("loss_d", "end", 0.9, 1.3, "L_D"), Claim("d_acc", "end", 0.7, 0.85, "D's accuracy")),
+    _preset("healthy-wgan-gp", "Healthy: WGAN-GP", "train",
+            dict(data="digits", model="mlp", loss="wgan-gp", steps=400), "healthy",
+            "−L_D, the critic's estimate of W1, first rises while the critic learns, then falls as G "
+            "improves, and the gradient norm at the interpolates stays near its target: a loss curve "
+            "that tracks sample quality.",
+            Claim("w1", "peak", 3.8, 4.6, "−L_D"), Claim("w1", "end", 1.9, 2.6, "−L_D"),
+            Claim("gp_norm", "end", 0.95, 1.25, "‖∇D(x̂)‖")),
     # ------------------------------------------------------------ healthy toys (toybench's tuning)
-    Preset("healthy-ring8", "Healthy: ring of 8 Gaussians", "toys_2d",
-           dict(BEST["ring8"], data="ring8"), "healthy",
-           "Packing (D judges several samples at once), instance noise and learning-rate decay: all 8 "
-           "modes get covered early, and the points tighten onto them as the blur and the learning rate "
-           "fall to 0."),
-    Preset("healthy-grid25", "Healthy: grid of 25 Gaussians", "toys_2d",
-           dict(BEST["grid25"], data="grid25"), "healthy",
-           "The hinge loss with packing, instance noise and learning-rate decay. G first spreads over "
-           "the whole square while D's margin swings back and forth (the panel calls it rotation while "
-           "the learning rate is high); as the rate falls, the swings fade and the points gather onto "
-           "all 25 modes."),
-    Preset("healthy-mix2", "Healthy: mixture of 2 Gaussians", "d_star_1d",
-           dict(BEST["mix2"], data="mix2"), "healthy",
-           "p_g grows two bumps at ±3 and D(x) flattens toward D* = 1/2 where p_g matches p_data; "
-           "JS(p_data‖p_g) falls toward 0."),
+    _preset("healthy-ring8", "Healthy: ring of 8 Gaussians", "toys_2d",
+            dict(BEST["ring8"], data="ring8"), "healthy",
+            "Packing (D judges several samples at once), instance noise and learning-rate decay: every "
+            "mode gets covered early, and the points tighten onto them as the blur and the learning "
+            "rate fall to zero.",
+            Claim("modes", "end", 8, 8, "modes captured"),
+            Claim("high_quality", "end", 0.9, 1.0, "the high-quality share")),
+    _preset("healthy-grid25", "Healthy: grid of 25 Gaussians", "toys_2d",
+            dict(BEST["grid25"], data="grid25"), "healthy",
+            "The hinge loss with packing, instance noise and learning-rate decay. G first spreads over "
+            "the whole square while D's margin swings back and forth (the panel calls it rotation while "
+            "the learning rate is high); as the rate falls, the swings fade and the points gather onto "
+            "every mode.",
+            Claim("modes", "end", 25, 25, "modes captured"),
+            Claim("high_quality", "end", 0.9, 1.0, "the high-quality share")),
+    _preset("healthy-mix2", "Healthy: mixture of 2 Gaussians", "d_star_1d",
+            dict(BEST["mix2"], data="mix2"), "healthy",
+            "p_g grows a bump on each of p_data's bumps, and the learned D(x) flattens toward "
+            "D* = ½ where p_g matches p_data: D can only guess.",
+            Claim("modes", "end", 2, 2, "modes captured"),
+            Claim("d_real", "end", 0.45, 0.55, "D(x)"), Claim("d_fake", "end", 0.45, 0.55, "D(G(z))")),
     # ------------------------------------------------------------ each classic failure
-    Preset("d-overpowers-g", "Failure: D overpowers G (saturating loss)", "train",
-           dict(data="digits", loss="minimax", lr_d=1e-3, d_steps=5, steps=300), "vanishing_g_gradient",
-           "Within 100 steps L_D drops to ~0 and D(G(z)) to ~0; ‖∇G‖ then decays toward 1e-8 because "
-           "the minimax loss's gradient is −D(G(z)): G stops learning and the grid freezes."),
-    Preset("d-overpowers-g-non-saturating", "Same strong D, non-saturating loss", "train",
-           dict(data="digits", loss="non-saturating", lr_d=1e-3, d_steps=5, steps=300), "d_overpowers_g",
-           "D still wins (L_D near 0, D accuracy 100 %), but with the non-saturating loss ‖∇G‖ stays "
-           "large (tens) and the samples keep diversifying: the loss choice, not D, stopped G before."),
-    Preset("oscillation", "Failure: oscillation (high learning rate, β1 0.9)", "train",
-           dict(data="digits", loss="hinge", lr_d=2e-3, lr_g=2e-3, beta1=0.9, steps=600), "oscillation",
-           "L_D jumps between 0 (D wins outright) and bursts near 1 while L_G swings between 3 and 13; "
-           "the samples change wholesale from one snapshot to the next."),
-    Preset("mode-collapse", "Failure: mode collapse (ring of 8)", "toys_2d",
-           dict(data="ring8", loss="non-saturating", steps=1500), "mode_collapse",
-           "All 2,500 points gather near one or two modes and jump to another mode every few hundred "
-           "steps (mode hopping); modes captured stays at 0-1 of 8."),
-    Preset("mode-collapse-1d", "Failure: mode collapse (two bumps)", "d_star_1d",
-           dict(data="mix2", loss="non-saturating", lr_d=1e-3, lr_g=1e-3, beta1=0.9, steps=600), "mode_collapse",
-           "p_g piles onto one of the two bumps and stays there: D* is ~1 over the missed bump, but G "
-           "gets no gradient that carries mass across the gap."),
-    Preset("divergence", "Failure: divergence (WGAN without clipping)", "train",
-           dict(data="digits", loss="wgan", clip=0.0, lr_d=5e-3, lr_g=5e-3, steps=100), "diverged",
-           "Without clipping or a penalty the critic is unbounded: −L_D grows past a million within "
-           "10 steps and keeps growing; G's gradient is useless."),
-    Preset("wgan-clip-too-tight", "Failure: WGAN clipping too tight (c = 0.0001)", "train",
-           dict(data="digits", loss="wgan", clip=1e-4, steps=300), "clipping_kills_capacity",
-           "About 90 % of the critic's weights sit at ±c and −L_D (the W1 estimate) is ~1e-6: the "
-           "critic is nearly a fixed linear function and tells G almost nothing."),
+    _preset("d-overpowers-g", "Failure: D overpowers G (saturating loss)", "train",
+            dict(data="digits", loss="minimax", lr_d=1e-3, d_steps=5, steps=300), "vanishing_g_gradient",
+            "D rejects every fake at once. The minimax loss's gradient with respect to D's logit is "
+            "−D(G(z)), so ‖∇G‖ decays with it: G stops learning and the grid freezes.",
+            Claim("loss_d", "first_below", 0.01, 30, "L_D"),
+            Claim("d_fake", "end", 1e-7, 5e-6, "D(G(z))"), Claim("grad_g", "end", 1e-5, 5e-5, "‖∇G‖")),
+    _preset("d-overpowers-g-non-saturating", "Same strong D, non-saturating loss", "train",
+            dict(data="digits", loss="non-saturating", lr_d=1e-3, d_steps=5, steps=300), "d_overpowers_g",
+            "D still wins, but with the non-saturating loss ‖∇G‖ stays large and the samples keep "
+            "diversifying: the loss choice, not D, stopped G before.",
+            Claim("loss_d", "end", 0.005, 0.03, "L_D"), Claim("d_acc", "end", 0.99, 1.0, "D's accuracy"),
+            Claim("grad_g", "end", 40, 70, "‖∇G‖"),
+            Claim("diversity", "end", 0.3, 0.45, "diversity (vs a real batch)")),
+    _preset("d-wins-in-bursts", "Failure: learning rate too high, β1 0.9 (D wins, in bursts)", "train",
+            dict(data="digits", loss="hinge", lr_d=2e-3, lr_g=2e-3, beta1=0.9, steps=600), "d_overpowers_g",
+            "With a large learning rate and Adam's default momentum, D wins outright (L_D at zero) for "
+            "long stretches, with bursts where G catches up; L_G swings and the samples collapse. The "
+            "panel reads D overpowers G, and oscillation as the bursts pile up.",
+            Claim("loss_d", "end", 0.1, 0.4, "L_D"), Claim("loss_g", "peak", 4, 6, "L_G"),
+            Claim("d_acc", "end", 0.93, 1.0, "D's accuracy"),
+            Claim("diversity", "end", 0.1, 0.25, "diversity (vs a real batch)")),
+    _preset("mode-collapse", "Failure: mode collapse (ring of 8)", "toys_2d",
+            dict(data="ring8", loss="non-saturating", steps=1500), "mode_collapse",
+            "The points gather near one or two modes and jump to another mode every few hundred "
+            "steps (mode hopping).",
+            Claim("modes", "max", 2, 2, "modes captured (of 8)"),
+            Claim("high_quality", "end", 0.0, 0.02, "the high-quality share")),
+    _preset("mode-collapse-1d", "Failure: mode collapse (two bumps)", "d_star_1d",
+            dict(data="mix2", loss="non-saturating", lr_d=1e-3, lr_g=1e-3, beta1=0.9, steps=600), "mode_collapse",
+            "p_g piles onto one of the two bumps and stays there: D* is near one over the missed bump, "
+            "but G gets no gradient that carries mass across the gap.",
+            Claim("top_share", "end", 0.99, 1.0, "the share of samples at one bump"),
+            Claim("modes", "end", 1, 1, "modes captured")),
+    _preset("divergence", "Failure: divergence (WGAN without clipping)", "train",
+            dict(data="digits", loss="wgan", clip=0.0, lr_d=5e-3, lr_g=5e-3, steps=100), "diverged",
+            "Without clipping or a penalty the critic is unbounded: its outputs on real data and −L_D "
+            "grow without limit, and G's gradient is useless.",
+            Claim("loss_d", "first_above", 1e6, 30, "L_D"), Claim("d_real", "end", 1e6, 1e7, "D(x)")),
+    _preset("wgan-clip-too-tight", "Failure: WGAN clipping too tight (c = 0.0001)", "train",
+            dict(data="digits", loss="wgan", clip=1e-4, steps=300), "clipping_kills_capacity",
+            "Most of the critic's weights sit at ±c, so the critic is nearly a fixed linear function "
+            "and tells G almost nothing: its W1 estimate is tiny.",
+            Claim("clip_frac", "end", 0.9, 0.97, "the share of weights at ±c"),
+            Claim("w1", "end", 5e-7, 1.5e-6, "−L_D")),
 ]  # fmt: skip
 
 PRESETS: dict[str, Preset] = {p.name: p for p in _ALL}

@@ -1,7 +1,13 @@
 """The Theory page's content: each formula of the seed documents beside the code that computes it.
 
 Each section names functions of ``gan_demo``; the page shows their source with ``inspect.getsource``,
-so the code on the page is the code that runs (a test checks that every name resolves).
+so the code on the page is the code that runs (tests/test_theory.py checks that each one is called
+when the feature it explains runs, and that section 1's code makes the two updates in order).
+Numbers in the texts (equilibrium values, the healthy presets' end values) are formatted from
+``losses.py`` and ``presets.py``, where the tests pin them.
+
+Where a seed document is wrong, the text says so and teaches the corrected form (design.md, "The
+seeds' slips").
 """
 
 from __future__ import annotations
@@ -10,7 +16,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gan_demo import losses, training
+from gan_demo import losses, onedim, presets, training
 
 
 @dataclass(frozen=True)
@@ -26,23 +32,65 @@ def source(fn: Callable) -> str:
     return inspect.getsource(fn)
 
 
+def _eq(name: str, key: str) -> str:
+    """An equilibrium value of a loss, as the texts print it (3 decimals)."""
+    return f"{losses.get(name).equilibrium[key]:.3f}"
+
+
+# The one notation of the app, stated on Home, Train and Theory.
+NOTATION = (
+    "**Notation.** $l(x)$ is D's raw output, its *logit*. For the BCE losses (minimax, "
+    "non-saturating) $D(x) = \\sigma(l(x))$ is a probability, the one in $V(D,G)$; the code works "
+    "on $l$ ($l_r$ on a real batch, $l_f$ on a fake one). WGAN, hinge and LSGAN use no sigmoid: "
+    "there $D(x)$ is the raw score $l(x)$ itself, as in their papers."
+)
+
+
+def _claim(preset: str, metric: str) -> presets.Claim:
+    return next(c for c in presets.get(preset).claims if c.metric == metric and c.stat == "end")
+
+
+def curves_note() -> str:
+    """How to read the loss curves against their dashed lines (Train page), with the healthy preset's
+    end values from its claims (tests/test_presets.py checks them on the seeded run)."""
+    ld, acc = _claim("healthy-non-saturating", "loss_d"), _claim("healthy-non-saturating", "d_acc")
+    return (
+        "The dashed lines are each loss's values at $p_g = p_{data}$ with D at its optimum (the "
+        "table on the Theory page). A healthy run of finite capacity ends **away** from them: the "
+        f"healthy-non-saturating preset ends at $L_D$ {ld.lo:g}–{ld.hi:g} (the line is "
+        f"{_eq('non-saturating', 'loss_d')}) with D right on {100 * acc.lo:.0f}–{100 * acc.hi:.0f} % "
+        "of its batch, because a D of finite capacity still separates most fakes while G improves. "
+        "Read the lines as where a perfect G would put the curves, and judge progress by the "
+        "samples. The two losses are not a training and a validation loss either: they measure the "
+        "two players against each other, so a GAN's curves do not show overfitting and do not tell "
+        "when to stop early (seed 001 reads them that way; corrected here)."
+    )
+
+
 SECTIONS: tuple[Section, ...] = (
     Section(
         "1. The minimax game",
         "Two networks play against each other. **D** (the discriminator) outputs the probability "
-        "that its input is real; **G** (the generator) maps noise $z$ to a sample. D maximises $V$: "
-        "$\\log D(x)$ rewards calling real samples real, $\\log(1-D(G(z)))$ rewards calling fakes "
-        "fake. G minimises the same $V$, that is, it tries to make $D(G(z))$ large. Training "
-        "alternates: fix G and update D, then fix D and update G.",
+        "$D(x)$ that its input is real; **G** (the generator) maps noise $z$ to a sample. D maximises "
+        "$V$: $\\log D(x)$ rewards calling real samples real, $\\log(1-D(G(z)))$ rewards calling fakes "
+        "fake. In this minimax game G minimises the same $V$, that is, it tries to make $D(G(z))$ "
+        "large (the non-saturating G loss of section 4, the app's default, gives G a different "
+        "objective with the same fixed point). Training alternates, as in the code on the right: "
+        "(1) D's loss and a step of D's optimizer with G fixed, then (2) G's loss and a step of G's "
+        "optimizer with D fixed.\n\n"
+        "As G gets better, $D(G(z)) \\to 1$ and $\\log(1-D(G(z))) \\to -\\infty$, so $V$ falls "
+        "without bound: it does not approach 0 (seed 000 says it does; corrected here). $V$ "
+        "approaches 0 from below when D is right everywhere: $D(x)\\to 1$, $D(G(z))\\to 0$.",
         (
             r"\min_G \max_D V(D,G) = \mathbb{E}_{x\sim p_{data}}[\log D(x)] + \mathbb{E}_{z\sim p_z}[\log(1-D(G(z)))]",
+            r"D(G(z)) \to 1 \;\Rightarrow\; \log(1-D(G(z))) \to -\infty",
         ),
-        (training.Trainer.step,),
+        (training.Trainer._step,),
     ),
     Section(
         "2. D's loss is binary cross-entropy (three equal forms)",
         "Maximising $V$ over D is minimising the binary cross-entropy with label 1 for real and 0 "
-        "for fake. With D's raw output (logit) $l$ and $\\sigma$ the sigmoid, "
+        "for fake. With D's logit $l$ and $\\sigma$ the sigmoid ($D = \\sigma(l)$), "
         "$-\\log\\sigma(l) = \\operatorname{softplus}(-l)$ and $-\\log(1-\\sigma(l)) = "
         "\\operatorname{softplus}(l)$, so `-log(sigmoid(l))`, `BCEWithLogitsLoss(l, y)` and "
         "`softplus` are the same number. We use softplus: `log(sigmoid(l))` in two steps underflows "
@@ -58,22 +106,30 @@ SECTIONS: tuple[Section, ...] = (
         "3. The optimal discriminator and the JS divergence",
         "For a fixed G, write $V$ as an integral over $x$ and maximise the integrand pointwise: "
         "$f(D) = p_{data}\\log D + p_g \\log(1-D)$ has $f'(D) = p_{data}/D - p_g/(1-D) = 0$ at "
-        "$D^*$. Substituting $D^*$ back gives the Jensen-Shannon divergence: G, facing the best D, "
-        "minimises JS, which is 0 only when $p_g = p_{data}$, where $D^* = 1/2$ everywhere. "
-        "When the two supports do not overlap, JS is stuck at $\\log 2$ and gives G no gradient: "
-        "the motivation for WGAN. The **D\\* on 1-D** page computes all of this numerically.",
+        "$D^*$. Substituting $D^*$ back gives the Jensen-Shannon divergence (Goodfellow et al. 2014, "
+        "Theorem 1): G, facing the best D, minimises JS, which is 0 only when $p_g = p_{data}$, "
+        "where $D^* = 1/2$ everywhere. When the two supports do not overlap, JS is stuck at "
+        "$\\log 2$ and gives G no gradient: the motivation for WGAN. The **D\\* on 1-D** page "
+        "computes both on a grid with the functions on the right, and shows $V(D^*, G)$ beside "
+        "$-\\log 4 + 2\\,\\mathrm{JS}$.",
         (
             r"D^*(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)}",
             r"V(D^*, G) = -\log 4 + 2\,\mathrm{JS}(p_{data} \,\|\, p_g)",
         ),
-        (),
+        (onedim.d_star, onedim.js_divergence),
     ),
     Section(
         "4. G's loss: saturating and non-saturating",
         "The minimax G loss $\\log(1-\\sigma(l_f))$ has derivative $-\\sigma(l_f)$ with respect to "
         "the logit: when D confidently rejects the fakes early in training, $\\sigma(l_f)\\to 0$ and "
-        "G gets no gradient. The non-saturating loss $-\\log\\sigma(l_f)$ has the same fixed point "
-        "and derivative $-(1-\\sigma(l_f))$, largest exactly then.",
+        "G gets no gradient. The non-saturating loss $-\\log\\sigma(l_f)$ (Goodfellow et al. 2014, "
+        "section 3) has the same fixed point and derivative $-(1-\\sigma(l_f))$, largest exactly "
+        "then. With it, G no longer minimises $V$: D and G optimise two different values, so the "
+        "game is no longer zero-sum.\n\n"
+        "The seed's MNIST post writes G's loss as the saturating $\\min_G \\log(1-D(G(z)))$, but "
+        "its code, `criterion(discriminator(gen_imgs), real_labels)` with `BCELoss`, computes "
+        "$-\\log D(G(z))$: it trains the **non-saturating** loss (corrected here; the app names the "
+        "two and trains the one you pick).",
         (
             r"L_G^{\text{minimax}} = \mathbb{E}_z[\log(1-\sigma(l_f))], \qquad \frac{\partial}{\partial l}\log(1-\sigma(l)) = -\sigma(l)",
             r"L_G^{\text{non-sat}} = -\mathbb{E}_z[\log\sigma(l_f)], \qquad \frac{\partial}{\partial l}\left(-\log\sigma(l)\right) = -(1-\sigma(l))",
@@ -82,11 +138,12 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "5. WGAN: the Wasserstein distance",
-        "WGAN's critic is a regression, not a classifier: no sigmoid. For a 1-Lipschitz critic, "
-        "$\\max_D \\mathbb{E}[D(x)] - \\mathbb{E}[D(G(z))]$ is the Wasserstein-1 distance, which "
-        "keeps giving G a gradient when the supports do not overlap. The original WGAN keeps D "
-        "Lipschitz by clipping every weight to $[-c, c]$; WGAN-GP instead penalises the gradient "
-        "norm at random interpolates $\\hat x$, one $\\epsilon$ per sample, the norm per sample.",
+        "WGAN's critic is a regression, not a classifier: no sigmoid, so here $D(x)$ is the raw "
+        "score $l(x)$. For a 1-Lipschitz critic, $\\max_D \\mathbb{E}[D(x)] - \\mathbb{E}[D(G(z))]$ is "
+        "the Wasserstein-1 distance, which keeps giving G a gradient when the supports do not "
+        "overlap (Arjovsky et al. 2017). The original WGAN keeps D Lipschitz by clipping every "
+        "weight to $[-c, c]$; WGAN-GP (Gulrajani et al. 2017) instead penalises the gradient norm "
+        "at random interpolates $\\hat x$, one $\\epsilon$ per sample, the norm per sample.",
         (
             r"L_D = \mathbb{E}_z[D(G(z))] - \mathbb{E}_x[D(x)], \qquad L_G = -\mathbb{E}_z[D(G(z))]",
             r"L_{GP} = \lambda\,\mathbb{E}_{\hat x}\big[(\lVert\nabla_{\hat x} D(\hat x)\rVert_2 - 1)^2\big],\quad \hat x = \epsilon x + (1-\epsilon)\tilde x",
@@ -95,9 +152,12 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "6. Hinge loss",
-        "From SVMs via Geometric GAN: D tries to push real samples above $+1$ and fakes below $-1$; "
-        "samples already beyond the margin contribute no gradient, which makes training calmer. "
-        "G maximises D's score on its fakes.",
+        "From SVMs via Geometric GAN (Lim and Ye 2017): D (raw score, no sigmoid) tries to push "
+        "real samples above $+1$ and fakes below $-1$; samples already beyond the margin contribute "
+        "no gradient. G maximises D's score on its fakes. At $p_g = p_{data}$ the loss at each $x$ "
+        "is $p(x)\\,[\\max(0, 1-D) + \\max(0, 1+D)]$, which is $2p(x)$ for **any** $D$ in "
+        f"$[-1, 1]$: every such D is optimal and $L_D = {losses.get('hinge').equilibrium['loss_d']:g}$. "
+        "There is no single equilibrium output (0 is just one of them).",
         (
             r"L_D = \mathbb{E}_x[\max(0, 1 - D(x))] + \mathbb{E}_z[\max(0, 1 + D(G(z)))], \qquad L_G = -\mathbb{E}_z[D(G(z))]",
         ),
@@ -105,9 +165,11 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "7. Least squares (LSGAN)",
-        "D regresses real samples to 1 and fakes to 0; G pushes its fakes towards 1. The squares "
-        "penalise fakes far from the decision boundary even when they are on the right side of it. "
-        "At equilibrium D outputs 1/2: $L_D = 1/4$, $L_G = 1/8$.",
+        "D (raw score, no sigmoid) regresses real samples to 1 and fakes to 0; G pushes its fakes "
+        "towards 1 (Mao et al. 2017, targets a = 0, b = c = 1). The squares penalise fakes far from "
+        "the decision boundary even when they are on the right side of it. At equilibrium D outputs "
+        f"{losses.get('lsgan').equilibrium['d']:g}: $L_D = {losses.get('lsgan').equilibrium['loss_d']:g}$, "
+        f"$L_G = {losses.get('lsgan').equilibrium['loss_g']:g}$.",
         (
             r"L_D = \tfrac12\mathbb{E}_x[(D(x)-1)^2] + \tfrac12\mathbb{E}_z[D(G(z))^2], \qquad L_G = \tfrac12\mathbb{E}_z[(D(G(z))-1)^2]",
         ),
@@ -117,12 +179,16 @@ SECTIONS: tuple[Section, ...] = (
 
 
 def equilibrium_table() -> list[dict[str, str]]:
-    """Each loss's classic defaults and its values at p_g = p_data, for the page's table."""
+    """Each loss's classic defaults and its values at p_g = p_data, for the page's table.
+
+    Hinge has no single equilibrium output: at p_g = p_data any D in [-1, 1] gives L_D = 2
+    (section 6), so its row says so instead of listing losses.py's representative D = 0."""
     rows = []
     for name in losses.NAMES:
         loss = losses.get(name)
         d = loss.defaults
-        eq = ", ".join(f"{k} = {v:.3f}" for k, v in loss.equilibrium.items())
+        eq = ", ".join(f"{k} = {v:.3f}" if not (k == "d" and loss.family == "hinge") else "d = any value in [−1, 1]"
+                       for k, v in loss.equilibrium.items())  # fmt: skip
         opt = f"{d.optimizer} lr {d.lr_d:g}" + (f", β=({d.beta1:g}, {d.beta2:g})" if d.optimizer == "adam" else "")
         extra = f", clip ±{d.clip:g}" if d.clip else (f", λ = {d.gp_weight:g}" if d.gp_weight else "")
         rows.append({"loss": loss.title, "equilibrium": eq, "classic defaults": f"{opt}, {d.d_steps} D step(s){extra}"})

@@ -4,6 +4,7 @@ not to; the log of changes names the steps; the module's copies of the loss fact
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -320,3 +321,29 @@ def test_log_of_a_finished_run_ends_with_its_last_row():
     log.update(h)
     log.update(h, finished=True)
     assert log.update(h, finished=True) == done  # idempotent
+
+
+# ---------------------------------------------------------------- advice against its sources
+SOURCE = re.compile(r"[A-Z][a-zø]+ (?:et al\.|and [A-Z][a-z]+) \d{4}|ganhacks, tip \d+|docs/diagnosis\.md|README|preset")
+FAMILIES = [("minimax", "bce"), ("non-saturating", "bce"), ("wgan", "wgan"), ("wgan-gp", "wgan"),
+            ("hinge", "hinge"), ("lsgan", "lsgan")]  # fmt: skip
+
+
+@pytest.mark.parametrize(("loss", "family"), FAMILIES)
+@pytest.mark.parametrize("state", dg.STATES)
+def test_every_advice_names_its_source_and_ttur_gives_d_the_larger_rate(state, loss, family):
+    for kind in ("image", "toy"):
+        text = dg._advice(state, family, loss, kind)
+        tip = text.removesuffix(dg._LOOK[kind])
+        assert SOURCE.search(tip), f"{state}/{loss}: no source named in {tip!r}"
+        assert "raise lr_g" not in text.lower() and "higher lr_g" not in text.lower()
+        if "TTUR" in text:  # as published and used (SAGAN): D's learning rate is the larger one
+            assert "lr_D 4e-4, lr_G 1e-4" in text and "D gets the larger one" in text
+
+
+def test_the_ttur_advice_matches_sagans_rates():
+    """SAGAN (Zhang et al. 2019) trains with TTUR at lr_D = 4e-4 and lr_G = 1e-4: D's rate is 4x G's."""
+    lr_d, lr_g = (float(x) for x in re.search(r"lr_D (\S+), lr_G (\S+)\)", dg._TTUR).groups())
+    assert lr_d / lr_g == 4.0
+    g_failing = dg._advice("g_failing", "bce", "non-saturating", "image")
+    assert "lower lr_d" in g_failing and dg._TTUR in g_failing

@@ -170,8 +170,9 @@ def test_defaults_match_design_table(name):
 
 # a fragment of each D formula as design.md writes it
 FORMULA_PARTS = {
-    "minimax": [r"\log \sigma(D(x))", r"\log(1-\sigma(D(G(z))))"],
-    "non-saturating": [r"\log \sigma(D(x))", r"\log(1-\sigma(D(G(z))))"],
+    # BCE: D(x) = σ(l) is a probability, as everywhere in the app (theory.NOTATION); never σ(D(x))
+    "minimax": [r"\log D(x)", r"\log(1-D(G(z)))", r"D(x) = \sigma(l(x))"],
+    "non-saturating": [r"\log D(x)", r"\log(1-D(G(z)))", r"D(x) = \sigma(l(x))"],
     "wgan": [r"\mathbb{E}_{z}[D(G(z))] - \mathbb{E}_{x}[D(x)]", r"\operatorname{clip}(w, -c, c)"],
     "wgan-gp": [r"\mathbb{E}_{z}[D(G(z))] - \mathbb{E}_{x}[D(x)]", r"\lambda", r"\rVert_2-1)^2"],
     "hinge": [r"\max(0, 1-D(x))", r"\max(0, 1+D(G(z)))"],
@@ -183,3 +184,5 @@ FORMULA_PARTS = {
 def test_d_formula_shows_the_computed_loss(name):
     for part in FORMULA_PARTS[name]:
         assert part in losses.get(name).d_formula
+    spec = losses.get(name)
+    assert r"\sigma(D(" not in spec.d_formula + spec.g_formula  # D is never a logit in a formula

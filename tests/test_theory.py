@@ -1,42 +1,227 @@
-"""The Theory page shows the code that runs, and every section renders."""
+"""The Theory page shows the code that runs: section 1's code makes D's update then G's update, every
+section's code is called when its feature runs, and the texts state one notation and the corrected
+forms of the seeds' slips, with numbers from losses.py and presets.py."""
 
 from __future__ import annotations
 
+import ast
+import dataclasses
 import inspect
+import sys
+import textwrap
 from pathlib import Path
 
+import pytest
+import torch
 from streamlit.testing.v1 import AppTest
 
-from gan_demo import losses, theory
+from gan_demo import losses, onedim, plots, presets, theory, toylab, toys, training
+from gan_demo.config import TrainConfig
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_every_section_shows_real_code():
-    shown = [fn for s in theory.SECTIONS for fn in s.code]
-    assert len(shown) >= 9
-    for fn in shown:
-        assert theory.source(fn) == inspect.getsource(fn)
-        assert "def " in theory.source(fn)
-    # each loss function of the losses table appears on the page
-    names = {fn.__name__ for fn in shown}
+# ---------------------------------------------------------------- section 1: the alternating update
+def _update_events(fn) -> list[tuple[int, int, str]]:
+    """(line, column, event) of each call in ``fn``'s shown source that computes D's loss ("d_loss":
+    ``*.d_terms(...)`` / ``*.d_loss(...)``), steps D's optimizer ("d_step": ``apply_gradients(opt_d,
+    ...)`` or ``opt_d.step()``), computes G's loss ("g_loss": ``*.g_loss(...)``) or steps G's
+    optimizer ("g_step")."""
+    tree = ast.parse(textwrap.dedent(theory.source(fn)))
+    events = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        if name in ("d_terms", "d_loss"):
+            events.append((node.lineno, node.col_offset, "d_loss"))
+        elif name == "g_loss":
+            events.append((node.lineno, node.col_offset, "g_loss"))
+        else:
+            if name == "apply_gradients" and node.args:
+                target = ast.unparse(node.args[0])
+            elif name in ("step", "apply") and isinstance(node.func, ast.Attribute):
+                target = ast.unparse(node.func.value)
+            else:
+                continue
+            for net in ("d", "g"):
+                if target.endswith(f"opt_{net}"):
+                    events.append((node.lineno, node.col_offset, f"{net}_step"))
+    return sorted(events)
+
+
+def test_section_1_shows_the_function_that_alternates_d_and_g_updates():
+    (shown,) = theory.SECTIONS[0].code
+    order = [e for _, _, e in _update_events(shown)]
+    assert order == ["d_loss", "d_step", "g_loss", "g_step"], order
+    # the thread-count wrapper shows none of them: the test tells the two apart
+    wrapper = [e for _, _, e in _update_events(training.Trainer.step)]
+    assert shown is training.Trainer.step or wrapper != ["d_loss", "d_step", "g_loss", "g_step"]
+
+
+def test_section_1_code_runs_in_that_order_with_spies(monkeypatch):
+    """Run the shown function itself, with spies on the two losses and the optimizer steps."""
+    (shown,) = theory.SECTIONS[0].code
+    cfg = TrainConfig.for_loss("non-saturating", "ring8", d_steps=2, batch_size=32, seed=0)
+    trainer = training.Trainer(cfg)
+    calls: list[str] = []
+
+    def spy(event, fn):
+        def wrapped(*args, **kwargs):
+            calls.append(event)
+            return fn(*args, **kwargs)
+        return wrapped
+
+    trainer.loss = dataclasses.replace(trainer.loss, d_terms=spy("d_loss", trainer.loss.d_terms),
+                                       g_loss=spy("g_loss", trainer.loss.g_loss))  # fmt: skip
+    real_apply = training.apply_gradients
+
+    def apply(opt, params, grads):
+        calls.append("d_step" if opt is trainer.opt_d else "g_step" if opt is trainer.opt_g else "?")
+        real_apply(opt, params, grads)
+
+    monkeypatch.setattr(training, "apply_gradients", apply)
+    g_before = [p.detach().clone() for p in trainer.G.parameters()]
+    kwargs = {"with_metrics": True} if "with_metrics" in inspect.signature(shown).parameters else {}
+    shown(trainer, **kwargs)
+    assert calls == ["d_loss", "d_step", "d_loss", "d_step", "g_loss", "g_step"]
+    assert any(not torch.equal(a, b) for a, b in zip(g_before, trainer.G.parameters(), strict=True))
+
+
+# ---------------------------------------------------------------- every section: the code that runs
+def _called_code(run) -> set:
+    """The code objects of every Python function called while ``run()`` runs."""
+    seen: set = set()
+
+    def prof(frame, event, arg):
+        if event == "call":
+            seen.add(frame.f_code)
+
+    old = sys.getprofile()
+    sys.setprofile(prof)
+    try:
+        run()
+    finally:
+        sys.setprofile(old)
+    return seen
+
+
+def _train_every_loss() -> None:
+    """The Train page's feature: a training step of each loss (as the worker thread runs it)."""
+    for name in losses.NAMES:
+        cfg = TrainConfig.for_loss(name, "ring8", batch_size=32, seed=0)
+        training.Trainer(cfg).step()
+
+
+def _d_star_page() -> None:
+    """The D* on 1-D page's feature: explore (exact densities) and a train-mode snapshot."""
+    c = onedim.compare(toys.TOYS_1D["mix2"], onedim.mixture([2.0], [1.0]))
+    toylab.explore_figure(c, "bce")
+    trainer = training.Trainer(TrainConfig.for_loss("non-saturating", "mix2", batch_size=32, seed=0))
+    toylab.snapshot_1d(trainer)
+
+
+def test_every_section_shows_code_that_its_feature_calls():
+    called = _called_code(_train_every_loss) | _called_code(_d_star_page)
+    for section in theory.SECTIONS:
+        assert section.code, f"{section.title!r} shows no code"
+        for fn in section.code:
+            assert fn.__module__.startswith("gan_demo."), fn
+            assert "def " in theory.source(fn)
+            assert fn.__code__ in called, f"{section.title}: {fn.__qualname__} is shown but never runs"
+    titles = {s.title[:2]: {fn.__qualname__ for fn in s.code} for s in theory.SECTIONS}
+    assert titles["3."] == {"d_star", "js_divergence"}
+
+
+def test_every_loss_function_appears_on_the_page():
+    names = {fn.__name__ for s in theory.SECTIONS for fn in s.code}
     for fn in ("bce_d_terms", "minimax_g_loss", "non_saturating_g_loss", "wgan_d_terms",
-               "hinge_d_terms", "lsgan_d_terms", "gradient_penalty"):
+               "hinge_d_terms", "lsgan_d_terms", "gradient_penalty", "critic_g_loss", "lsgan_g_loss"):  # fmt: skip
         assert fn in names
 
 
-def test_equilibrium_table_has_every_loss():
+# ---------------------------------------------------------------- numbers and notation
+def test_equilibrium_table_has_every_loss_and_hinge_has_no_single_d():
     rows = theory.equilibrium_table()
     assert [r["loss"] for r in rows] == [losses.get(n).title for n in losses.NAMES]
     minimax = rows[0]
     assert "loss_d = 1.386" in minimax["equilibrium"] and "loss_g = -0.693" in minimax["equilibrium"]
     assert "clip ±0.01" in rows[losses.NAMES.index("wgan")]["classic defaults"]
+    hinge = rows[losses.NAMES.index("hinge")]["equilibrium"]
+    assert hinge == "loss_d = 2.000, d = any value in [−1, 1]"
 
 
+@pytest.mark.parametrize("d", [-1.0, -0.5, 0.0, 0.3, 1.0])
+def test_any_hinge_d_in_the_margin_gives_the_equilibrium_loss(d):
+    """At p_g = p_data (the same outputs on real and fake), L_D = 2 for every D in [-1, 1]."""
+    spec = losses.get("hinge")
+    out = torch.full((16,), d)
+    assert spec.d_loss(out, out).item() == pytest.approx(spec.equilibrium["loss_d"]) == pytest.approx(2.0)
+    assert spec.d_loss(torch.full((16,), 1.5), torch.full((16,), 1.5)).item() == pytest.approx(2.5)
+    fig = plots.d_output_figure({"step": [1.0], "d_real": [d], "d_fake": [d], "d_fake_g": [d], "d_acc": [0.5]},
+                                "hinge")  # fmt: skip
+    texts = [a.text for a in fig.layout.annotations]
+    assert "at equilibrium any D in [−1, 1] gives L_D = 2" in texts
+    assert not any(t.startswith("D at equilibrium") for t in texts)
+
+
+def test_one_notation_is_stated_and_d_is_never_a_logit_in_a_formula():
+    assert "D(x) = \\sigma(l(x))" in theory.NOTATION and "logit" in theory.NOTATION
+    shown = [f for s in theory.SECTIONS for f in s.formulas] + [s.text for s in theory.SECTIONS]
+    shown += [losses.get(n).d_formula + losses.get(n).g_formula for n in losses.NAMES]
+    assert not any("\\sigma(D(" in f for f in shown)
+
+
+def test_the_seeds_slips_are_corrected_where_the_topic_is_taught():
+    minimax, _, _, g_loss = theory.SECTIONS[:4]
+    assert "\\log(1-D(G(z))) \\to -\\infty" in minimax.text and "seed 000" in minimax.text
+    assert "not approach 0" in minimax.text
+    assert "non-saturating" in g_loss.text and "real_labels" in g_loss.text and "corrected" in g_loss.text
+    assert "optimise two different values" in g_loss.text  # not one value in opposite directions
+    note = theory.curves_note()
+    assert "overfitting" in note and "seed 001" in note and "corrected" in note
+
+
+def test_the_curves_note_states_the_healthy_presets_checked_end_values():
+    claims = {c.metric: c for c in presets.get("healthy-non-saturating").claims if c.stat == "end"}
+    note = theory.curves_note()
+    ld, acc = claims["loss_d"], claims["d_acc"]
+    assert f"$L_D$ {ld.lo:g}–{ld.hi:g}" in note and f"{100 * acc.lo:.0f}–{100 * acc.hi:.0f} %" in note
+    assert ld.hi < losses.get("non-saturating").equilibrium["loss_d"] / 2  # far from the line: 1.386
+    assert f"the line is {losses.get('non-saturating').equilibrium['loss_d']:.3f}" in note
+
+
+# ---------------------------------------------------------------- the pages
 def test_theory_page_renders():
     at = AppTest.from_file(str(ROOT / "app_pages" / "theory.py"), default_timeout=30).run()
     assert not at.exception
     assert len(at.expander) == len(theory.SECTIONS)
-    codes = [c.value for c in at.code]
-    assert inspect.getsource(losses.gradient_penalty).strip() in [c.strip() for c in codes]
+    codes = [c.value.strip() for c in at.code]
+    assert inspect.getsource(losses.gradient_penalty).strip() in codes
+    assert inspect.getsource(training.Trainer._step).strip() in codes
+    assert inspect.getsource(onedim.js_divergence).strip() in codes
     assert any("\\log 4" in latex.value for latex in at.latex)
+    assert any(theory.curves_note() == m.value for m in at.markdown)
+    assert [m.value for m in at.markdown].count(theory.NOTATION) == 1  # stated once, at the top
+
+
+def test_home_says_which_game_is_zero_sum():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=30).run()  # Home is the first page
+    assert not at.exception
+    text = at.markdown[0].value
+    assert "In the original minimax game below they optimise one value V in opposite directions" in text
+    assert "non-saturating G loss" in text and "its own objective" in text
+    assert any(theory.NOTATION == m.value for m in at.markdown)
+
+
+def test_train_page_explains_the_dashed_lines_with_the_checked_numbers():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60).run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    shown = [m.value for m in at.markdown]
+    assert theory.curves_note() in shown and theory.NOTATION in shown
+    assert not any("Read the curves against the dashed equilibrium lines" in m for m in shown)
+    assert at.selectbox(key="train_loss").value == "non-saturating"  # its formulas, in the stated notation
+    spec = losses.get("non-saturating")
+    assert [x.value.strip("$\n") for x in at.latex][:2] == [spec.d_formula, spec.g_formula]
+    assert "D(x) = \\sigma(l(x))" in spec.d_formula
