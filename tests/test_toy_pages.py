@@ -195,3 +195,28 @@ def test_toys_2d_grid25_preset_fills_the_hinge_settings_it_was_measured_with():
                    "z_dim": 16, "pack": 2, "instance_noise": pytest.approx(0.1), "steps": 26000}  # fmt: skip
     assert at.checkbox(key="toys_2d_lr_decay").value is True
     assert "The loss." in " ".join(e.value for e in at.markdown)
+
+
+def test_explore_identity_holds_on_the_uniform_at_the_default_sliders():
+    """Issue 12, item 3: the old grid read V(D*, G) −0.72224 beside −log 4 + 2·JS −0.72250 here."""
+    at = AppTest.from_file(D_STAR, default_timeout=60).run()
+    at.selectbox(key="d_star_1d_pdata").set_value("uniform").run()
+    m = _metrics(at)
+    assert m["V(D*, G)"] == pytest.approx(m["−log 4 + 2·JS"], abs=1e-5)  # both shown to 5 decimals
+    assert m["V(D*, G)"] == pytest.approx(-0.72262, abs=1e-5)  # quad_vec; −log 4 + 2·0.331836
+
+
+def test_train_mode_shows_the_js_floor_and_the_clipped_critics_k():
+    """Items 4 and 5: the perfect-G floor beside JS, and for WGAN with clipping the critic's −L_D beside
+    the true W1 with the warning that it estimates K·W1 for an unknown K."""
+    at = AppTest.from_file(D_STAR, default_timeout=60).run()
+    at.selectbox(key="d_star_1d_pdata").set_value("mix2").run()
+    at.radio(key="d_star_1d_mode").set_value("Train").run()
+    at.selectbox(key="d_star_1d_loss").set_value("wgan").run()
+    _train_until_done(at, "d_star_1d", steps=20, every=10)
+    captions = " ".join(c.value for c in at.caption)
+    assert "JS of a perfect G with 2,500 samples ≈ 0.0011" in captions  # mix2's measured floor
+    text = " ".join(md.value for md in at.markdown)
+    assert "true W1" in text and "K·W1" in text and "Weight clipping" in text
+    history = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert any("JS ≈ 0.0011" in a["text"] for a in history["layout"]["annotations"])
