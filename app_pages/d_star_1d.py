@@ -6,7 +6,7 @@ import math
 
 import streamlit as st
 
-from gan_demo import diagnosis_panel, jobs, onedim, toylab, toys, ui
+from gan_demo import diagnosis_panel, jobs, onedim, plots, toylab, toys, ui
 
 PAGE = "d_star_1d"
 
@@ -92,13 +92,6 @@ def explore() -> None:
                    f"changes nothing for G. W1 = {c.w1:.3f} still measures the distance.")  # fmt: skip
 
 
-def _critic_estimate(view: jobs.RunView, step: int) -> float | None:
-    """The run's last logged −L_D (the critic's W1 estimate) at or before ``step``."""
-    steps, values = view.metrics.get("step", []), view.metrics.get("w1", [])
-    logged = [v for s, v in zip(steps, values, strict=False) if s <= step]
-    return logged[-1] if logged else None
-
-
 def render(view: jobs.RunView) -> None:
     """The live panel: the snapshot's D, D* and p_g; JS (with a perfect G's floor) and W1 over the snapshots."""
     ui.progress(view)
@@ -131,16 +124,9 @@ def render(view: jobs.RunView) -> None:
         st.caption(f"JS of a perfect G with {ex['n']:,} samples ≈ {ex['js_floor']:.4f} (p_data's own samples, "
                    "20 seeds; dashed line below): the estimate's floor.")  # fmt: skip
         if ex["family"] == "wgan":
-            est = _critic_estimate(view, shot.step)
-            clipped = view.config.clip > 0
-            st.markdown(
-                f"**Critic's −L_D** {'—' if est is None else f'{est:.3g}'} beside the **true W1** {ex['w1']:.3g}. "
-                f"−L_D = E D(x) − E D(G(z)) is at most K·W1 for a K-Lipschitz critic; this critic's steepest slope "
-                f"on the plot is {ex['critic_slope']:.3g} (K is at least that). "
-                + ("Weight clipping bounds K by some constant nobody knows, often far below 1: read −L_D's trend, "
-                   "not its value (Arjovsky et al. 2017, §3)." if clipped else
-                   "The gradient penalty pulls K toward 1 (Gulrajani et al. 2017), so −L_D approaches W1 from below.")
-            )  # fmt: skip
+            est = toylab.last_logged(view.metrics, "w1", shot.step)
+            st.markdown(toylab.critic_note(est, ex["w1"], plots.w1_constraint(view.metrics))
+                        + f" This critic's steepest slope on the plot is {ex['critic_slope']:.3g}: K is at least that.")  # fmt: skip
         fig = ui.cached_figure(PAGE, "history", (view.run_id, len(shots), shots[-1].step, shot.step), lambda: toylab.history_figure(
             [s.step for s in shots], ("JS", [s.extras["js"] for s in shots]), ("W1", [s.extras["w1"] for s in shots]),
             shot.step, uirevision=f"{PAGE}_history", left_range=[0, math.log(2) * 1.02],

@@ -9,9 +9,13 @@ a zoom survives the redraws.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
 import torch
+from scipy import optimize
+from scipy.spatial import distance
 from torch import Tensor
 
 from gan_demo import onedim, toys
@@ -164,9 +168,36 @@ def _plot_kde(samples: np.ndarray, x: np.ndarray, h: float, n: int) -> np.ndarra
     return onedim.kde(samples, x, h) * len(samples) / n
 
 
+N_W1_2D = 256  # points per side of the exact 2-D W1 (an assignment problem: about 20 ms)
+
+
+def w1_points(a: np.ndarray, b: np.ndarray) -> float:
+    r"""The exact W1 between two equal-size point sets a, b (shape (n, d)), each point of mass 1/n:
+    :math:`\min_\pi \frac1n\sum_i\|a_i-b_{\pi(i)}\|_2` over permutations π (for equal uniform
+    weights an optimal transport plan is a permutation: Birkhoff-von Neumann), solved by
+    ``scipy.optimize.linear_sum_assignment``. Raises ``ValueError`` for unequal sizes or non-finite points."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 2 or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError(f"w1_points needs two finite (n, d) arrays of one shape, got {a.shape} and {b.shape}")
+    cost = distance.cdist(a, b)
+    rows, cols = optimize.linear_sum_assignment(cost)
+    return float(cost[rows, cols].mean())
+
+
+@functools.lru_cache(maxsize=16)
+def w1_floor_2d(toy: toys.Toy2D, n: int = N_W1_2D, seeds: int = 10) -> tuple[float, float]:
+    """What :func:`w1_points` reads between two independent draws of ``n`` points of the toy itself
+    (seeds 2k, 2k+1 for k < ``seeds``): a perfect G's W1 at this sample size. (mean, standard deviation)."""
+    values = [w1_points(toy.sample(n, torch.Generator().manual_seed(2 * k)).numpy(),
+                        toy.sample(n, torch.Generator().manual_seed(2 * k + 1)).numpy()) for k in range(seeds)]  # fmt: skip
+    return float(np.mean(values)), float(np.std(values))
+
+
 def snapshot_2d(trainer: Trainer) -> dict:
     """Extras for the 2-D page: the heatmap (``hx``, ``hy``, ``hz``) over the toy's view, up to 500
     fake points (``points``) and G's raw gradient field on them (``arrows``, see :func:`g_field`),
+    ``w1`` (exact W1 between the first 256 fixed-noise samples and 256 fixed data points, NaN when a
+    sample is not finite) with ``w1_floor`` (the same for two draws of the data, :func:`w1_floor_2d`),
     and for the mixtures ``mode_stats`` on the 2,500 fixed-noise samples: ``captured``,
     ``n_modes``, ``high_quality``, ``counts``, ``dominant`` (the mode with most high-quality
     samples, -1 when there are none)."""
@@ -182,7 +213,11 @@ def snapshot_2d(trainer: Trainer) -> dict:
         "hz": hz.astype(np.float32),
         "points": pts.astype(np.float32),
         "arrows": g_field(trainer, pts, normalize=False) if np.isfinite(pts).all() else np.zeros_like(pts),
+        "w1_floor": w1_floor_2d(toy)[0],
     }
+    fakes = samples[:N_W1_2D]
+    real = toy.sample(N_W1_2D, torch.Generator().manual_seed(0)).numpy()
+    out["w1"] = w1_points(fakes, real) if np.isfinite(fakes).all() else float("nan")
     if toy.has_modes:
         stats = toys.mode_stats(samples, np.asarray(toy.modes), toy.sigma)
         out.update(
@@ -193,6 +228,24 @@ def snapshot_2d(trainer: Trainer) -> dict:
             dominant=int(np.argmax(stats.counts)) if any(stats.counts) else -1,
         )
     return out
+
+
+def last_logged(metrics: dict[str, list[float]], name: str, step: int) -> float | None:
+    """The last logged value of metric ``name`` at or before ``step`` (None when there is none)."""
+    values = [v for s, v in zip(metrics.get("step", []), metrics.get(name, []), strict=False) if s <= step]
+    return values[-1] if values else None
+
+
+def critic_note(estimate: float | None, w1: float, constraint: str) -> str:
+    """One sentence for a WGAN run: the critic's −L_D beside the true W1, and why they differ
+    (``constraint``: "clip", "gp" or "none", as :func:`plots.w1_constraint` reads it)."""
+    est = "—" if estimate is None else f"{estimate:.3g}"
+    why = {"clip": "weight clipping bounds K by a constant nobody knows, often far below 1: read −L_D's trend, "
+                   "not its value (Arjovsky et al. 2017, §3)",
+           "gp": "the gradient penalty pulls K toward 1 (Gulrajani et al. 2017), so −L_D approaches W1 from below",
+           "none": "with neither clipping nor a penalty K is unbounded, and −L_D estimates nothing"}[constraint]  # fmt: skip
+    return (f"**Critic's −L_D** {est} beside the **true W1** {w1:.3g}: −L_D = E D(x) − E D(G(z)) is at most K·W1 "
+            f"for a K-Lipschitz critic; {why}.")
 
 
 # ---------------------------------------------------------------- figures

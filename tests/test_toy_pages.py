@@ -217,6 +217,18 @@ def test_train_mode_shows_the_js_floor_and_the_clipped_critics_k():
     captions = " ".join(c.value for c in at.caption)
     assert "JS of a perfect G with 2,500 samples ≈ 0.0011" in captions  # mix2's measured floor
     text = " ".join(md.value for md in at.markdown)
-    assert "true W1" in text and "K·W1" in text and "Weight clipping" in text
+    assert "true W1" in text and "K·W1" in text and "weight clipping bounds K" in text
     history = json.loads(at.get("plotly_chart")[1].proto.spec)
     assert any("JS ≈ 0.0011" in a["text"] for a in history["layout"]["annotations"])
+
+
+def test_toys_2d_shows_the_exact_w1_and_the_critics_k():
+    """Item 5 on the 2-D toys: the exact W1 of 256 points (with the data's own floor in its help) and, for
+    WGAN with clipping, the critic's −L_D beside it with what it estimates."""
+    at = AppTest.from_file(TOYS_2D, default_timeout=60).run()
+    at.selectbox(key="toys_2d_loss").set_value("wgan").run()
+    _train_until_done(at, "toys_2d", steps=10, every=10)
+    (w1,) = [m for m in at.metric if m.label == "W1 (256 points)"]
+    assert 0 < float(w1.value) < 10 and "Two draws of the data itself read 0.0932" in w1.help
+    text = " ".join(md.value for md in at.markdown)
+    assert "true W1" in text and "weight clipping bounds K" in text
