@@ -159,12 +159,10 @@ def snapshot_1d(trainer: Trainer) -> dict:
 
 
 def _plot_kde(samples: np.ndarray, x: np.ndarray, h: float, n: int) -> np.ndarray:
-    """G's KDE on the plotting grid: exact at the nodes where the step resolves the kernel (≤ h/2);
-    on a coarser grid (G spread over ±30) the binned KDE, whose kernel keeps mass 1 on the grid."""
+    """G's KDE on the plotting grid (binned, so a kernel narrower than the grid's step keeps mass 1);
+    ``n`` counts every sample, so non-finite ones are missing mass, not spread over the rest."""
     if len(samples) == 0:
         return np.zeros_like(x)
-    if x[1] - x[0] <= 0.5 * h:
-        return onedim.kde_direct(samples, x, h, n)
     return onedim.kde(samples, x, h) * len(samples) / n
 
 
