@@ -118,7 +118,8 @@ def render(view: jobs.RunView) -> None:
         a.metric("JS", f"{ex['js']:.4f}", help=f"JS(p_data‖p_g), nats, with p_g a Gaussian KDE of G's {ex['n']:,} "
                  f"samples (bandwidth {ex['bandwidth']:.3f}). A perfect G (samples of p_data itself) reads "
                  f"{ex['js_floor']:.4f} ± {ex['js_floor_sd']:.4f}: below that, JS cannot tell G from p_data.")  # fmt: skip
-        b.metric("W1", f"{ex['w1']:.4g}", help="∫|F_data − F_g| dx with G's empirical CDF, exact wherever the samples are")
+        w1 = f"{ex['w1']:.4f}" if abs(ex["w1"]) < 1e3 else f"{ex['w1']:.2e}".replace("e+0", "e").replace("e+", "e")
+        b.metric("W1", w1, help="∫|F_data − F_g| dx with G's empirical CDF, exact wherever the samples are")
         c.metric("V(D*, G)", f"{ex['v_star']:.4f}", help=f"−log 4 + 2·JS = {ex['v_from_js']:.4f} (Goodfellow et al. "
                  "2014, Theorem 1), computed from the JS integrand instead of D*'s")  # fmt: skip
         st.caption(f"JS of a perfect G with {ex['n']:,} samples ≈ {ex['js_floor']:.4f} (p_data's own samples, "
