@@ -138,8 +138,8 @@ def render(view: jobs.RunView) -> None:
 
 def train() -> None:
     st.caption("p_g is a Gaussian KDE of 2,500 samples from G's fixed noise, with a bandwidth fixed by p_data "
-               "(the normal-reference rule on p_data's narrowest bump: 0.111 on the mixtures; a uniform's jumps "
-               "need less: 0.023); D* uses the exact p_data and that estimate. BCE's D is σ(logit); the other "
+               "(the normal-reference rule, Silverman 1986, on p_data's narrowest bump: 0.111 on the mixtures; a "
+               "uniform's jumps need less: 0.023); D* uses the exact p_data and that estimate. BCE's D is σ(logit); the other "
                "losses' raw D has its own axis.")  # fmt: skip
     st.session_state[f"{PAGE}_data"] = p_data_name  # the form trains on the p_data chosen above
     _, errors = ui.config_form(PAGE, (p_data_name,))
