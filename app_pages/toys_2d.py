@@ -7,7 +7,7 @@ import numpy as np
 import streamlit as st
 import torch
 
-from gan_demo import diagnosis_panel, jobs, losses, toylab, toys, ui
+from gan_demo import diagnosis_panel, jobs, losses, plots, toylab, toys, ui
 
 PAGE = "toys_2d"
 
@@ -83,6 +83,13 @@ def render(view: jobs.RunView) -> None:
         st.caption(f"step {shot.step:,}; mean |∇ₓ L_G| over the fakes: "
                    f"{float(np.linalg.norm(shot.extras['arrows'], axis=1).mean()):.3g}")  # fmt: skip
     with right:
+        floor = shot.extras["w1_floor"]
+        st.metric("W1 (256 points)", f"{shot.extras['w1']:.3g}", help="Exact W1 between 256 of G's fixed-noise samples "
+                  f"and 256 data points (an optimal assignment, scipy's linear_sum_assignment). Two draws of the data "
+                  f"itself read {floor:.3g}: a perfect G reads about that, not 0.")  # fmt: skip
+        if family == "wgan":
+            st.markdown(toylab.critic_note(toylab.last_logged(view.metrics, "w1", shot.step), shot.extras["w1"],
+                                           plots.w1_constraint(view.metrics)))  # fmt: skip
         if toy.has_modes:
             a, b, c = st.columns(3)
             a.metric("modes captured", f"{shot.extras['captured']} / {shot.extras['n_modes']}")

@@ -40,7 +40,7 @@ LABELS = {
     "grad_d": "‖∇D‖",
     "grad_g": "‖∇G‖",
     "gp_norm": "‖∇D(x̂)‖ (GP)",
-    "w1": "W1 estimate (−L_D)",
+    "w1": "critic's −L_D = E D(x) − E D(G(z)) (≤ K·W1)",
     "clip_frac": "share of D's weights at ±c",
 }
 
@@ -151,10 +151,28 @@ def grad_figure(metrics: Mapping[str, Sequence[float]], smoothing: float = 0.0,
     return fig
 
 
+# What the critic's −L_D measures depends on how the critic is kept Lipschitz. For a K-Lipschitz critic f,
+# E f(x) − E f(G(z)) ≤ K·W1 (Kantorovich-Rubinstein duality; Arjovsky et al. 2017, §3): weight clipping
+# bounds K by a constant nobody knows (often far below 1: −L_D ~1e-4 while W1 ~1 on mix2); the gradient
+# penalty pulls K toward 1 (Gulrajani et al. 2017); with neither, K is unbounded.
+W1_TITLES = {
+    "clip": "Critic's −L_D ≤ K·W1 (clipping: K unknown, often ≪ 1; read the trend)",
+    "gp": "Critic's −L_D ≈ W1 from below (the GP holds K near 1)",
+    "none": "Critic's −L_D (no clipping, no GP: K unbounded, not a W1 estimate)",
+}
+
+
+def w1_constraint(metrics: Mapping[str, Sequence[float]]) -> str:
+    """How the run keeps its critic Lipschitz, read from the metrics it logs: "clip" (``clip_frac``),
+    "gp" (``gp``) or "none"."""
+    return "clip" if "clip_frac" in metrics else "gp" if "gp" in metrics else "none"
+
+
 def wgan_figure(metrics: Mapping[str, Sequence[float]], smoothing: float = 0.0,
                 uirevision: str = "w1") -> go.Figure:  # fmt: skip
-    """WGAN's W1 estimate (should fall as G improves) and, with clipping, the share of pinned weights."""
-    fig = _figure("Wasserstein estimate", uirevision, "W1 estimate")
+    """The critic's −L_D (should fall as G improves), titled with what it estimates (:data:`W1_TITLES`),
+    and, with clipping, the share of pinned weights."""
+    fig = _figure(W1_TITLES[w1_constraint(metrics)], uirevision, "−L_D")
     _add_series(fig, metrics, ["w1"], smoothing)
     if "clip_frac" in metrics:
         _add_series(fig, metrics, ["clip_frac"], smoothing, secondary=True)

@@ -110,13 +110,15 @@ SECTIONS: tuple[Section, ...] = (
         "Theorem 1): G, facing the best D, minimises JS, which is 0 only when $p_g = p_{data}$, "
         "where $D^* = 1/2$ everywhere. When the two supports do not overlap, JS is stuck at "
         "$\\log 2$ and gives G no gradient: the motivation for WGAN. The **D\\* on 1-D** page "
-        "computes both on a grid with the functions on the right, and shows $V(D^*, G)$ beside "
-        "$-\\log 4 + 2\\,\\mathrm{JS}$.",
+        "draws $D^*$ with the first function on the right and integrates JS and $V(D^*, G)$, each "
+        "written out on its own, over the whole line with the second (log densities, so no "
+        "$0\\cdot\\log 0$ or underflow), then shows $V(D^*, G)$ beside $-\\log 4 + 2\\,\\mathrm{JS}$: "
+        "two separate computations that agree to 1e-10.",
         (
             r"D^*(x) = \frac{p_{data}(x)}{p_{data}(x) + p_g(x)}",
             r"V(D^*, G) = -\log 4 + 2\,\mathrm{JS}(p_{data} \,\|\, p_g)",
         ),
-        (onedim.d_star, onedim.js_divergence),
+        (onedim.d_star, onedim._js_v_integrands, onedim.exact_divergences),
     ),
     Section(
         "4. G's loss: saturating and non-saturating",

@@ -8,11 +8,11 @@ prints a Markdown table for the README.
 Metrics, on 2,500 samples of G (design.md, "Toy distributions and their metrics"):
 - 2-D mixtures (ring8, grid25): a sample is high-quality if it lies within 3σ of its nearest mode;
   a mode is captured if at least one high-quality sample is nearest to it (VEEGAN, PacGAN).
-- 1-D toys: JS(p_data ‖ p_g) by the trapezoid rule, with p_g a Gaussian KDE of G's samples, and
-  W1 = ∫|F_data − F_g| dx with F_g the empirical CDF. The KDE's bandwidth is fixed at
-  ``JS_BANDWIDTH`` = 0.1: Scott's rule on a two-mode sample is about 0.6, wider than the modes
-  themselves (σ 0.5), and would report JS ≈ 0.05 for a perfect sampler; with 0.1, 2,500 samples of
-  p_data itself give JS ≈ 0.001.
+- 1-D toys: the 1-D page's own numbers, :func:`onedim.sample_fit`: JS(p_data ‖ p_g) with p_g a
+  Gaussian KDE of G's samples whose bandwidth is fixed by p_data (:func:`onedim.js_bandwidth`,
+  0.111 on mix2 at 2,500 samples; Scott's rule on a two-mode sample is about 0.6, wider than the
+  modes, and would report JS ≈ 0.05 for a perfect sampler), and the exact W1 to G's empirical CDF.
+  2,500 samples of p_data itself read JS ≈ 0.0011 on mix2 (:func:`onedim.perfect_g_floor`).
 
 Goals (issue 3): ring8 8/8 modes with ≥ 90 % high-quality; grid25 ≥ 24/25 with ≥ 80 %;
 mix2 JS ≤ 0.02.
@@ -33,7 +33,6 @@ from gan_demo.config import TrainConfig, defaults_for
 from gan_demo.training import Trainer
 
 N_SAMPLES = 2500  # samples of G the metrics are computed on (as in VEEGAN and PacGAN)
-JS_BANDWIDTH = 0.1  # Gaussian-KDE bandwidth for p_g in the 1-D JS (see the module docstring)
 
 # Tuned overrides over defaults_for(loss, toy). Steps are counted so that a run takes well under
 # 60 s at the single-thread speed measured on the development machine (see the README's table).
@@ -89,13 +88,8 @@ def sample_metrics(toy: toys.Toy1D | toys.Toy2D, samples: np.ndarray) -> dict[st
             return {}
         stats = toys.mode_stats(samples, np.asarray(toy.modes), toy.sigma)
         return {"modes": float(stats.captured), "n_modes": float(stats.n_modes), "high_quality": stats.high_quality}
-    s = np.asarray(samples, dtype=np.float64).ravel()
-    low, high = toy.support
-    x = onedim.grid(min(low, float(s.min())) - 1.0, max(high, float(s.max())) + 1.0, 8001)
-    p_data = toy.pdf(x)
-    js = onedim.js_divergence(p_data, onedim.kde(s, x, JS_BANDWIDTH), x)
-    w1 = onedim.w1_from_cdfs(toy.cdf(x), onedim.empirical_cdf(s, x), x)
-    return {"js": js, "w1": w1}
+    fit = onedim.sample_fit(toy, np.asarray(samples, dtype=np.float64).ravel())
+    return {"js": fit.js, "w1": fit.w1}
 
 
 def evaluate(config: TrainConfig, budget_s: float | None = None, n_samples: int = N_SAMPLES,

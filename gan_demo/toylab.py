@@ -9,9 +9,13 @@ a zoom survives the redraws.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import plotly.graph_objects as go
 import torch
+from scipy import optimize
+from scipy.spatial import distance
 from torch import Tensor
 
 from gan_demo import onedim, toys
@@ -21,7 +25,7 @@ N_KDE = 2500  # G samples behind the 1-D density estimate (the run's fixed noise
 N_POINTS_2D = 500  # fake points (and arrows) kept per 2-D snapshot
 HEATMAP_N = 80  # heatmap resolution per axis
 GRID_1D = 1001  # points of the 1-D snapshot grid
-_MAX_SPAN_1D = 30.0  # the 1-D grid never gets wider than this, even if G's samples run away
+MAX_SPAN_1D = 30.0  # the 1-D plotting grid stops at ±this even if G's samples run away (the numbers do not)
 
 Extent = float | tuple[float, float, float, float]
 
@@ -92,49 +96,106 @@ def arrow_segments(points: np.ndarray, field: np.ndarray, length: float, max_arr
 
 # ---------------------------------------------------------------- snapshots for background runs
 def snapshot_1d(trainer: Trainer) -> dict:
-    """Extras for the 1-D page: grid ``x``; ``p_data``; ``p_g`` (Gaussian KDE of G's 2,500
-    fixed-noise samples); ``d_star`` = p_data/(p_data+p_g) (BCE and LSGAN's optimum); ``d_opt``
-    (the run's loss family's optimum: D*, hinge's sign(p_data-p_g), or WGAN's optimal critic);
-    ``d_learned`` (D on the grid, σ(logit) for BCE, raw otherwise); ``js``, ``w1`` (W1 from the
-    exact CDF and the samples' empirical CDF); ``v_star``; ``family``; ``bandwidth``."""
+    """Extras for the 1-D page, from G's 2,500 fixed-noise samples.
+
+    Numbers (see :func:`onedim.sample_fit`; NaN when a sample is not finite, with ``n_nonfinite``
+    saying how many): ``js`` (p_g a Gaussian KDE of bandwidth ``bandwidth`` =
+    :func:`onedim.js_bandwidth`, mass outside the grid counted), ``v_star``, ``v_from_js``
+    (−log 4 + 2·JS), ``w1`` (exact, to the samples' empirical CDF, wherever they are),
+    ``js_floor`` and ``js_floor_sd`` (the same JS for samples of p_data itself:
+    :func:`onedim.perfect_g_floor`), ``n``, ``shown`` (share of the samples inside the plotted
+    range), ``outside`` (share of the KDE's mass outside p_data's range), ``family``; for WGAN
+    losses ``critic_slope``, the learned critic's steepest slope on the grid (a lower bound on its
+    Lipschitz constant K, so the critic's −L_D is at most about K·W1).
+
+    Curves on the plotting grid ``x`` (float32): ``p_data``, ``p_g`` (the same KDE), ``d_star`` =
+    p_data/(p_data+p_g), ``d_opt`` (the run's loss family's optimum: D*, hinge's sign(p_data − p_g),
+    or WGAN's optimal critic) and ``d_learned`` (D on the grid, σ(logit) for BCE, raw otherwise).
+    """
     toy = trainer.toy
     if not isinstance(toy, toys.Toy1D):
         raise ValueError("snapshot_1d needs a 1-D toy run")
     samples = trainer.fixed_samples().numpy().ravel()[:N_KDE].astype(np.float64)
-    finite = samples[np.isfinite(samples)]
+    ok = np.isfinite(samples)
+    finite = samples[ok]
     low, high = toy.support
     if len(finite):
-        low = max(min(low, float(finite.min()) - 1.0), -_MAX_SPAN_1D)
-        high = min(max(high, float(finite.max()) + 1.0), _MAX_SPAN_1D)
+        low = max(min(low, float(finite.min()) - 1.0), -MAX_SPAN_1D)
+        high = min(max(high, float(finite.max()) + 1.0), MAX_SPAN_1D)
     x = onedim.grid(low, high, GRID_1D)
-    h = onedim.kde_bandwidth(finite) if len(finite) > 1 else 1.0
-    p_g = onedim.kde(finite, x, h) if len(finite) else np.zeros_like(x)
+    h = onedim.js_bandwidth(toy, len(samples))
     p_data = toy.pdf(x)
+    p_g = _plot_kde(finite, x, h, len(samples))
     family = trainer.loss.family
-    F_data, F_g = toy.cdf(x), onedim.empirical_cdf(finite, x)
-    if family == "wgan":
-        d_opt = onedim.optimal_critic(F_data, F_g, x)
-    else:
-        d_opt = onedim.optimal_d(family, p_data, p_g)
-    d_learned = trainer.d_values(torch.from_numpy(x.astype(np.float32)).unsqueeze(1)).numpy()
-    return {
+    F_data, F_g = onedim.cdf(toy, x), onedim.empirical_cdf(finite, x)
+    nan = float("nan")
+    fit = onedim.sample_fit(toy, samples, h) if ok.all() else onedim.SampleFit(nan, nan, nan, nan, h, nan)
+    floor, floor_sd = onedim.perfect_g_floor(toy, len(samples), h)
+    d_opt = onedim.optimal_critic(F_data, F_g, x) if family == "wgan" else onedim.optimal_d(family, p_data, p_g)
+    d_learned = trainer.d_values(torch.from_numpy(x.astype(np.float32)).unsqueeze(1)).numpy().astype(np.float64)
+    out = {
         "x": x.astype(np.float32),
         "p_data": p_data.astype(np.float32),
         "p_g": p_g.astype(np.float32),
         "d_star": onedim.d_star(p_data, p_g).astype(np.float32),
         "d_opt": d_opt.astype(np.float32),
         "d_learned": d_learned.astype(np.float32),
-        "js": onedim.js_divergence(p_data, p_g, x),
-        "v_star": onedim.v_star(p_data, p_g, x),
-        "w1": onedim.w1_from_cdfs(F_data, F_g, x),
+        "js": fit.js,
+        "v_star": fit.v_star,
+        "v_from_js": fit.v_from_js,
+        "w1": fit.w1,
+        "outside": fit.outside,
+        "js_floor": floor,
+        "js_floor_sd": floor_sd,
+        "n": len(samples),
+        "n_nonfinite": int((~ok).sum()),
+        "shown": float(np.mean((samples >= x[0]) & (samples <= x[-1]))),
         "family": family,
         "bandwidth": h,
     }
+    if family == "wgan":
+        out["critic_slope"] = float(np.abs(np.diff(d_learned) / np.diff(x)).max())
+    return out
+
+
+def _plot_kde(samples: np.ndarray, x: np.ndarray, h: float, n: int) -> np.ndarray:
+    """G's KDE on the plotting grid (binned, so a kernel narrower than the grid's step keeps mass 1);
+    ``n`` counts every sample, so non-finite ones are missing mass, not spread over the rest."""
+    if len(samples) == 0:
+        return np.zeros_like(x)
+    return onedim.kde(samples, x, h) * len(samples) / n
+
+
+N_W1_2D = 256  # points per side of the exact 2-D W1 (an assignment problem: about 20 ms)
+
+
+def w1_points(a: np.ndarray, b: np.ndarray) -> float:
+    r"""The exact W1 between two equal-size point sets a, b (shape (n, d)), each point of mass 1/n:
+    :math:`\min_\pi \frac1n\sum_i\|a_i-b_{\pi(i)}\|_2` over permutations π (for equal uniform
+    weights an optimal transport plan is a permutation: Birkhoff-von Neumann), solved by
+    ``scipy.optimize.linear_sum_assignment``. Raises ``ValueError`` for unequal sizes or non-finite points."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape or a.ndim != 2 or not (np.isfinite(a).all() and np.isfinite(b).all()):
+        raise ValueError(f"w1_points needs two finite (n, d) arrays of one shape, got {a.shape} and {b.shape}")
+    cost = distance.cdist(a, b)
+    rows, cols = optimize.linear_sum_assignment(cost)
+    return float(cost[rows, cols].mean())
+
+
+@functools.lru_cache(maxsize=16)
+def w1_floor_2d(toy: toys.Toy2D, n: int = N_W1_2D, seeds: int = 10) -> tuple[float, float]:
+    """What :func:`w1_points` reads between two independent draws of ``n`` points of the toy itself
+    (seeds 2k, 2k+1 for k < ``seeds``): a perfect G's W1 at this sample size. (mean, standard deviation)."""
+    values = [w1_points(toy.sample(n, torch.Generator().manual_seed(2 * k)).numpy(),
+                        toy.sample(n, torch.Generator().manual_seed(2 * k + 1)).numpy()) for k in range(seeds)]  # fmt: skip
+    return float(np.mean(values)), float(np.std(values))
 
 
 def snapshot_2d(trainer: Trainer) -> dict:
     """Extras for the 2-D page: the heatmap (``hx``, ``hy``, ``hz``) over the toy's view, up to 500
     fake points (``points``) and G's raw gradient field on them (``arrows``, see :func:`g_field`),
+    ``w1`` (exact W1 between the first 256 fixed-noise samples and 256 fixed data points, NaN when a
+    sample is not finite) with ``w1_floor`` (the same for two draws of the data, :func:`w1_floor_2d`),
     and for the mixtures ``mode_stats`` on the 2,500 fixed-noise samples: ``captured``,
     ``n_modes``, ``high_quality``, ``counts``, ``dominant`` (the mode with most high-quality
     samples, -1 when there are none)."""
@@ -150,7 +211,11 @@ def snapshot_2d(trainer: Trainer) -> dict:
         "hz": hz.astype(np.float32),
         "points": pts.astype(np.float32),
         "arrows": g_field(trainer, pts, normalize=False) if np.isfinite(pts).all() else np.zeros_like(pts),
+        "w1_floor": w1_floor_2d(toy)[0],
     }
+    fakes = samples[:N_W1_2D]
+    real = toy.sample(N_W1_2D, torch.Generator().manual_seed(0)).numpy()
+    out["w1"] = w1_points(fakes, real) if np.isfinite(fakes).all() else float("nan")
     if toy.has_modes:
         stats = toys.mode_stats(samples, np.asarray(toy.modes), toy.sigma)
         out.update(
@@ -161,6 +226,24 @@ def snapshot_2d(trainer: Trainer) -> dict:
             dominant=int(np.argmax(stats.counts)) if any(stats.counts) else -1,
         )
     return out
+
+
+def last_logged(metrics: dict[str, list[float]], name: str, step: int) -> float | None:
+    """The last logged value of metric ``name`` at or before ``step`` (None when there is none)."""
+    values = [v for s, v in zip(metrics.get("step", []), metrics.get(name, []), strict=False) if s <= step]
+    return values[-1] if values else None
+
+
+def critic_note(estimate: float | None, w1: float, constraint: str) -> str:
+    """One sentence for a WGAN run: the critic's −L_D beside the true W1, and why they differ
+    (``constraint``: "clip", "gp" or "none", as :func:`plots.w1_constraint` reads it)."""
+    est = "—" if estimate is None else f"{estimate:.3g}"
+    why = {"clip": "weight clipping bounds K by a constant nobody knows, often far below 1: read −L_D's trend, "
+                   "not its value (Arjovsky et al. 2017, §3)",
+           "gp": "the gradient penalty pulls K toward 1 (Gulrajani et al. 2017), so −L_D approaches W1 from below",
+           "none": "with neither clipping nor a penalty K is unbounded, and −L_D estimates nothing"}[constraint]  # fmt: skip
+    return (f"**Critic's −L_D** {est} beside the **true W1** {w1:.3g}: −L_D = E D(x) − E D(G(z)) is at most K·W1 "
+            f"for a K-Lipschitz critic; {why}.")
 
 
 # ---------------------------------------------------------------- figures
@@ -224,7 +307,8 @@ def train_1d_figure(extras: dict, uirevision: str, title: str = "") -> go.Figure
     family, x, p, q = extras["family"], extras["x"], extras["p_data"], extras["p_g"]
     fig = go.Figure()
     fig.add_trace(_line(x, p, "p_data", _DATA, fill="tozeroy"))
-    fig.add_trace(_line(x, q, "p_g (KDE of 2,500 samples)", _GEN, fill="tozeroy"))
+    n, h = extras.get("n", N_KDE), extras.get("bandwidth")
+    fig.add_trace(_line(x, q, f"p_g (KDE of {n:,} samples" + (f", h = {h:.3f})" if h else ")"), _GEN, fill="tozeroy"))
     names = {"bce": "D* = p_data/(p_data+p_g)", "lsgan": "D* = p_data/(p_data+p_g)",
              "hinge": "D* = sign(p_data − p_g)", "wgan": "optimal critic (slope ±1)"}  # fmt: skip
     d_opt = extras["d_opt"] if family == "wgan" else _where_mass(extras["d_opt"], p, q)
@@ -249,10 +333,15 @@ def train_1d_figure(extras: dict, uirevision: str, title: str = "") -> go.Figure
 
 
 def history_figure(steps: list[int], left: tuple[str, list[float]], right: tuple[str, list[float]] | None,
-                   current: int | None, uirevision: str, left_range: list[float] | None = None) -> go.Figure:
+                   current: int | None, uirevision: str, left_range: list[float] | None = None,
+                   left_floor: tuple[float, str] | None = None) -> go.Figure:  # fmt: skip
     """Two series over snapshot steps (e.g. JS and W1, or modes captured and % high-quality), each on
-    its own axis, with a vertical line at the snapshot being shown."""
+    its own axis, with a vertical line at the snapshot being shown; ``left_floor`` (value, text): a
+    dashed line on the left axis (JS's floor for a perfect G)."""
     fig = go.Figure()
+    if left_floor is not None:
+        fig.add_hline(y=left_floor[0], line=dict(color=_GEN, dash="dash", width=1), annotation_text=left_floor[1],
+                      annotation_position="top right", annotation_font=dict(size=11, color=_GEN))  # fmt: skip
     fig.add_trace(go.Scatter(x=steps, y=left[1], name=left[0], mode="lines+markers", line=dict(color=_GEN)))
     fig.update_layout(yaxis=dict(title=left[0], range=left_range), xaxis=dict(title="step"))
     if right is not None:

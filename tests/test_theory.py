@@ -130,7 +130,7 @@ def test_every_section_shows_code_that_its_feature_calls():
             assert "def " in theory.source(fn)
             assert fn.__code__ in called, f"{section.title}: {fn.__qualname__} is shown but never runs"
     titles = {s.title[:2]: {fn.__qualname__ for fn in s.code} for s in theory.SECTIONS}
-    assert titles["3."] == {"d_star", "js_divergence"}
+    assert titles["3."] == {"d_star", "_js_v_integrands", "exact_divergences"}
 
 
 def test_every_loss_function_appears_on_the_page():
@@ -199,7 +199,7 @@ def test_theory_page_renders():
     codes = [c.value.strip() for c in at.code]
     assert inspect.getsource(losses.gradient_penalty).strip() in codes
     assert inspect.getsource(training.Trainer._step).strip() in codes
-    assert inspect.getsource(onedim.js_divergence).strip() in codes
+    assert inspect.getsource(onedim.exact_divergences).strip() in codes
     assert any("\\log 4" in latex.value for latex in at.latex)
     assert any(theory.curves_note() == m.value for m in at.markdown)
     assert [m.value for m in at.markdown].count(theory.NOTATION) == 1  # stated once, at the top

@@ -274,3 +274,40 @@ def test_toys_2d_controls_keep_their_values_across_pages():
     assert at.number_input(key="toys_2d_pack").value == 4
     assert at.number_input(key="toys_2d_instance_noise").value == 0.35
     assert at.checkbox(key="toys_2d_lr_decay").value is True
+
+
+def test_explore_identity_holds_on_the_uniform_at_the_default_sliders():
+    """Issue 12, item 3: the old grid read V(D*, G) −0.72224 beside −log 4 + 2·JS −0.72250 here."""
+    at = AppTest.from_file(D_STAR, default_timeout=60).run()
+    at.selectbox(key="d_star_1d_pdata").set_value("uniform").run()
+    m = _metrics(at)
+    assert m["V(D*, G)"] == pytest.approx(m["−log 4 + 2·JS"], abs=1e-5)  # both shown to 5 decimals
+    assert m["V(D*, G)"] == pytest.approx(-0.72262, abs=1e-5)  # quad_vec; −log 4 + 2·0.331836
+
+
+def test_train_mode_shows_the_js_floor_and_the_clipped_critics_k():
+    """Items 4 and 5: the perfect-G floor beside JS, and for WGAN with clipping the critic's −L_D beside
+    the true W1 with the warning that it estimates K·W1 for an unknown K."""
+    at = AppTest.from_file(D_STAR, default_timeout=60).run()
+    at.selectbox(key="d_star_1d_pdata").set_value("mix2").run()
+    at.radio(key="d_star_1d_mode").set_value("Train").run()
+    at.selectbox(key="d_star_1d_loss").set_value("wgan").run()
+    _train_until_done(at, "d_star_1d", steps=20, every=10)
+    captions = " ".join(c.value for c in at.caption)
+    assert "JS of a perfect G with 2,500 samples ≈ 0.0011" in captions  # mix2's measured floor
+    text = " ".join(md.value for md in at.markdown)
+    assert "true W1" in text and "K·W1" in text and "weight clipping bounds K" in text
+    history = json.loads(at.get("plotly_chart")[1].proto.spec)
+    assert any("JS ≈ 0.0011" in a["text"] for a in history["layout"]["annotations"])
+
+
+def test_toys_2d_shows_the_exact_w1_and_the_critics_k():
+    """Item 5 on the 2-D toys: the exact W1 of 256 points (with the data's own floor in its help) and, for
+    WGAN with clipping, the critic's −L_D beside it with what it estimates."""
+    at = AppTest.from_file(TOYS_2D, default_timeout=60).run()
+    at.selectbox(key="toys_2d_loss").set_value("wgan").run()
+    _train_until_done(at, "toys_2d", steps=10, every=10)
+    (w1,) = [m for m in at.metric if m.label == "W1 (256 points)"]
+    assert 0 < float(w1.value) < 10 and "Two draws of the data itself read 0.0932" in w1.help
+    text = " ".join(md.value for md in at.markdown)
+    assert "true W1" in text and "weight clipping bounds K" in text
