@@ -60,7 +60,7 @@ HOP_SHARE = 0.5  # (h) the dominant mode holds half of the samples (R9) ...
 HOP_FAIR = 1.5  # (h) ... and 1.5 times its fair share 1/k (R9)
 HOP_CHANGES = 2  # (h) ... and changed at least twice over the last 5 snapshots (R9)
 DIVERSITY_LOW = 0.3  # (h) fake batch's mean pairwise distance below 30 % of a real batch's (R11)
-W1_STUCK = 0.5  # (h) WGAN: W1 estimate still above half its peak ... (R12)
+W1_STUCK = 0.5  # (h) WGAN: the critic's −L_D still above half its peak ... (R12)
 W1_DROP = 0.05  # (h) ... and fell less than 5 % across the window (R12)
 CLIP_PINNED = 0.7  # (h) share of critic weights at ±c (R14)
 GP_NORM_RANGE = (0.5, 2.0)  # (h) mean ‖∇D(x̂)‖ outside this range (R15)
@@ -80,7 +80,7 @@ _TITLES = {
     "mode_collapse": "Mode collapse",
     "mode_hopping": "Mode hopping",
     "low_diversity": "Low diversity: the samples look alike",
-    "no_progress": "No progress: the critic's W1 estimate is not falling",
+    "no_progress": "No progress: the critic's −L_D (a K·W1 bound) is not falling",
     "clipping_kills_capacity": "Weight clipping kills the critic's capacity",
     "lipschitz_violated": "The Lipschitz constraint is not held",
     "rotation": "Rotation around the equilibrium",
@@ -387,7 +387,7 @@ def _r12(h: _History) -> str | None:
     slope, icpt = np.polyfit(x, sw, 1)
     w0, w1 = float(icpt + slope * x[0]), float(icpt + slope * x[-1])
     if peak > 0 and sw[-1] > W1_STUCK * peak and w1 > w0 - W1_DROP * abs(w0):
-        return (f"−L_D (W1 estimate, median-filtered) {_f(w0)} → {_f(w1)} over steps {_span(h)}, "
+        return (f"the critic's −L_D (at most K·W1, median-filtered) {_f(w0)} → {_f(w1)} over steps {_span(h)}, "
                 f"still {_pct(sw[-1] / peak)} of its peak {_f(peak)}")  # fmt: skip
     return None
 
@@ -397,7 +397,7 @@ def _r14(h: _History) -> str | None:
         return None
     frac = h.med("clip_frac")
     if frac > CLIP_PINNED:
-        w1 = f", W1 estimate {_f(h.med('w1'))}" if h.has("w1") else ""
+        w1 = f", critic's −L_D {_f(h.med('w1'))}" if h.has("w1") else ""
         return f"{_pct(frac)} of the critic's weights at ±c (> {_pct(CLIP_PINNED)}){w1}"
     return None
 
@@ -593,7 +593,7 @@ _SEVERITY = {
 def _summary(h: _History, family: str, diversity: dict | None, modes: list[dict] | None) -> str:
     parts = [f"L_D {_f(h.med('loss_d'))}", f"L_G {_f(h.med('loss_g'))}"]
     if family == "wgan" and h.has("w1"):
-        parts.append(f"W1 estimate {_f(h.med('w1'))}")
+        parts.append(f"critic's −L_D {_f(h.med('w1'))}")
     else:
         parts += [f"D(x) {_f(h.med('d_real'))}", f"D(G(z)) {_f(h.med('d_fake'))}"]
     parts.append(f"‖∇G‖ {_f(h.med('grad_g'))}")

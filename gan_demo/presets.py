@@ -183,7 +183,7 @@ _ALL: list[Preset] = [
             Claim("loss_d", "end", 0.9, 1.3, "L_D"), Claim("d_acc", "end", 0.7, 0.85, "D's accuracy")),
     _preset("healthy-wgan-gp", "Healthy: WGAN-GP", "train",
             dict(data="digits", model="mlp", loss="wgan-gp", steps=400), "healthy",
-            "−L_D, the critic's estimate of W1, first rises while the critic learns, then falls as G "
+            "−L_D, the critic's lower bound on K·W1 (K is near one under the gradient penalty), first rises while the critic learns, then falls as G "
             "improves, and the gradient norm at the interpolates stays near its target: a loss curve "
             "that tracks sample quality.",
             Claim("w1", "peak", 3.8, 4.6, "−L_D"), Claim("w1", "end", 1.9, 2.6, "−L_D"),
@@ -252,7 +252,7 @@ _ALL: list[Preset] = [
     _preset("wgan-clip-too-tight", "Failure: WGAN clipping too tight (c = 0.0001)", "train",
             dict(data="digits", loss="wgan", clip=1e-4, steps=300), "clipping_kills_capacity",
             "Most of the critic's weights sit at ±c, so the critic is nearly a fixed linear function "
-            "and tells G almost nothing: its W1 estimate is tiny.",
+            "and tells G almost nothing: its −L_D is tiny (a clipped critic is K-Lipschitz for a K far below one, so −L_D ≤ K·W1 says little about W1).",
             Claim("clip_frac", "end", 0.9, 0.97, "the share of weights at ±c"),
             Claim("w1", "end", 5e-7, 1.5e-6, "−L_D")),
 ]  # fmt: skip

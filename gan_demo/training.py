@@ -379,7 +379,7 @@ class Trainer:
             if cfg.gp_weight > 0:
                 values += [gp_term, gp_norm.mean()]
             if loss.family == "wgan":
-                values += [-d_loss]  # W1 estimate: E[D(x)] - E[D(G(z))]
+                values += [-d_loss]  # E[D(x)] - E[D(G(z))] <= K*W1 for a K-Lipschitz critic
             if cfg.clip > 0:
                 flat = torch.cat([p.detach().abs().flatten() for p in self._d_params])
                 values += [(flat >= 0.99 * cfg.clip).float().mean()]
