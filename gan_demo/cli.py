@@ -103,8 +103,8 @@ def _train_loop(trainer: Trainer, out: Path, quiet: bool) -> str | None:
             if bad is not None:
                 bar.close()
                 return (
-                    f"training diverged at step {bad.step}: {bad.name} became {bad.value} in {bad.update}. Every step is checked; the run stopped "
-                    "there. Try lower learning rates (--lr-d, --lr-g), Adam's --beta1 0.5, or a WGAN with "
+                    f"training diverged at step {bad.step}: {bad.name} became {bad.value} in {bad.update}. "
+                    "Every step is checked; the run stopped there. Try lower learning rates (--lr-d, --lr-g), Adam's --beta1 0.5, or a WGAN with "
                     "a gradient penalty instead of weight clipping; metrics up to here are in "
                     f"{out / 'metrics.csv'}"
                 )
