@@ -80,9 +80,10 @@ def use_threads(n: int | None) -> int:
     count a thread starts with when it first runs a parallel op (ATen's OpenMP backend). Left there, a
     Streamlit script thread that starts during a toy run would get one thread. So the count a new
     thread starts with is read in a fresh thread before, and written back from one after (a helper's
-    own count dies with it); the caller keeps ``n``. Where the count is process-wide only (other ATen
-    backends), writing it back resets the caller too: the caller then keeps PyTorch's count, and
-    nothing leaks either way.
+    own count dies with it); the caller keeps ``n``. Only a thread whose first parallel op falls in
+    the instant between the two (two thread starts, once per run) would start with ``n``. Where the
+    count is process-wide only (other ATen backends), writing it back resets the caller too: the
+    caller then keeps PyTorch's count, and nothing leaks either way.
     """
     current = torch.get_num_threads()  # also runs ATen's one-time per-thread init, which would undo a set
     if n is None or n == current:
