@@ -33,7 +33,7 @@ from torch import nn
 
 from gan_demo import checkpoints, config, data, losses, onedim, toys
 from gan_demo.config import ConfigError, TrainConfig
-from gan_demo.training import Trainer, resolve_device
+from gan_demo.training import NonFinite, Trainer, resolve_device, use_threads
 
 N_SAMPLES = 2500  # samples of G written at the end of a run (the toys' metrics use 2,500)
 
@@ -76,8 +76,10 @@ def config_from_args(args: argparse.Namespace) -> TrainConfig:
     return TrainConfig.for_loss(loss, data_name, **given)
 
 
-def _first_bad(metrics: dict[str, float]) -> str | None:
-    return next((k for k, v in metrics.items() if not math.isfinite(v)), None)
+def _first_bad(metrics: dict[str, float], step: int) -> NonFinite | None:
+    """The first non-finite value of a metric row, if any."""
+    name = next((k for k, v in metrics.items() if not math.isfinite(v)), None)
+    return None if name is None else NonFinite(step, name, metrics[name], "the logged row")
 
 
 def _toy_summary(toy: toys.Toy1D | toys.Toy2D, samples: np.ndarray) -> str | None:
@@ -96,9 +98,37 @@ def _toy_summary(toy: toys.Toy1D | toys.Toy2D, samples: np.ndarray) -> str | Non
             f"(a perfect G with {len(s):,} samples reads {floor:.4f})")
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def _train_loop(trainer: Trainer, out: Path, quiet: bool) -> str | None:
+    """Train to the end, writing the logged rows (the first, every ``log_every``-th, the last) to
+    ``metrics.csv``; returns None, or what went non-finite at which step (every step is checked, and
+    that step's row is written)."""
     from tqdm import tqdm
 
+    cfg, names = trainer.config, trainer.metric_names
+    with open(out / "metrics.csv", "w", newline="") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(names)
+        bar = tqdm(range(cfg.steps), desc=f"{cfg.loss} on {cfg.data}", unit="step", dynamic_ncols=True,
+                   disable=quiet)  # fmt: skip
+        for _ in bar:
+            metrics = trainer.step(with_metrics=trainer.logs(trainer.step_count + 1))
+            if metrics is None:
+                continue
+            writer.writerow([f"{metrics[n]:.6g}" for n in names])
+            bad = trainer.nonfinite or _first_bad(metrics, trainer.step_count)
+            if bad is not None:
+                bar.close()
+                return (
+                    f"training diverged at step {bad.step}: {bad.name} became {bad.value} in {bad.update}. "
+                    "Every step is checked; the run stopped there. Try lower learning rates (--lr-d, --lr-g), Adam's --beta1 0.5, or a WGAN with "
+                    "a gradient penalty instead of weight clipping; metrics up to here are in "
+                    f"{out / 'metrics.csv'}"
+                )
+            bar.set_postfix(loss_d=f"{metrics['loss_d']:.3f}", loss_g=f"{metrics['loss_g']:.3f}", refresh=False)
+    return None
+
+
+def cmd_train(args: argparse.Namespace) -> int:
     try:
         cfg = config_from_args(args)
         trainer = Trainer(cfg)
@@ -109,30 +139,15 @@ def cmd_train(args: argparse.Namespace) -> int:
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
-    names = trainer.metric_names
-    with open(out / "metrics.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(names)
-        bar = tqdm(range(cfg.steps), desc=f"{cfg.loss} on {cfg.data}", unit="step", dynamic_ncols=True,
-                   disable=args.quiet)  # fmt: skip
-        for _ in bar:
-            log = (trainer.step_count + 1) % cfg.log_every == 0
-            metrics = trainer.step(with_metrics=log)
-            if metrics is None:
-                continue
-            writer.writerow([f"{metrics[n]:.6g}" for n in names])
-            bad = _first_bad(metrics)
-            if bad is not None:
-                bar.close()
-                fh.flush()
-                return _fail(
-                    f"training diverged: {bad} = {metrics[bad]} at step {trainer.step_count}. "
-                    "Try lower learning rates (--lr-d, --lr-g), Adam's --beta1 0.5, or a WGAN with "
-                    "a gradient penalty instead of weight clipping; metrics up to here are in "
-                    f"{out / 'metrics.csv'}",
-                    1,
-                )
-            bar.set_postfix(loss_d=f"{metrics['loss_d']:.3f}", loss_g=f"{metrics['loss_g']:.3f}", refresh=False)
+    # the trainer's thread count, set once for the whole run (--threads, set by main(), wins)
+    previous = torch.get_num_threads()
+    use_threads(trainer.threads if args.threads is None else None)
+    try:
+        failure = _train_loop(trainer, out, args.quiet)
+    finally:  # main() may be called in-process (tests): leave the caller's setting as it was
+        use_threads(previous)
+    if failure is not None:
+        return _fail(failure, 1)
     samples = trainer.sample(max(N_SAMPLES, len(trainer.fixed_noise))).numpy().astype(np.float32)
     np.save(out / "samples.npy", samples)
     checkpoints.save(trainer, out / "checkpoint.safetensors")
@@ -238,10 +253,10 @@ def seed_loop(dataset: torch.utils.data.Dataset, n_pixels: int, device: torch.de
 
 
 def trainer_loop(trainer: Trainer) -> Callable[[], None]:
-    """One call = one ``Trainer.step``, with metrics every ``log_every`` steps as the CLI logs them."""
+    """One call = one ``Trainer.step``, with metrics on the steps the CLI logs (:meth:`Trainer.logs`)."""
 
     def step() -> None:
-        trainer.step(with_metrics=(trainer.step_count + 1) % trainer.config.log_every == 0)
+        trainer.step(with_metrics=trainer.logs(trainer.step_count + 1))
 
     return step
 
@@ -302,21 +317,28 @@ def cmd_bench(args: argparse.Namespace) -> int:
         print(f"{label:<{width}}  {rate:8.1f} steps/s")
     print(f"ratio (Trainer / seed loop): {ours / seed_rate:.2f}x")
     if args.toy:
-        _bench_toy(args.steps_toy, args.device)
+        _bench_toy(args.steps_toy, args.device, threads=args.threads)
     return 0
 
 
-def _bench_toy(steps: int, device: str, rounds: int = 20, loss_names: tuple[str, ...] = ("non-saturating",)) -> float:
+def _bench_toy(steps: int, device: str, rounds: int = 20, loss_names: tuple[str, ...] = ("non-saturating",),
+               threads: int | None = None) -> float:  # fmt: skip
     """Steps/s of the trainer on ring8 with each loss's classic settings and the default toy networks,
     in interleaved rounds; prints the median round with the slowest and fastest, and returns the first
     loss's median."""
     trainers = {name: Trainer(TrainConfig.for_loss(name, "ring8", steps=10**6, device=device)) for name in loss_names}
     first = trainers[loss_names[0]]
     cfg = first.config
-    rates = round_rates({name: trainer_loop(t) for name, t in trainers.items()}, steps, rounds, first.device,
-                        warmup=100)  # fmt: skip
+    previous = torch.get_num_threads()
+    use_threads(first.threads if threads is None else None)  # once, as the app's worker and `train` do
+    try:
+        rates = round_rates({name: trainer_loop(t) for name, t in trainers.items()}, steps, rounds, first.device,
+                            warmup=100)  # fmt: skip
+        used = torch.get_num_threads()
+    finally:
+        use_threads(previous)
     print(f"toy trainer on ring8: networks 3x{cfg.hidden}, batch {cfg.batch_size}, z {cfg.z_dim}, device "
-          f"{first.device}, threads {first.threads or torch.get_num_threads()}, metrics every {cfg.log_every} "
+          f"{first.device}, threads {used}, metrics every {cfg.log_every} "
           f"steps; {steps} steps per loss in {rounds} interleaved rounds")  # fmt: skip
     width = max(map(len, rates))
     for name, r in rates.items():
@@ -331,7 +353,7 @@ def cmd_bench_toy(args: argparse.Namespace) -> int:
     if args.rounds < 1 or args.steps < args.rounds:
         return _fail(f"--rounds must be at least 1 and at most --steps, got --rounds {args.rounds} "
                      f"--steps {args.steps}", 2)  # fmt: skip
-    _bench_toy(args.steps, args.device, args.rounds, names)
+    _bench_toy(args.steps, args.device, args.rounds, names, args.threads)
     return 0
 
 

@@ -5,7 +5,8 @@ Streamlit must not be called from a worker thread, so the worker only writes int
 :class:`RunView` copy from a ``st.fragment(run_every=...)``. Nothing here imports Streamlit.
 
 The worker's loop is ``Trainer.step`` plus a few attribute writes: metrics are computed only on the
-logged steps (the first, every ``log_every``-th and the last), the step rate is measured over the
+logged steps (the first, every ``log_every``-th and the last) and on the first step whose values are
+not finite (the trainer checks every step; the run stops there), the step rate is measured over the
 last few seconds, and a snapshot of G's fixed-noise samples is stored every ``snapshot_every``
 steps (the interval doubles whenever ``max_snapshots`` would be exceeded, so old snapshots are
 thinned evenly and the first and the last are always kept).
@@ -35,7 +36,7 @@ import numpy as np
 
 from gan_demo import settings
 from gan_demo.config import TrainConfig
-from gan_demo.training import Trainer
+from gan_demo.training import Trainer, use_threads
 
 _LOG = logging.getLogger(__name__)
 
@@ -260,6 +261,7 @@ class Run:
     def _train(self) -> None:
         cfg = self.config
         trainer = Trainer(cfg)
+        use_threads(trainer.threads)  # once, for this worker thread only (not process-wide)
         with self._cond:
             self._metric_names = trainer.metric_names
             self._metrics = {name: [] for name in trainer.metric_names}
@@ -278,9 +280,7 @@ class Run:
                 return
             n = trainer.step_count + 1
             single = mode == "single"
-            row = trainer.step(
-                with_metrics=single or n == 1 or n % cfg.log_every == 0 or n == total
-            )
+            row = trainer.step(with_metrics=single or trainer.logs(n))
             now = time.perf_counter()
             with self._cond:
                 self._step = n
@@ -293,11 +293,16 @@ class Run:
                         self._rate = (n - s0) / (now - t0)
                     self._window.append((now, n))
                 self._version += 1
-            if row is not None:
-                bad = next(((k, v) for k, v in row.items() if not math.isfinite(v)), None)
+            if row is not None:  # every step is checked: a non-finite one returns its row
+                bad = trainer.nonfinite
                 if bad is not None:
+                    error = divergence_message(f"{bad.name} (in {bad.update})", bad.value, bad.step, cfg)
+                else:
+                    name = next((k for k, v in row.items() if not math.isfinite(v)), None)
+                    error = None if name is None else divergence_message(name, row[name], n, cfg)
+                if error is not None:
                     with self._cond:
-                        self._set_finished("failed", divergence_message(*bad, n, cfg))
+                        self._set_finished("failed", error)
                     return
             if single or n % self._snap_every == 0 or n == total:
                 self._snapshot(trainer)

@@ -90,18 +90,36 @@ def gradient_penalty(
     real: Tensor,
     fake: Tensor,
     generator: torch.Generator | None = None,
+    pack: int | None = None,
 ) -> tuple[Tensor, Tensor]:
-    r"""WGAN-GP's penalty :math:`\mathbb{E}[(\lVert\nabla_{\hat x} D(\hat x)\rVert_2 - 1)^2]`.
+    r"""WGAN-GP's penalty :math:`\mathbb{E}[(\lVert\nabla_{\hat x} D(\hat x)\rVert_2 - 1)^2]` (Gulrajani et
+    al. 2017, Algorithm 1), per input of the critic.
 
-    :math:`\hat x = \epsilon x + (1-\epsilon)\tilde x` with one :math:`\epsilon\sim U[0,1]` per sample,
-    and the norm is taken per sample over all non-batch dimensions (not per pixel, not over the
-    batch). Returns the penalty (to be multiplied by λ) and the per-sample norms (for diagnosis).
+    ``real`` and ``fake``: batches of N samples, shape (N, ...). Without packing the critic judges each
+    sample: :math:`\hat x = \epsilon x + (1-\epsilon)\tilde x` with one :math:`\epsilon\sim U[0,1]` per
+    sample, and the norm is taken per sample over all non-batch dimensions (not per pixel, not over the
+    batch). With packing (PacGAN, Lin et al. 2018) the critic judges ``pack`` = m consecutive samples as
+    one input (``models``: the MLP concatenates them, the conv critic stacks them along channels), so the
+    Lipschitz constraint is about that packed input: one ε per packed input, shared by its m samples, and
+    the norm over the whole packed input, :math:`\sqrt{\sum_i \lVert\nabla_{x_i} D\rVert^2}` over its
+    m samples. A per-sample norm would hold each slice of the gradient to 1 and let the packed gradient
+    reach :math:`\sqrt m`.
+
+    ``pack``: None reads the critic's ``pack`` attribute (1 if it has none). Returns the penalty (to be
+    multiplied by λ) and the N/m norms, one per packed input (for ``gp_norm`` and rule R15). Raises
+    ``ValueError`` when ``pack`` is not a positive divisor of N.
     """
-    eps_shape = (real.shape[0],) + (1,) * (real.dim() - 1)
+    m = int(getattr(critic, "pack", 1) if pack is None else pack)
+    n = real.shape[0]
+    if m < 1 or n % m:
+        raise ValueError(f"pack must be a positive divisor of the batch size {n}; got {m}")
+    eps_shape = (n // m,) + (1,) * (real.dim() - 1)
     eps = torch.rand(eps_shape, generator=generator, device=real.device, dtype=real.dtype)
+    if m > 1:
+        eps = eps.repeat_interleave(m, 0)  # the m samples of a packed input share its ε
     x_hat = (eps * real + (1.0 - eps) * fake).detach().requires_grad_(True)
     (grad,) = torch.autograd.grad(critic(x_hat).sum(), x_hat, create_graph=True)
-    norms = grad.flatten(1).norm(2, dim=1)
+    norms = grad.reshape(n // m, -1).norm(2, dim=1)  # rows: packed inputs (m consecutive samples)
     return (norms - 1.0).pow(2).mean(), norms.detach()
 
 

@@ -7,7 +7,7 @@
 
 ``pack`` (PacGAN) makes D judge ``pack`` samples at once: D reshapes its input batch of N samples
 into N/pack packed samples, so D returns N/pack logits. The critic for WGAN-GP has no BatchNorm
-(the penalty is per sample, BatchNorm mixes samples).
+(the penalty is per input of D, a sample or a packed input; BatchNorm mixes inputs).
 """
 
 from __future__ import annotations

@@ -14,8 +14,10 @@ a few hundred tiny operations, so their per-call overhead is most of its time):
 - a toy step works in the networks' own units (data / std), so no scaling runs on G's output or D's
   input, and the MLPs run their layers as a loop of ``F.linear`` (``models._run``);
 - fused Adam, called without Adam's per-step Python bookkeeping (:class:`FastAdam`); metrics are
-  computed only on the steps that log them, and read in one transfer;
-- small models (toys, 8x8 digits) run on one CPU thread during ``step()`` (:func:`cpu_threads`).
+  computed only on the steps that log them, and read in one transfer; every step checks with one norm
+  over its losses, logits and gradients that they are finite (:attr:`Trainer.nonfinite`);
+- small models (toys, 8x8 digits) run on one CPU thread (:func:`cpu_threads`), set once by the thread
+  that owns the run (:func:`use_threads`).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -56,6 +59,40 @@ def cpu_threads(config: TrainConfig, device: torch.device) -> int | None:
         return None
     small = config.is_toy or math.prod(data.image_shape(config.data)) <= _SMALL_IMAGE
     return 1 if small else None
+
+
+_THREADS_LOCK = threading.Lock()
+
+
+def _in_new_thread(fn: Callable[[], object]) -> object:
+    box: list[object] = []
+    helper = threading.Thread(target=lambda: box.append(fn()), name="torch-threads")
+    helper.start()
+    helper.join()
+    return box[0]
+
+
+def use_threads(n: int | None) -> int:
+    """Give the calling thread ``n`` intra-op threads (None: leave it alone); returns its count in effect.
+
+    Call it once, in the thread that owns a run (the app's worker, the CLI), not around every step.
+    ``torch.set_num_threads`` sets the calling thread's count and also stores it process-wide as the
+    count a thread starts with when it first runs a parallel op (ATen's OpenMP backend). Left there, a
+    Streamlit script thread that starts during a toy run would get one thread. So the count a new
+    thread starts with is read in a fresh thread before, and written back from one after (a helper's
+    own count dies with it); the caller keeps ``n``. Only a thread whose first parallel op falls in
+    the instant between the two (two thread starts, once per run) would start with ``n``. Where the
+    count is process-wide only (other ATen backends), writing it back resets the caller too: the
+    caller then keeps PyTorch's count, and nothing leaks either way.
+    """
+    current = torch.get_num_threads()  # also runs ATen's one-time per-thread init, which would undo a set
+    if n is None or n == current:
+        return current
+    with _THREADS_LOCK:  # two runs starting at once must not restore each other's n
+        start_count = _in_new_thread(torch.get_num_threads)
+        torch.set_num_threads(n)
+        _in_new_thread(lambda: torch.set_num_threads(start_count))
+    return torch.get_num_threads()
 
 
 class FastAdam(torch.optim.Adam):
@@ -195,6 +232,20 @@ def _norm(grads: tuple[Tensor, ...]) -> Tensor:
     return torch.nn.utils.get_total_norm(grads) if grads else torch.zeros(())
 
 
+@dataclass(frozen=True)
+class NonFinite:
+    """The first non-finite value of a run: at ``step`` (1-based), metric ``name`` became ``value``
+    (inf, -inf or nan) in ``update`` ("D's update", "D update 2 of 5" or "G's update")."""
+
+    step: int
+    name: str
+    value: float
+    update: str
+
+    def __str__(self) -> str:
+        return f"{self.name} became {self.value} at step {self.step}, in {self.update}"
+
+
 class Trainer:
     """Trains one GAN as described by a :class:`TrainConfig`."""
 
@@ -226,7 +277,7 @@ class Trainer:
         self._g_step, self._d_step = (G.raw, D.raw) if self.toy is not None else (G, D)
         self._g_params, self._d_params = list(self.G.parameters()), list(self.D.parameters())
         self._one = torch.ones((), device=self.device)  # d(loss)/d(loss), for scalar_grads
-        self.threads = cpu_threads(cfg, self.device)  # applied during step() only, then restored
+        self.threads = cpu_threads(cfg, self.device)  # for use_threads(); step() does not set it
         self.opt_g = self._optimizer(self.G, cfg.lr_g)
         self.opt_d = self._optimizer(self.D, cfg.lr_d)
         self.schedulers = []
@@ -248,6 +299,7 @@ class Trainer:
         self._instance = Draws(lambda n: torch.randn(n, *self.data_shape, generator=self.gen, device=self.device),
                                3 * cfg.batch_size, per_block=32 if self.toy is not None else 4)  # fmt: skip
         self.step_count = 0
+        self.nonfinite: NonFinite | None = None  # the first step whose metrics were not all finite
         self.metric_names = self._metric_names()
 
     def _optimizer(self, net: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -309,26 +361,33 @@ class Trainer:
         return cfg.instance_noise * self._data_std * max(0.0, 1.0 - self.step_count / cfg.steps)
 
     # ------------------------------------------------------------------ training
-    def step(self, with_metrics: bool = True) -> dict[str, float] | None:
-        """Run ``d_steps`` D updates and one G update; return the step's metrics (or None).
+    def logs(self, step: int) -> bool:
+        """Whether step number ``step`` (1-based) is logged: the first, every ``log_every``-th and the
+        last (the CLI and the app's worker log the same rows)."""
+        return step == 1 or step % self.config.log_every == 0 or step == self.config.steps
 
-        A small run on the CPU runs with :attr:`threads` intra-op threads; the calling thread's
-        previous setting is restored afterwards (PyTorch's thread count is per thread).
+    def step(self, with_metrics: bool = True) -> dict[str, float] | None:
+        """Run ``d_steps`` D updates and one G update; return the step's metrics, or None when
+        ``with_metrics`` is False.
+
+        Every step, logged or not, checks that what a metric row reports is finite (design.md's rule
+        R0): L_D with the penalty and D's gradients in every D update, D's logits, L_G and G's
+        gradients, all in one norm and one host read. The first step that fails sets :attr:`nonfinite`
+        and returns its metrics row even when ``with_metrics`` is False, so the caller can log it and
+        stop.
+
+        The step leaves torch's thread count alone: whoever owns the thread sets it once
+        (:func:`use_threads`, with :attr:`threads`), not around every step.
         """
-        prev = torch.get_num_threads()
-        if self.threads is None or prev == self.threads:
-            return self._step(with_metrics)
-        torch.set_num_threads(self.threads)
-        try:
-            return self._step(with_metrics)
-        finally:
-            torch.set_num_threads(prev)
+        return self._step(with_metrics)
 
     def _step(self, with_metrics: bool) -> dict[str, float] | None:
         cfg, loss, G, D = self.config, self.loss, self._g_step, self._d_step
         n_out = cfg.batch_size // cfg.pack  # D judges packed samples: B samples give B/pack logits
         gp_term = gp_norm = None
         sigma = self.instance_noise_std() / self._data_std  # in the networks' units
+        checked: list[Tensor] = []  # flat values whose finiteness every step checks at once (see step())
+        d_updates: list[tuple[Tensor, tuple[Tensor, ...]]] = []
 
         # (1) Update D: maximise V(D, G), i.e. minimise L_D(D(x), D(G(z)))
         for k in range(cfg.d_steps):
@@ -347,10 +406,13 @@ class Trainer:
             total = d_loss
             if cfg.gp_weight > 0:
                 std = self._data_std  # the penalty holds D's gradient to 1 in the data's own units
-                penalty, norms = losses.gradient_penalty(self.D, real * std, fake.detach() * std, self.gen)
-                gp_term, gp_norm = cfg.gp_weight * penalty, norms
+                penalty, norms = losses.gradient_penalty(self.D, real * std, fake.detach() * std, self.gen,
+                                                         pack=cfg.pack)  # fmt: skip
+                gp_term, gp_norm = cfg.gp_weight * penalty, norms  # one norm per packed input
                 total = total + gp_term
             d_grads = scalar_grads(total, self._d_params, self._one)
+            d_updates.append((total, d_grads))
+            checked += [total.detach().reshape(1), *(g.reshape(-1) for g in d_grads)]
             apply_gradients(self.opt_d, self._d_params, d_grads)
             if cfg.clip > 0:
                 with torch.no_grad():
@@ -365,7 +427,13 @@ class Trainer:
         for s in self.schedulers:
             s.step()
         self.step_count += 1
-        if not with_metrics:
+
+        # every step: one norm over the losses, D's outputs and both gradients. It is finite exactly when
+        # all of them are and their sum of squares stays below float32's 3.4e38 (which a gradient norm
+        # metric above 1.8e19 would not either); a step that fails computes its row to see which.
+        checked += [logits.detach(), l_fake_g.detach(), g_loss.detach().reshape(1), *(g.reshape(-1) for g in g_grads)]
+        finite = bool(torch.linalg.vector_norm(torch.cat(checked)).isfinite())  # one host read
+        if finite and not with_metrics:
             return None
 
         with torch.no_grad():
@@ -384,7 +452,35 @@ class Trainer:
                 flat = torch.cat([p.detach().abs().flatten() for p in self._d_params])
                 values += [(flat >= 0.99 * cfg.clip).float().mean()]
             numbers = torch.stack([v.detach().float().reshape(()) for v in values]).tolist()
-        return dict(zip(self.metric_names, [float(self.step_count)] + numbers, strict=True))
+        row = dict(zip(self.metric_names, [float(self.step_count)] + numbers, strict=True))
+        if not finite and self.nonfinite is None:
+            self.nonfinite = self._first_nonfinite(d_updates, row)
+            if self.nonfinite is None and not with_metrics:
+                return None  # finite values whose squares overflowed the check: not a metric's business
+        return row
+
+    # the order in which a step computes its metrics: the first non-finite one is named as the cause
+    _CAUSE_ORDER = ("d_real", "d_fake", "loss_d_real", "loss_d_fake", "loss_d", "gp_norm", "gp", "w1", "grad_d",
+                    "d_fake_g", "loss_g", "grad_g")  # fmt: skip
+
+    def _first_nonfinite(self, d_updates: list[tuple[Tensor, tuple[Tensor, ...]]],
+                         row: dict[str, float]) -> NonFinite | None:  # fmt: skip
+        """What went non-finite first in this step: the L_D (+ penalty) or ‖∇D‖ of a D update before the
+        last (not in the row), else the first non-finite metric of the row in the order the step
+        computes them; None if every one of them is finite."""
+        d_steps, step = self.config.d_steps, self.step_count
+        for k, (total, grads) in enumerate(d_updates[:-1]):
+            for name, value in (("loss_d", total.item()), ("grad_d", _norm(grads).item())):
+                if not math.isfinite(value):
+                    if name == "loss_d" and self.config.gp_weight > 0:
+                        name = "loss_d + gp"
+                    return NonFinite(step, name, value, f"D update {k + 1} of {d_steps}")
+        name = next((n for n in self._CAUSE_ORDER if n in row and not math.isfinite(row[n])), None)
+        if name is None:
+            return None
+        where = "G's update" if name in ("d_fake_g", "loss_g", "grad_g") else (
+            f"D update {d_steps} of {d_steps}" if d_steps > 1 else "D's update")  # fmt: skip
+        return NonFinite(step, name, row[name], where)
 
     # ------------------------------------------------------------------ checkpoints
     def state_tensors(self) -> dict[str, Tensor]:

@@ -6,6 +6,7 @@ import csv
 import json
 import math
 import re
+import threading
 
 import numpy as np
 import pytest
@@ -26,8 +27,7 @@ def test_train_ring8_writes_config_metrics_samples_and_checkpoint(tmp_path, caps
     with open(out / "metrics.csv") as fh:
         rows = list(csv.reader(fh))
     assert tuple(rows[0]) == Trainer(cfg).metric_names
-    assert len(rows) - 1 == 200 // cfg.log_every
-    assert [int(float(r[0])) for r in rows[1:4]] == [10, 20, 30]
+    assert [int(float(r[0])) for r in rows[1:]] == [1] + list(range(10, 201, 10))  # first, every 10th
     assert all(math.isfinite(float(v)) for r in rows[1:] for v in r)
     samples = np.load(out / "samples.npy")
     assert samples.shape == (2500, 2) and samples.dtype == np.float32
@@ -85,8 +85,56 @@ def test_diverging_run_stops_with_exit_1_and_names_the_metric(tmp_path, capsys, 
     assert code == 1
     err = capsys.readouterr().err
     assert "loss_g" in err and "step 30" in err and "learning rate" in err
-    assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 1 + 3  # rows up to step 30
+    assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 1 + 4  # rows 1, 10, 20, 30
     assert not (tmp_path / "checkpoint.safetensors").exists()
+
+
+def test_a_non_finite_step_between_logged_steps_exits_1_naming_the_step(tmp_path, capsys):
+    # issue 12: this run exited 0 with an empty metrics.csv while 49 of its 50 steps had inf gradients
+    args = ["train", "--data", "ring8", "--loss", "lsgan", "--optimizer", "rmsprop", "--lr-d", "1", "--lr-g", "1",
+            "--steps", "50", "--log-every", "1000", "--quiet", "--out", str(tmp_path)]  # fmt: skip
+    assert cli.main(args) == 1
+    err = capsys.readouterr().err
+    assert "training diverged at step 2: grad_d became inf in D's update" in err
+    with open(tmp_path / "metrics.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [r["step"] for r in rows] == ["1", "2"]  # the first step, and the step that went wrong
+    assert rows[1]["grad_d"] == "inf" and math.isfinite(float(rows[0]["grad_d"]))
+    assert not (tmp_path / "checkpoint.safetensors").exists()
+
+
+def test_the_last_step_is_logged(tmp_path):
+    args = ["train", "--data", "ring8", "--steps", "25", "--log-every", "10", "--hidden", "16", "--quiet",
+            "--out", str(tmp_path)]  # fmt: skip
+    assert cli.main(args) == 0
+    with open(tmp_path / "metrics.csv") as fh:
+        assert [r["step"] for r in csv.DictReader(fh)] == ["1", "10", "20", "25"]
+
+
+def test_train_sets_the_threads_once_and_leaves_other_threads_alone(tmp_path, monkeypatch):
+    # a toy run trains on 1 thread; threads started meanwhile get the process's count (2 here); the
+    # caller's count is back after main() returns
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    seen = []
+    inner = Trainer._step
+
+    def step(self, with_metrics):
+        box = []
+        t = threading.Thread(target=lambda: box.append(torch.get_num_threads()))
+        t.start()
+        t.join()
+        seen.append((torch.get_num_threads(), box[0]))
+        return inner(self, with_metrics)
+
+    monkeypatch.setattr(Trainer, "_step", step)
+    try:
+        assert cli.main(["train", "--data", "ring8", "--steps", "3", "--hidden", "16", "--quiet",
+                         "--out", str(tmp_path)]) == 0  # fmt: skip
+        assert seen == [(1, 2)] * 3
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
 
 
 def test_bench_prints_both_rates_and_the_ratio(capsys):

@@ -10,8 +10,9 @@ import time
 from pathlib import Path
 
 import pytest
+import torch
 
-from gan_demo import data, jobs, ui
+from gan_demo import data, diagnostics, jobs, ui
 from gan_demo.config import TrainConfig
 from gan_demo.jobs import Busy, Run, RunRegistry
 from gan_demo.training import Trainer
@@ -324,3 +325,39 @@ def test_the_page_says_why_the_run_of_a_session_that_did_not_come_back_stopped(m
         "The run was stopped: its browser session disconnected and was not back within 0 s."
         in [e.value for e in at.info]
     )
+
+
+def test_a_step_that_goes_non_finite_between_logged_steps_fails_the_run_at_that_step():
+    # issue 12: lsgan, RMSprop, lr 1: ‖∇D‖ is inf from step 2 on; the app used to report step 10
+    cfg = TrainConfig.for_loss("lsgan", "ring8", optimizer="rmsprop", lr_d=1.0, lr_g=1.0, steps=50, log_every=10)
+    run = Run(cfg)
+    run.start()
+    run.join(30)
+    view = run.view()
+    assert (view.status, view.step) == ("failed", 2)
+    assert "grad_d (in D's update) became inf at step 2" in view.error
+    assert view.metrics["step"] == [1.0, 2.0]  # the first step and the bad one, kept for the diagnosis
+    assert math.isinf(view.metrics["grad_d"][-1])
+    r0 = diagnostics.diagnose_view(view)[0]
+    assert r0.rule == "R0" and "grad_d became inf at step 2" in r0.evidence
+
+
+def test_the_worker_sets_its_thread_count_once_and_threads_started_meanwhile_keep_the_default():
+    def counts(trainer):  # runs in the worker: its own count, and that of a thread started now
+        box = []
+        t = threading.Thread(target=lambda: box.append(torch.get_num_threads()))
+        t.start()
+        t.join()
+        return {"worker": torch.get_num_threads(), "new thread": box[0]}
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)  # the process default, above the toy's 1 thread
+    try:
+        run = Run(ring8(steps=30, snapshot_every=10), snapshot_fn=counts)
+        run.start()
+        run.join(60)
+        assert run.view().status == "done"
+        assert [s.extras for s in run.view().snapshots] == [{"worker": 1, "new thread": 2}] * 4  # steps 0-30
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -8,7 +8,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from gan_demo import losses
+from gan_demo import losses, models
 
 REAL = torch.tensor([2.0, -1.0])  # D's logits on two real samples
 FAKE = torch.tensor([0.5, -3.0])  # ... and on two fakes
@@ -139,6 +139,89 @@ def test_gradient_penalty_gradient_reaches_the_critic():
     assert torch.allclose(norms, torch.full((4,), 2.0))
     penalty.backward()  # d/dw (‖w‖-1)² = 2(‖w‖-1)·w/‖w‖ = (2, 0)
     assert torch.allclose(w.grad, torch.tensor([2.0, 0.0]))
+
+
+# ---------------------------------------------------------------- the penalty with packing (PacGAN)
+SQRT2_PENALTY = (math.sqrt(2) - 1) ** 2  # 0.171573: a packed gradient of norm √2
+
+
+def _linear_mlp_critic(pack: int) -> models.MLPDiscriminator:
+    """The app's MLP critic on 2-D points with no hidden layer: D(packed x) = w·x + 0, where w puts
+    weight 1 on the first coordinate of every sample of the pack. Each sample's slice of the gradient
+    has norm 1; the packed input's gradient has norm √pack."""
+    critic = models.MLPDiscriminator((2,), hidden=8, depth=0, pack=pack)
+    with torch.no_grad():
+        (layer,) = critic.net
+        layer.weight.copy_(torch.tensor([[1.0, 0.0] * pack]))
+        layer.bias.zero_()
+    return critic
+
+
+@pytest.mark.parametrize(("pack", "norm", "penalty"), [(1, 1.0, 0.0), (2, math.sqrt(2), SQRT2_PENALTY), (4, 2.0, 1.0)])
+def test_gradient_penalty_takes_the_norm_per_packed_input_of_the_mlp_critic(pack, norm, penalty):
+    real, fake = torch.randn(8, 2), torch.randn(8, 2)
+    for pack_arg in (None, pack):  # None: read from the critic
+        p, norms = losses.gradient_penalty(_linear_mlp_critic(pack), real, fake, pack=pack_arg)
+        assert norms.shape == (8 // pack,)  # one norm per input D sees
+        assert torch.allclose(norms, torch.full((8 // pack,), norm))
+        assert p.item() == pytest.approx(penalty, abs=1e-6)  # pack 2: 0.1716 (per sample it was 0)
+
+
+def _one_by_one_conv_critic(pack: int, c: int = 1):
+    """A linear conv critic that packs as the app's ConvDiscriminator does (m samples stacked along
+    channels): a 1x1 convolution with every weight ½ over the pack·c channels, summed over 2x2 pixels.
+    Each sample's gradient is ½ on each of its 4 pixels (norm 1); the packed input's has norm √pack."""
+    weight = torch.full((1, pack * c, 1, 1), 0.5)
+
+    def critic(x):
+        n, ch, h, w = x.shape
+        return F.conv2d(x.reshape(n // pack, pack * ch, h, w), weight).sum((1, 2, 3))
+
+    return critic
+
+
+@pytest.mark.parametrize(("pack", "norm", "penalty"), [(1, 1.0, 0.0), (2, math.sqrt(2), SQRT2_PENALTY), (4, 2.0, 1.0)])
+def test_gradient_penalty_takes_the_norm_per_packed_input_of_a_conv_critic(pack, norm, penalty):
+    real, fake = torch.randn(8, 1, 2, 2), torch.randn(8, 1, 2, 2)
+    p, norms = losses.gradient_penalty(_one_by_one_conv_critic(pack), real, fake, pack=pack)
+    assert torch.allclose(norms, torch.full((8 // pack,), norm))
+    assert p.item() == pytest.approx(penalty, abs=1e-6)
+
+
+def test_gradient_penalty_of_the_apps_conv_critic_uses_the_gradient_of_its_packed_input():
+    # ConvDiscriminator made linear (its LeakyReLUs removed): its gradient over one packed input
+    # (2 images stacked along channels) is one constant array a; the norm must be ‖a‖, not the norm
+    # of either image's half of a.
+    critic = models.ConvDiscriminator((1, 4, 4), channels=8, pack=2)
+    critic.net[1] = critic.net[3] = torch.nn.Identity()
+    probe = torch.zeros(2, 1, 4, 4, requires_grad=True)
+    (a,) = torch.autograd.grad(critic(probe).sum(), probe)
+    per_sample = a.flatten(1).norm(dim=1)
+    assert abs(per_sample[0].item() - a.norm().item()) > 0.1 * a.norm().item()
+    p, norms = losses.gradient_penalty(critic, torch.randn(6, 1, 4, 4), torch.randn(6, 1, 4, 4))
+    assert torch.allclose(norms, torch.full((3,), a.norm().item()), rtol=1e-5)
+    assert p.item() == pytest.approx((a.norm().item() - 1) ** 2, rel=1e-4)
+
+
+def test_gradient_penalty_draws_one_epsilon_per_packed_input():
+    real = torch.arange(16, dtype=torch.float32).reshape(8, 2) + 1.0
+    fake = -real
+    seen = []
+
+    def critic(x):
+        seen.append(x.detach())
+        return x.reshape(4, 4).sum(1)  # packs of 2 consecutive samples
+
+    losses.gradient_penalty(critic, real, fake, torch.Generator().manual_seed(0), pack=2)
+    eps = ((seen[0] - fake) / (real - fake))[:, 0]  # x_hat = ε·real + (1-ε)·fake, solved for ε
+    pairs = eps.reshape(4, 2)
+    assert torch.allclose(pairs[:, 0], pairs[:, 1])  # the two samples of a pack share ε
+    assert len(set(pairs[:, 0].tolist())) == 4  # and the packs' ε differ
+
+
+def test_gradient_penalty_refuses_a_pack_that_does_not_divide_the_batch():
+    with pytest.raises(ValueError, match="pack must be a positive divisor of the batch size 6; got 4"):
+        losses.gradient_penalty(_linear_mlp_critic(1), torch.randn(6, 2), torch.randn(6, 2), pack=4)
 
 
 def test_unknown_name_lists_the_valid_ones():

@@ -3,6 +3,9 @@ during G's update, WGAN clipping, and checkpoints."""
 
 from __future__ import annotations
 
+import math
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -184,19 +187,115 @@ def test_draws_serve_a_block_in_order_and_sample_once_per_block():
     assert torch.equal(batches[4], torch.tensor([2000.0, 2001.0, 2002.0]))
 
 
-def test_toy_runs_use_one_thread_and_restore_the_callers_setting():
-    trainer = toy_trainer()
-    assert trainer.threads == 1
+def test_toy_runs_use_one_thread():
+    assert toy_trainer().threads == 1
     assert cpu_threads(TrainConfig(data="digits"), torch.device("cpu")) == 1  # 8x8 images: small too
     assert cpu_threads(TrainConfig(data="fashion-mnist"), torch.device("cpu")) is None  # 28x28: default
     assert cpu_threads(TrainConfig(data="ring8"), torch.device("cuda")) is None
+
+
+def _count_in_new_thread() -> int:
+    seen = []
+    t = threading.Thread(target=lambda: seen.append(torch.get_num_threads()))
+    t.start()
+    t.join()
+    return seen[0]
+
+
+@pytest.fixture
+def two_threads():
+    """A process default of 2 torch threads (above the toys' 1, so a leak shows), restored after."""
     before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_a_step_changes_no_thread_count_in_the_caller_or_in_threads_started_during_it(two_threads):
+    # torch.set_num_threads also sets the count new threads start with: a Streamlit script thread
+    # started during a toy step used to get 1 thread. A step must leave both alone.
+    trainer = toy_trainer()
     seen = []
     d_apply = trainer.opt_d.apply
-    trainer.opt_d.apply = lambda grads: (seen.append(torch.get_num_threads()), d_apply(grads))
+    trainer.opt_d.apply = lambda grads: (seen.append((torch.get_num_threads(), _count_in_new_thread())),
+                                         d_apply(grads))  # fmt: skip
     trainer.step()
-    assert seen == [1]
-    assert torch.get_num_threads() == before
+    assert seen == [(2, 2)]  # in the step: the caller's count, and a thread started now gets 2
+    assert torch.get_num_threads() == 2 and _count_in_new_thread() == 2
+
+
+def test_use_threads_sets_the_calling_threads_count_only(two_threads):
+    seen = {}
+
+    def worker():
+        seen["returned"] = training.use_threads(1)
+        torch.ones(256, 256) @ torch.ones(256, 256)  # a parallel op: ATen's per-thread init must not undo it
+        seen["worker"] = torch.get_num_threads()
+        seen["new thread"] = _count_in_new_thread()
+        seen["None"] = training.use_threads(None)
+
+    t = threading.Thread(target=worker)
+    t.start()
+    t.join()
+    assert seen == {"returned": 1, "worker": 1, "new thread": 2, "None": 1}
+    assert torch.get_num_threads() == 2 and _count_in_new_thread() == 2
+
+
+def test_gp_norm_is_per_packed_input(monkeypatch):
+    # A linear critic on ring8 with pack 2 whose gradient, in data units, is (1, 0) on each sample of
+    # a pack: per packed input ‖∇D(x̂)‖ = √2 and the penalty λ·(√2 − 1)² = 10 × 0.1716 = 1.716; taken
+    # per sample it was 1 and 0.
+    trainer = toy_trainer("wgan-gp", pack=2, d_steps=1)
+    critic = models.MLPDiscriminator((2,), hidden=8, depth=0, pack=2, scale=trainer._data_std)
+    with torch.no_grad():  # D sees x / std, so a weight std on x's first coordinate is 1 per data unit
+        critic.net[0].weight.copy_(torch.tensor([[1.0, 0.0, 1.0, 0.0]]) * trainer._data_std)
+        critic.net[0].bias.zero_()
+    trainer.D, trainer._d_step, trainer._d_params = critic, critic.raw, list(critic.parameters())
+    trainer.opt_d = trainer._optimizer(critic, trainer.config.lr_d)
+    row = trainer.step()
+    assert row["gp_norm"] == pytest.approx(math.sqrt(2), rel=1e-5)
+    assert row["gp"] == pytest.approx(10 * (math.sqrt(2) - 1) ** 2, rel=1e-4)
+
+
+# ---------------------------------------------------------------- a non-finite step is caught on every step
+ISSUE_12_DIVERGENCE = dict(optimizer="rmsprop", lr_d=1.0, lr_g=1.0, steps=50, log_every=1000)
+
+
+def test_a_non_finite_step_is_caught_on_a_step_without_metrics():
+    # issue 12's case (lsgan, RMSprop, lr 1): at step 2 ‖∇D‖ overflows to inf (L_D 8.4e33); the
+    # step is not a logged one, yet it returns its row and names what went non-finite
+    trainer = Trainer(TrainConfig.for_loss("lsgan", "ring8", **ISSUE_12_DIVERGENCE))
+    assert trainer.step(with_metrics=False) is None and trainer.nonfinite is None
+    row = trainer.step(with_metrics=False)
+    assert row is not None and row["step"] == 2 and math.isinf(row["grad_d"])
+    assert all(math.isfinite(row[k]) for k in ("loss_d", "loss_g", "d_real", "d_fake"))
+    assert trainer.nonfinite == training.NonFinite(2, "grad_d", math.inf, "D's update")
+    assert str(trainer.nonfinite) == "grad_d became inf at step 2, in D's update"
+    trainer.step(with_metrics=False)
+    assert trainer.nonfinite.step == 2  # the first one is kept
+
+
+def test_a_non_finite_earlier_d_update_is_named_with_its_update():
+    # WGAN, 5 critic updates per step: a NaN batch in the 2nd D update of step 4 is named there
+    trainer = toy_trainer("wgan")
+    real, calls = trainer._real, []
+
+    def real_batch():
+        calls.append(1)
+        batch = real()
+        return batch * math.nan if len(calls) == 3 * 5 + 2 else batch
+
+    trainer._real = real_batch
+    rows = [trainer.step(with_metrics=False) for _ in range(4)]
+    assert rows[:3] == [None, None, None]
+    assert rows[3]["step"] == 4
+    bad = trainer.nonfinite
+    assert (bad.step, bad.name, bad.update) == (4, "loss_d", "D update 2 of 5") and math.isnan(bad.value)
+
+
+def test_logged_steps_are_the_first_every_log_every_th_and_the_last():
+    trainer = toy_trainer(steps=25, log_every=10)
+    assert [n for n in range(1, 26) if trainer.logs(n)] == [1, 10, 20, 25]
 
 
 def test_checkpoint_round_trip_gives_identical_samples(tmp_path):
