@@ -6,6 +6,7 @@ import streamlit as st
 
 from gan_demo import ui
 from gan_demo.data import IMAGE_DATASETS
+from gan_demo.metrics import quality
 
 PAGE = "train"
 
@@ -16,5 +17,5 @@ st.markdown(
     "a loss that looks fine can come with garbage images."
 )
 values, errors = ui.config_form(PAGE, IMAGE_DATASETS)
-ui.run_controls(PAGE, errors)
+ui.run_controls(PAGE, errors, quality.snapshot_extras)  # the Quality panel's numbers
 ui.live_view(PAGE, ui.image_run_panel(PAGE))
