@@ -218,6 +218,7 @@ def seed_loop(dataset: torch.utils.data.Dataset, n_pixels: int, device: torch.de
         loss_g.backward()
         optimizer_g.step()
 
+    step.generator = generator  # for bench-quality, which samples G between steps
     return step
 
 
