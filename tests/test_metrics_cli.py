@@ -32,3 +32,10 @@ def test_bench_quality_reports_both_loops(capsys):
     for name in ("seed 001 loop", "gan_demo Trainer"):
         assert f"{name}" in out
     assert out.count("; best distance") == 2
+
+
+def test_overhead_mode_prints_the_share_of_training_time(capsys):
+    assert cli.main(["bench-quality", "--data", "digits", "--overhead", "200", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("digits, mlp, batch 64: 200 steps in ")
+    assert "2 reports (one per 100 steps, n = 64)" in out and "overhead" in out

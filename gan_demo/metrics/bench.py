@@ -38,7 +38,33 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--factor", type=float, default=2.0, help="target: distance ≤ factor × floor (default 2)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: PyTorch's choice)")
+    p.add_argument("--overhead", type=int, default=0, metavar="STEPS",
+                   help="instead: time STEPS steps of the Train page's default run on --data, with the Quality "
+                   "panel's report every snapshot_every steps, and print its share of the training time")  # fmt: skip
     return p
+
+
+def overhead(name: str, steps: int) -> None:
+    """The Train page's cost of the quality report: ``Trainer.step`` as the worker calls it (metrics
+    every ``log_every`` steps) against :func:`quality.snapshot_extras` every ``snapshot_every`` steps."""
+    cfg = TrainConfig.for_loss("non-saturating", name, steps=steps, seed=0)
+    trainer = Trainer(cfg)
+    quality.snapshot_extras(trainer)  # the first call builds the real reference and the floor (cached)
+    train_s = report_s = 0.0
+    reports = 0
+    for i in range(1, steps + 1):
+        start = time.perf_counter()
+        trainer.step(with_metrics=i % cfg.log_every == 0)
+        train_s += time.perf_counter() - start
+        if i % cfg.snapshot_every == 0:
+            start = time.perf_counter()
+            quality.snapshot_extras(trainer)
+            report_s += time.perf_counter() - start
+            reports += 1
+    print(f"{name}, {cfg.model}, batch {cfg.batch_size}: {steps:,} steps in {train_s:.2f} s ({steps / train_s:.0f} "
+          f"steps/s); {reports} reports (one per {cfg.snapshot_every} steps, n = {len(trainer.fixed_noise)}) in "
+          f"{report_s:.3f} s ({1000 * report_s / max(reports, 1):.1f} ms each): overhead "
+          f"{100 * report_s / train_s:.2f} %; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
 class _Clocked:
@@ -72,6 +98,9 @@ def main(argv: list[str]) -> int:
     if why is not None:
         print(f"error: {why}")
         return 2
+    if args.overhead > 0:
+        overhead(args.data, args.overhead)
+        return 0
     device = torch.device("cpu")
     images = data.load_images(args.data)
     n_pixels = images[0].numel()
@@ -127,4 +156,9 @@ def main(argv: list[str]) -> int:
         print(f"ratio: more than {seed.seconds / ours.reached[0]:.2f}x (the seed loop did not get there)")
     elif not math.isnan(ours.curve[-1][2]):
         print("neither loop reached the target: compare the best distances")
+    # a level both reached: the worse of the two best distances
+    level = max(min(d for _, _, d in lp.curve) for lp in loops)
+    first = [next(s for s, _, d in lp.curve if d <= level) for lp in loops]
+    print(f"to a distance ≤ {level:.3g} (the worse best): seed loop {first[0]:.0f} s, Trainer {first[1]:.0f} s "
+          f"(ratio {first[0] / first[1]:.2f}x; resolution: one evaluation every {args.eval_every:g} s)")  # fmt: skip
     return 0
