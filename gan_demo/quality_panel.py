@@ -2,7 +2,8 @@
 
 Each snapshot of an image run carries ``extras["quality"]`` (:func:`gan_demo.metrics.quality.report`
 on G's fixed-noise batch, computed in the worker by :func:`gan_demo.metrics.quality.snapshot_extras`).
-The panel shows the latest (or the scrubbed-to) report's numbers, each with its sample size, the
+The panel shows the latest snapshot's report (not the one the sample grid's slider scrubs to), each
+number with its sample size, the
 Fréchet distance over the steps next to its real-vs-real floor (so a student can see that the loss
 curves and the quality do not move together), and the label histogram. A data set without
 classifier weights gets one line saying why, not an error.
