@@ -81,8 +81,12 @@ def test_missing_weights_say_why(tmp_path):
 
 
 def test_train_save_load_round_trip(tmp_path):
+    prev = torch.get_num_threads()
     torch.set_num_threads(1)
-    model, info = C.train("digits", epochs=2, width=4, features=8)
+    try:
+        model, info = C.train("digits", epochs=2, width=4, features=8)
+    finally:
+        torch.set_num_threads(prev)
     path = C.save(model, info, "python -m gan_demo train-classifier --data digits --epochs 2", tmp_path)
     loaded = C.load("digits", tmp_path)
     x = data.load_images("digits")[:16]
