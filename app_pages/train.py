@@ -6,6 +6,7 @@ import streamlit as st
 
 from gan_demo import theory, ui
 from gan_demo.data import IMAGE_DATASETS
+from gan_demo.metrics import quality
 
 PAGE = "train"
 
@@ -18,5 +19,5 @@ with st.expander("How to read the curves and their dashed lines"):
     st.markdown(theory.curves_note())
     st.markdown(theory.NOTATION)
 values, errors = ui.config_form(PAGE, IMAGE_DATASETS)
-ui.run_controls(PAGE, errors)
+ui.run_controls(PAGE, errors, quality.snapshot_extras)  # the Quality panel's numbers
 ui.live_view(PAGE, ui.image_run_panel(PAGE))

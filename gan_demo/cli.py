@@ -1,4 +1,4 @@
-"""The command line: ``python -m gan_demo train | bench | bench-toy | toybench``.
+"""The command line: ``python -m gan_demo train | bench | bench-toy | toybench | train-classifier | bench-quality``.
 
 - ``train`` runs one :class:`Trainer` with a progress bar and writes ``config.json``,
   ``metrics.csv``, ``samples.npy`` and ``checkpoint.safetensors`` into ``--out``. Every
@@ -249,6 +249,7 @@ def seed_loop(dataset: torch.utils.data.Dataset, n_pixels: int, device: torch.de
         loss_g.backward()
         optimizer_g.step()
 
+    step.generator = generator  # for bench-quality, which samples G between steps
     return step
 
 
@@ -391,6 +392,9 @@ def build_parser() -> argparse.ArgumentParser:
     toy.add_argument("--device", choices=("auto", "cpu", "cuda"), default="auto")
 
     sub.add_parser("toybench", help="toy-quality benchmark (gan_demo.toybench)", add_help=False)
+    sub.add_parser("train-classifier", help="train a quality classifier (gan_demo.metrics.cli)", add_help=False)
+    sub.add_parser("bench-quality", help="time to sample quality: trainer vs seed 001 (gan_demo.metrics.bench)",
+                   add_help=False)  # fmt: skip
     for p in (train, bench, toy):
         p.add_argument("--threads", type=int, default=None,
                        help="torch intra-op threads for this process (default: PyTorch's choice)")  # fmt: skip
@@ -401,6 +405,10 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["toybench"]:  # its own parser handles the rest
         return cmd_toybench(argv[1:])
+    if argv[:1] and argv[0] in ("train-classifier", "bench-quality"):  # gan_demo.metrics.cli parses them
+        from gan_demo.metrics import cli as metrics_cli
+
+        return metrics_cli.main(argv)
     args = build_parser().parse_args(argv)
     handlers = {"train": cmd_train, "bench": cmd_bench, "bench-toy": cmd_bench_toy}
     if args.threads is None:

@@ -174,3 +174,36 @@ def _load_idx_images(name: str, base: Path, train: bool) -> np.ndarray | torch.T
         + "; ".join(hints)
         + "."
     )
+
+
+# ---------------------------------------------------------------- labels (for the quality classifier)
+CLASS_NAMES: dict[str, tuple[str, ...]] = {
+    "digits": tuple(str(i) for i in range(10)),
+    "mnist": tuple(str(i) for i in range(10)),
+    "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                      "Sneaker", "Bag", "Ankle boot"),  # fmt: skip  (Xiao et al. 2017, table 1)
+}
+
+
+def load_labels(name: str, root: str | Path | None = None, train: bool = True) -> torch.Tensor:
+    """The class labels (int64, shape ``(N,)``, values 0..9) of the split :func:`load_images` returns,
+    in the same order. For MNIST / Fashion-MNIST they come from ``{train,t10k}-labels-idx1-ubyte[.gz]``
+    beside the images (same folders, no download); raises :class:`DataUnavailable` if none is found."""
+    name = _check_name(name)
+    if name == "digits":
+        from sklearn.datasets import load_digits
+
+        return torch.from_numpy(load_digits().target.astype(np.int64))
+    base = Path(root).expanduser() if root else DEFAULT_ROOT
+    folders = _candidate_folders(name, base)
+    if name == "fashion-mnist":
+        folders.append(DEBIAN_FASHION_MNIST)
+    prefix = "train" if train else "t10k"
+    for folder in folders:
+        for stem in (f"{prefix}-labels-idx1-ubyte", f"{prefix}-labels.idx1-ubyte"):
+            for suffix in (".gz", ""):
+                if (folder / (stem + suffix)).is_file():
+                    return torch.from_numpy(read_idx(folder / (stem + suffix)).astype(np.int64))
+    raise DataUnavailable(
+        f"{name}: no {prefix}-labels-idx1-ubyte[.gz] in " + ", ".join(str(f) for f in folders)
+    )

@@ -60,6 +60,8 @@ HOP_SHARE = 0.5  # (h) the dominant mode holds half of the samples (R9) ...
 HOP_FAIR = 1.5  # (h) ... and 1.5 times its fair share 1/k (R9)
 HOP_CHANGES = 2  # (h) ... and changed at least twice over the last 5 snapshots (R9)
 DIVERSITY_LOW = 0.3  # (h) fake batch's mean pairwise distance below 30 % of a real batch's (R11)
+LABEL_TOP_SHARE = 0.3  # (h) images: one class holds ≥ 30 % of G's samples, 3x a fair share of 10 classes (R10) ...
+LABEL_COVER_MIN = 0.5  # (h) ... or under half of the classes get half a fair share (metrics.quality.coverage) (R10)
 W1_STUCK = 0.5  # (h) WGAN: the critic's −L_D still above half its peak ... (R12)
 W1_DROP = 0.05  # (h) ... and fell less than 5 % across the window (R12)
 CLIP_PINNED = 0.7  # (h) share of critic weights at ±c (R14)
@@ -177,6 +179,9 @@ _TTUR = ("Raising lr_g is not TTUR: TTUR (Heusel et al. 2017) gives each player 
          "rate, and as used in SAGAN (Zhang et al. 2019: lr_D 4e-4, lr_G 1e-4) D gets the larger one.")
 _WEAKEN_D = ("Weaken D: bring lr_d and d_steps back to the loss's classic defaults (the two "
              "d-overpowers-g presets raise exactly these over the defaults)")
+# images: where the data set has a classifier, the Quality panel measures the samples (R10 reads it)
+_LOOK_QUALITY = ("Where the data set has a quality classifier, read the Quality panel too: the Fréchet "
+                 "distance next to its real-vs-real floor, the label coverage and the confidence.")
 
 
 def _advice(state: str, family: str, loss: str, kind: str) -> str:
@@ -244,7 +249,7 @@ def _advice(state: str, family: str, loss: str, kind: str) -> str:
         "healthy": "Keep training; compare runs that change one knob at a time (ganhacks, tip 10: "
         "a healthy D loss has low variance).",
     }
-    return f"{tips[state]} {_LOOK[kind]}"
+    return f"{tips[state]} {_LOOK[kind]}" + (f" {_LOOK_QUALITY}" if kind == "image" else "")
 
 
 # ---------------------------------------------------------------- the rules
@@ -507,6 +512,26 @@ def _r11(diversity: dict) -> list[tuple[str, str, str]]:
     return out
 
 
+def _r10(diversity: dict) -> list[tuple[str, str, str]]:
+    """Images: the classifier's label histogram of G's samples (``label_counts``, from the snapshot's
+    quality report) is dominated by one class or covers under half of the classes."""
+    counts = diversity.get("label_counts")
+    if not counts or sum(counts) <= 0:
+        return []
+    n, k = int(sum(counts)), len(counts)
+    top = int(np.argmax(counts))
+    share = counts[top] / n
+    cover = int(diversity.get("label_coverage", k))
+    if share < LABEL_TOP_SHARE and cover >= LABEL_COVER_MIN * k:
+        return []
+    names = diversity.get("class_names") or [str(i) for i in range(k)]
+    kl = f"KL(histogram ‖ uniform) {_f(float(diversity.get('label_kl', math.nan)))} nats"
+    if "label_kl_real" in diversity:
+        kl += f" vs {_f(float(diversity['label_kl_real']))} for a real batch of {n}"
+    return [("R10", "mode_collapse", f"G's samples are {_pct(share)} '{names[top]}' ({counts[top]} of {n}, by the "
+             f"classifier); {cover} of {k} classes get half a fair share; {kl}")]  # fmt: skip
+
+
 # ---------------------------------------------------------------- the diagnosis
 def diagnose(
     metrics: dict[str, Sequence[float]],
@@ -520,7 +545,9 @@ def diagnose(
 
     ``modes``: toys, one dict per snapshot (``step``, ``captured``, ``n_modes``, ``high_quality``,
     ``counts``, optionally ``dominant``). ``diversity``: images, the latest snapshot's ``fake`` and a
-    real batch's ``real`` mean pairwise distance (``step``; optionally ``classes`` / ``n_classes``).
+    real batch's ``real`` mean pairwise distance (``step``; optionally ``classes`` / ``n_classes``, and
+    the quality report's ``label_counts``, ``label_coverage``, ``label_kl``, ``label_kl_real``,
+    ``class_names``, ``fd``, ``fd_floor``, ``n``: see :func:`quality_fields`).
     """
     if loss not in _FAMILY:
         raise ValueError(f"unknown loss {loss!r}; choose one of: {', '.join(_FAMILY)}")
@@ -554,6 +581,7 @@ def diagnose(
                 add("R9", state, ev)
         if diversity and int(diversity.get("step", h.last_step)) >= WARMUP_STEPS:
             hits.extend(_r11(diversity))
+            hits.extend(_r10(diversity))
     if not hits:
         if not h.ready:
             return []
@@ -599,6 +627,9 @@ def _summary(h: _History, family: str, diversity: dict | None, modes: list[dict]
     parts.append(f"‖∇G‖ {_f(h.med('grad_g'))}")
     if diversity and diversity.get("real"):
         parts.append(f"diversity {_pct(float(diversity['fake']) / float(diversity['real']))} of a real batch")
+    if diversity and "fd" in diversity:
+        parts.append(f"Fréchet distance {_f(float(diversity['fd']))} (real-vs-real floor "
+                     f"{_f(float(diversity['fd_floor']))}, n = {int(diversity['n'])})")  # fmt: skip
     if modes:
         captured, k = _captured(modes[-1])
         parts.append(f"{captured} of {k} modes, {_pct(float(modes[-1].get('high_quality', 0.0)))} high-quality")
@@ -724,8 +755,19 @@ def view_quality(view: Any) -> tuple[list[dict] | None, list[dict] | None]:
     for snap in view.snapshots:
         fake = _FAKE_MPD.get((view.run_id, snap.step), lambda snap=snap: mean_pairwise_distance(snap.samples))
         n = min(64, len(snap.samples))
-        div.append({"step": snap.step, "fake": fake, "real": real_diversity(cfg.data, cfg.data_root, n)})
+        div.append({"step": snap.step, "fake": fake, "real": real_diversity(cfg.data, cfg.data_root, n),
+                    **quality_fields(snap.extras.get("quality"))})  # fmt: skip
     return None, div
+
+
+def quality_fields(report: dict | None) -> dict:
+    """The numbers R10 and the summary read from a snapshot's quality report
+    (``gan_demo.metrics.quality.report``), renamed for the ``diversity`` dict; {} without one."""
+    if not report:
+        return {}
+    return {"label_counts": list(report["counts"]), "label_coverage": report["coverage"], "label_kl": report["kl"],
+            "label_kl_real": report["kl_real"], "class_names": list(report["class_names"]), "fd": report["fd"],
+            "fd_floor": report["fd_floor"], "n": report["n"]}  # fmt: skip
 
 
 # per (run id, step) and per (data, root, n): shared by every session's thread, hence _Memo

@@ -428,13 +428,15 @@ def downloads(view: jobs.RunView, page: str) -> None:
 
 
 def image_run_panel(page: str) -> Callable[[jobs.RunView], None]:
-    """The Train page's live panel: progress, curves, diagnosis, sample grid, downloads."""
+    """The Train page's live panel: progress, curves, quality, diagnosis, sample grid, downloads."""
+    from gan_demo import quality_panel  # imports ui back (cached figures)
 
     def render(view: jobs.RunView) -> None:
         progress(view)
         left, right = st.columns([3, 1])
         with left:
             curves(view, page)
+            quality_panel.render(view, page)  # the classifier's numbers beside the losses (issue 14)
         with right:
             sample_grid(view, page)
             downloads(view, page)

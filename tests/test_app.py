@@ -162,7 +162,9 @@ def test_a_short_run_shows_charts_with_equilibrium_lines_and_samples():
     assert not at.exception
     assert run.view().status == "done"
     charts = at.get("plotly_chart")
-    assert len(charts) == 3  # losses, D's outputs, gradient norms (no W1 chart for a BCE loss)
+    # losses, D's outputs, gradient norms (no W1 chart for a BCE loss); then the Quality panel's
+    # Fréchet distance and label histogram (tests/test_quality_app.py)
+    assert len(charts) == 5
     losses_fig = json.loads(charts[0].proto.spec)
     assert losses_fig["layout"]["uirevision"] == run.run_id
     labels = [a["text"] for a in losses_fig["layout"]["annotations"]]

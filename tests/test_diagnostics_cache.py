@@ -19,7 +19,7 @@ DIGITS = TrainConfig(data="digits", hidden=8)
 
 
 def _view(cfg: TrainConfig, run_id: str, samples: np.ndarray, n_snapshots: int = 4) -> SimpleNamespace:
-    shots = [SimpleNamespace(step=10 * i, samples=samples) for i in range(n_snapshots)]
+    shots = [SimpleNamespace(step=10 * i, samples=samples, extras={}) for i in range(n_snapshots)]
     return SimpleNamespace(config=cfg, run_id=run_id, snapshots=shots)
 
 

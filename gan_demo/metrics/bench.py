@@ -1,0 +1,164 @@
+"""``python -m gan_demo bench-quality``: seconds of training until G's samples are good, for the
+project's trainer and for a loop written the way seed 001 writes it (:func:`gan_demo.cli.seed_loop`),
+on the same data with the same networks (MLPs 256-256, z 100, batch 64, BCE non-saturating, Adam
+2e-4, β 0.9 / 0.999: the setting of ``python -m gan_demo bench``).
+
+"Good" is a Fréchet distance in the classifier's features (:mod:`gan_demo.metrics.quality`) within
+``--factor`` (2) times the real-vs-real floor, both at ``--n`` samples (G's samples from a fixed noise
+batch against a real batch of n). The two loops take turns of ``--slice`` seconds so that a slow
+spell of a shared machine falls on both alike; each is evaluated after every ``--eval-every``
+seconds of its own training, and evaluation time is not counted. A loop that does not get there
+within ``--limit`` seconds is reported with the best distance it reached.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import torch
+
+from gan_demo import cli, data
+from gan_demo.config import TrainConfig
+from gan_demo.metrics import quality
+from gan_demo.training import Trainer
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m gan_demo bench-quality", description=__doc__.split("\n\n")[0])
+    p.add_argument("--data", choices=("digits", "fashion-mnist"), default="digits")
+    p.add_argument("--limit", type=float, default=60.0, help="training seconds per loop (default 60)")
+    p.add_argument("--eval-every", type=float, default=5.0, help="training seconds between evaluations (default 5)")
+    p.add_argument("--slice", type=float, default=1.0, help="seconds per turn (default 1)")
+    p.add_argument("--n", type=int, default=256, help="samples per evaluation and per real batch (default 256)")
+    p.add_argument("--factor", type=float, default=2.0, help="target: distance ≤ factor × floor (default 2)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: PyTorch's choice)")
+    p.add_argument("--overhead", type=int, default=0, metavar="STEPS",
+                   help="instead: time STEPS steps of the Train page's default run on --data, with the Quality "
+                   "panel's report every snapshot_every steps, and print its share of the training time")  # fmt: skip
+    return p
+
+
+def overhead(name: str, steps: int) -> None:
+    """The Train page's cost of the quality report: ``Trainer.step`` as the worker calls it (metrics
+    every ``log_every`` steps) against :func:`quality.snapshot_extras` every ``snapshot_every`` steps."""
+    cfg = TrainConfig.for_loss("non-saturating", name, steps=steps, seed=0)
+    trainer = Trainer(cfg)
+    quality.snapshot_extras(trainer)  # the first call builds the real reference and the floor (cached)
+    train_s = report_s = 0.0
+    reports = 0
+    for i in range(1, steps + 1):
+        start = time.perf_counter()
+        trainer.step(with_metrics=i % cfg.log_every == 0)
+        train_s += time.perf_counter() - start
+        if i % cfg.snapshot_every == 0:
+            start = time.perf_counter()
+            quality.snapshot_extras(trainer)
+            report_s += time.perf_counter() - start
+            reports += 1
+    print(f"{name}, {cfg.model}, batch {cfg.batch_size}: {steps:,} steps in {train_s:.2f} s ({steps / train_s:.0f} "
+          f"steps/s); {reports} reports (one per {cfg.snapshot_every} steps, n = {len(trainer.fixed_noise)}) in "
+          f"{report_s:.3f} s ({1000 * report_s / max(reports, 1):.1f} ms each): overhead "
+          f"{100 * report_s / train_s:.2f} %; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+
+
+class _Clocked:
+    """A training loop with its own clock, evaluation times and first time within the target."""
+
+    def __init__(self, name: str, step, sample):
+        self.name, self.step, self.sample = name, step, sample
+        self.seconds, self.steps, self.next_eval = 0.0, 0, 0.0
+        self.curve: list[tuple[float, int, float]] = []  # (seconds, steps, distance)
+        self.reached: tuple[float, int] | None = None
+
+    def run_for(self, seconds: float) -> None:
+        start = time.perf_counter()
+        while time.perf_counter() - start < seconds:
+            self.step()
+            self.steps += 1
+        self.seconds += time.perf_counter() - start
+
+
+def main(argv: list[str]) -> int:
+    args = _parser().parse_args(argv)
+    if not (args.limit > 0 and args.eval_every > 0 and args.slice > 0 and args.n >= 2 and args.factor > 0):
+        print(f"error: --limit, --eval-every, --slice and --factor must be positive and --n at least 2, got {args}")
+        return 2
+    if args.threads is not None:
+        if args.threads < 1:
+            print(f"error: --threads must be at least 1, got {args.threads}")
+            return 2
+        torch.set_num_threads(args.threads)
+    why = quality.available(args.data)
+    if why is not None:
+        print(f"error: {why}")
+        return 2
+    if args.overhead > 0:
+        overhead(args.data, args.overhead)
+        return 0
+    device = torch.device("cpu")
+    images = data.load_images(args.data)
+    n_pixels = images[0].numel()
+    shape = tuple(images.shape[1:])
+    floor = quality.real_reference(args.data, None, args.n).floor
+    target = args.factor * floor
+    noise = torch.randn(args.n, 100, generator=torch.Generator().manual_seed(args.seed + 1))
+    cfg = TrainConfig.for_loss("non-saturating", args.data, model="mlp", hidden=256, z_dim=100, batch_size=64,
+                               lr_d=2e-4, lr_g=2e-4, beta1=0.9, beta2=0.999, steps=10**6, device="cpu",
+                               seed=args.seed)  # fmt: skip
+    torch.manual_seed(args.seed)
+    with tempfile.TemporaryDirectory() as tmp:
+        seed_step = cli.seed_loop(cli._seed_dataset(args.data, Path(tmp)), n_pixels, device)
+        trainer = Trainer(cfg, images=images)
+
+        @torch.no_grad()
+        def seed_sample() -> torch.Tensor:
+            g = seed_step.generator
+            g.eval()
+            out = g(noise).view(-1, *shape)
+            g.train()
+            return out
+
+        loops = [_Clocked("seed 001 loop", seed_step, seed_sample),
+                 _Clocked("gan_demo Trainer", cli.trainer_loop(trainer), lambda: trainer.sample(noise=noise))]  # fmt: skip
+        print(f"data: {args.data} {tuple(images.shape)}, CPU, torch threads {torch.get_num_threads()}, MLPs 256-256, "
+              f"z 100, batch 64, BCE non-saturating, Adam 2e-4; n = {args.n}: floor {floor:.3g}, target "
+              f"≤ {target:.3g} ({args.factor:g} × floor); limit {args.limit:g} s per loop; load average "
+              f"{os.getloadavg()[0]:.1f}")  # fmt: skip
+        while any(lp.seconds < args.limit and lp.reached is None for lp in loops):
+            for lp in loops:
+                if lp.seconds >= args.limit or lp.reached is not None:
+                    continue
+                lp.run_for(min(args.slice, lp.next_eval + args.eval_every - lp.seconds, args.limit - lp.seconds))
+                if lp.seconds >= lp.next_eval + args.eval_every - 1e-9 or lp.seconds >= args.limit:
+                    lp.next_eval = lp.seconds
+                    fd = quality.report(lp.sample(), args.data)["fd"]
+                    lp.curve.append((lp.seconds, lp.steps, fd))
+                    if fd <= target:
+                        lp.reached = (lp.seconds, lp.steps)
+    print(f"load average at the end {os.getloadavg()[0]:.1f}")
+    for lp in loops:
+        best = min(lp.curve, key=lambda c: c[2])
+        got = (f"within {args.factor:g} × floor after {lp.reached[0]:.1f} s ({lp.reached[1]:,} steps)" if lp.reached
+               else f"not within {args.factor:g} × floor in {lp.seconds:.0f} s ({lp.steps:,} steps)")  # fmt: skip
+        print(f"{lp.name:<17} {got}; best distance {best[2]:.3g} at {best[0]:.0f} s ({best[1]:,} steps); "
+              f"{lp.steps / lp.seconds:.1f} steps/s")  # fmt: skip
+        print("  " + ", ".join(f"{s:.0f} s: {d:.3g}" for s, _, d in lp.curve))
+    seed, ours = loops
+    if seed.reached and ours.reached:
+        print(f"ratio (seed loop seconds / Trainer seconds): {seed.reached[0] / ours.reached[0]:.2f}x")
+    elif ours.reached:
+        print(f"ratio: more than {seed.seconds / ours.reached[0]:.2f}x (the seed loop did not get there)")
+    elif not math.isnan(ours.curve[-1][2]):
+        print("neither loop reached the target: compare the best distances")
+    # a level both reached: the worse of the two best distances
+    level = max(min(d for _, _, d in lp.curve) for lp in loops)
+    first = [next(s for s, _, d in lp.curve if d <= level) for lp in loops]
+    print(f"to a distance ≤ {level:.3g} (the worse best): seed loop {first[0]:.0f} s, Trainer {first[1]:.0f} s "
+          f"(ratio {first[0] / first[1]:.2f}x; resolution: one evaluation every {args.eval_every:g} s)")  # fmt: skip
+    return 0
