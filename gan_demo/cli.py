@@ -31,7 +31,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_demo import checkpoints, config, data, losses, onedim, toys
+from gan_demo import checkpoints, config, data, jobs, losses, onedim, toys
 from gan_demo.config import ConfigError, TrainConfig
 from gan_demo.training import NonFinite, Trainer, resolve_device, use_threads
 
@@ -118,12 +118,8 @@ def _train_loop(trainer: Trainer, out: Path, quiet: bool) -> str | None:
             bad = trainer.nonfinite or _first_bad(metrics, trainer.step_count)
             if bad is not None:
                 bar.close()
-                return (
-                    f"training diverged at step {bad.step}: {bad.name} became {bad.value} in {bad.update}. "
-                    "Every step is checked; the run stopped there. Try lower learning rates (--lr-d, --lr-g), Adam's --beta1 0.5, or a WGAN with "
-                    "a gradient penalty instead of weight clipping; metrics up to here are in "
-                    f"{out / 'metrics.csv'}"
-                )
+                return (f"{jobs.divergence_message(f'{bad.name} (in {bad.update})', bad.value, bad.step, cfg)} "
+                        f"Metrics up to here are in {out / 'metrics.csv'}")  # fmt: skip
             bar.set_postfix(loss_d=f"{metrics['loss_d']:.3f}", loss_g=f"{metrics['loss_g']:.3f}", refresh=False)
     return None
 
@@ -137,8 +133,12 @@ def cmd_train(args: argparse.Namespace) -> int:
     except (data.DataUnavailable, RuntimeError, ValueError) as e:  # no data, no CUDA
         return _fail(str(e), 2)
     out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+    except OSError as e:  # a file in the way, no permission, a read-only or missing parent
+        return _fail(f"--out {args.out}: cannot write the run folder there ({e.strerror or e}); "
+                     "give a folder path that can be created or written to", 2)  # fmt: skip
     # the trainer's thread count, set once for the whole run (--threads, set by main(), wins)
     previous = torch.get_num_threads()
     use_threads(trainer.threads if args.threads is None else None)

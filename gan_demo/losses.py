@@ -217,7 +217,7 @@ _LOSSES = {
             g_formula=_CRITIC_G,
             defaults=Defaults("rmsprop", 5e-5, 5e-5, 0.5, 0.999, 5, clip=0.01),
             equilibrium={"loss_d": 0.0},
-            note="-L_D is at most K*W1 for a K-Lipschitz critic: near W1 (from below) under the gradient penalty, K unknown and often far below 1 with weight clipping (Arjovsky et al. 2017, Gulrajani et al. 2017). L_G has an arbitrary offset, so only its trend means anything.",
+            note="−L_D is at most K·W1 for a K-Lipschitz critic: near W1 (from below) under the gradient penalty, K unknown and often far below 1 with weight clipping (Arjovsky et al. 2017, Gulrajani et al. 2017). L_G has an arbitrary offset, so only its trend means anything.",
         ),
         GANLoss(
             name="wgan-gp",

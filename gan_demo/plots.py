@@ -131,9 +131,9 @@ def d_output_figure(metrics: Mapping[str, Sequence[float]], loss: str, smoothing
                               "range": [0, 1.05], "showgrid": False})  # fmt: skip
     if spec.family == "hinge":  # at p_g = p_data every D in [-1, 1] is optimal: no single line
         for margin in (-1.0, 1.0):
-            _hline(fig, margin, f"hinge margin {margin:+g}", "#aaa")
+            _hline(fig, margin, "", "#aaa")  # the band's one label says what the lines mean
         fig.add_hrect(y0=-1.0, y1=1.0, fillcolor="#aaa", opacity=0.08, line_width=0,
-                      annotation_text=f"at equilibrium any D in [−1, 1] gives L_D = {spec.equilibrium['loss_d']:g}",
+                      annotation_text=f"hinge margins ±1: at equilibrium any D in [−1, 1] gives L_D = {spec.equilibrium['loss_d']:g}",
                       annotation_position="bottom left", annotation_font={"size": 11, "color": "#777"})  # fmt: skip
     elif "d" in spec.equilibrium:  # (for BCE and LSGAN also the decision threshold 0.5)
         _hline(fig, spec.equilibrium["d"], f"D at equilibrium = {spec.equilibrium['d']:g}")
@@ -145,7 +145,7 @@ def grad_figure(metrics: Mapping[str, Sequence[float]], smoothing: float = 0.0,
     """Gradient norms of D and G (log scale), and WGAN-GP's ‖∇D(x̂)‖ with its target 1."""
     fig = _figure("Gradient norms", uirevision, "L2 norm (log)")
     _add_series(fig, metrics, ["grad_d", "grad_g", "gp_norm"], smoothing)
-    fig.update_yaxes(type="log")
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power")  # a tick per decade: 10⁻², 10⁻¹, 1, 10
     if "gp_norm" in metrics:
         _hline(fig, 1.0, "GP target ‖∇D(x̂)‖ = 1", _COLORS["gp_norm"])
     return fig
@@ -156,9 +156,9 @@ def grad_figure(metrics: Mapping[str, Sequence[float]], smoothing: float = 0.0,
 # bounds K by a constant nobody knows (often far below 1: −L_D ~1e-4 while W1 ~1 on mix2); the gradient
 # penalty pulls K toward 1 (Gulrajani et al. 2017); with neither, K is unbounded.
 W1_TITLES = {
-    "clip": "Critic's −L_D ≤ K·W1 (clipping: K unknown, often ≪ 1; read the trend)",
-    "gp": "Critic's −L_D ≈ W1 from below (the GP holds K near 1)",
-    "none": "Critic's −L_D (no clipping, no GP: K unbounded, not a W1 estimate)",
+    "clip": "Critic's −L_D ≤ K·W1, K unknown (clipping)",
+    "gp": "Critic's −L_D ≈ W1 (the GP holds K near 1)",
+    "none": "Critic's −L_D: K unbounded, not a W1 estimate",
 }
 
 

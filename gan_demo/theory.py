@@ -78,12 +78,16 @@ SECTIONS: tuple[Section, ...] = (
         "objective with the same fixed point). Training alternates, as in the code on the right: "
         "(1) D's loss and a step of D's optimizer with G fixed, then (2) G's loss and a step of G's "
         "optimizer with D fixed.\n\n"
-        "As G gets better, $D(G(z)) \\to 1$ and $\\log(1-D(G(z))) \\to -\\infty$, so $V$ falls "
-        "without bound: it does not approach 0 (seed 000 says it does; corrected here). $V$ "
-        "approaches 0 from below when D is right everywhere: $D(x)\\to 1$, $D(G(z))\\to 0$.",
+        "Seed 000 says that as $D(G(z)) \\to 1$, $\\log(1-D(G(z))) \\to 0$; it goes to "
+        "$-\\infty$ (corrected here). That limit is about a **fixed** D that G fools: against the "
+        "best D for each G, $D^*$ (section 3), a better G drives $D^*(G(z))$ toward $\\tfrac12$, "
+        "not 1, and $V(D^*, G)$ falls toward its minimum $-\\log 4$, reached when "
+        "$p_g = p_{data}$. $V$ approaches 0 from below only when D is right everywhere: "
+        "$D(x)\\to 1$, $D(G(z))\\to 0$.",
         (
             r"\min_G \max_D V(D,G) = \mathbb{E}_{x\sim p_{data}}[\log D(x)] + \mathbb{E}_{z\sim p_z}[\log(1-D(G(z)))]",
-            r"D(G(z)) \to 1 \;\Rightarrow\; \log(1-D(G(z))) \to -\infty",
+            r"D(G(z)) \to 1 \;\Rightarrow\; \log(1-D(G(z))) \to -\infty \quad(\text{D fixed})",
+            r"\min_G V(D^*_G, G) = -\log 4 \;\text{ at }\; p_g = p_{data},\; D^* = \tfrac12",
         ),
         (training.Trainer._step,),
     ),

@@ -95,7 +95,10 @@ def test_a_non_finite_step_between_logged_steps_exits_1_naming_the_step(tmp_path
             "--steps", "50", "--log-every", "1000", "--quiet", "--out", str(tmp_path)]  # fmt: skip
     assert cli.main(args) == 1
     err = capsys.readouterr().err
-    assert "training diverged at step 2: grad_d became inf in D's update" in err
+    assert "Training diverged: grad_d (in D's update) became inf at step 2." in err
+    # the app's advice for this run (R0): its own learning rates; nothing about Adam, WGAN or clipping
+    assert "lower the learning rates (lr_d=1, lr_g=1)" in err
+    assert "beta1" not in err and "clipping" not in err
     with open(tmp_path / "metrics.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["step"] for r in rows] == ["1", "2"]  # the first step, and the step that went wrong
@@ -172,3 +175,14 @@ def test_toybench_is_dispatched(capsys):
     assert exit_info.value.code == 0
     out = capsys.readouterr().out
     assert "--toys" in out and "--seeds" in out
+
+
+@pytest.mark.parametrize("where", ["file", "under-a-file"])
+def test_an_out_folder_that_cannot_be_written_exits_2_naming_it(tmp_path, capsys, where):
+    blocker = tmp_path / "f"
+    blocker.write_text("x")  # a file where the folder should be, or in the folder's path
+    out = blocker if where == "file" else blocker / "run"
+    code = cli.main(["train", "--data", "ring8", "--steps", "1", "--quiet", "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"--out {out}: cannot write the run folder there" in err and "Traceback" not in err

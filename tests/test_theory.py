@@ -161,7 +161,7 @@ def test_any_hinge_d_in_the_margin_gives_the_equilibrium_loss(d):
     fig = plots.d_output_figure({"step": [1.0], "d_real": [d], "d_fake": [d], "d_fake_g": [d], "d_acc": [0.5]},
                                 "hinge")  # fmt: skip
     texts = [a.text for a in fig.layout.annotations]
-    assert "at equilibrium any D in [−1, 1] gives L_D = 2" in texts
+    assert "hinge margins ±1: at equilibrium any D in [−1, 1] gives L_D = 2" in texts
     assert not any(t.startswith("D at equilibrium") for t in texts)
 
 
@@ -174,8 +174,11 @@ def test_one_notation_is_stated_and_d_is_never_a_logit_in_a_formula():
 
 def test_the_seeds_slips_are_corrected_where_the_topic_is_taught():
     minimax, _, _, g_loss = theory.SECTIONS[:4]
-    assert "\\log(1-D(G(z))) \\to -\\infty" in minimax.text and "seed 000" in minimax.text
-    assert "not approach 0" in minimax.text
+    # seed 000: with D fixed, as D(G(z)) grows log(1 - D(G(z))) "gets closer to zero"; it goes to -inf
+    assert "Seed 000" in minimax.text and "\\to 0$; it goes to $-\\infty$" in minimax.text
+    assert "**fixed** D" in minimax.text  # ... and against D*, V falls toward -log 4, not without bound
+    assert "$V(D^*, G)$ falls toward its minimum $-\\log 4$" in minimax.text
+    assert "falls without bound" not in minimax.text
     assert "non-saturating" in g_loss.text and "real_labels" in g_loss.text and "corrected" in g_loss.text
     assert "optimise two different values" in g_loss.text  # not one value in opposite directions
     note = theory.curves_note()
