@@ -71,17 +71,19 @@ def render(view: Any, page: str) -> None:
         return
     step, r = points[-1]
     n, k = r["n"], len(r["counts"])
+    st.caption(f"Every figure below is on G's **n = {n}** fixed-noise samples (and real batches of {n}): "
+               "the sample size changes the numbers.")  # fmt: skip
     cols = st.columns(4)
-    cols[0].metric(f"Fréchet distance (n = {n})", f"{r['fd']:.3g}",
+    cols[0].metric("Fréchet distance", f"{r['fd']:.3g}",
                    help=f"between G's {n} fixed-noise samples and a real batch of {n}, in the classifier's "
                    f"features. {SOURCE}")  # fmt: skip
-    cols[1].metric(f"Real-vs-real floor (n = {n})", f"{r['fd_floor']:.3g}",
+    cols[1].metric("Real-vs-real floor", f"{r['fd_floor']:.3g}",
                    help=f"the same distance between two real batches of {n} (mean of {quality.FLOOR_BATCHES}; "
                    f"{r['fd_floor_min']:.3g} to {r['fd_floor_max']:.3g}): what a perfect G would score")  # fmt: skip
-    cols[2].metric(f"Label coverage (n = {n})", f"{r['coverage']} of {k}",
+    cols[2].metric("Label coverage", f"{r['coverage']} of {k}",
                    help=f"classes with at least half a fair share ({quality.FAIR_SHARE:g} × n/K = "
                    f"{quality.FAIR_SHARE * n / k:.3g} samples); a real batch of {n}: {r['coverage_real']} of {k}")  # fmt: skip
-    cols[3].metric(f"Confidence (n = {n})", f"{r['confidence']:.2f}",
+    cols[3].metric("Confidence", f"{r['confidence']:.2f}",
                    help=f"the classifier's mean largest class probability on G's samples; on a real batch of "
                    f"{n}: {r['confidence_real']:.2f}. Blurry or in-between images score low.")  # fmt: skip
     st.caption(f"Step {step:,}, n = {n} fixed-noise samples: KL(labels ‖ uniform) {r['kl']:.2f} nats (a real batch "

@@ -29,10 +29,11 @@ def test_a_short_digits_run_shows_the_quality_numbers_and_curve():
     report = shots[-1].extras["quality"]  # computed in the worker at each snapshot
     assert report["n"] == 64 and sum(report["counts"]) == 64
     metrics = {m.label: m.value for m in at.metric}
-    assert metrics["Fréchet distance (n = 64)"] == f"{report['fd']:.3g}"
-    assert metrics["Real-vs-real floor (n = 64)"] == f"{report['fd_floor']:.3g}"
-    assert metrics["Label coverage (n = 64)"] == f"{report['coverage']} of 10"
-    assert metrics["Confidence (n = 64)"] == f"{report['confidence']:.2f}"
+    assert any("**n = 64** fixed-noise samples" in c.value for c in at.caption)  # the sample size, stated once
+    assert metrics["Fréchet distance"] == f"{report['fd']:.3g}"
+    assert metrics["Real-vs-real floor"] == f"{report['fd_floor']:.3g}"
+    assert metrics["Label coverage"] == f"{report['coverage']} of 10"
+    assert metrics["Confidence"] == f"{report['confidence']:.2f}"
     charts = {c.proto.id: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
     (fd_fig,) = [f for f in charts.values() if f["layout"]["title"]["text"].startswith("Fréchet distance")]
     assert fd_fig["data"][0]["x"] == [0, 20, 40]
