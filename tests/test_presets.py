@@ -16,6 +16,7 @@ import torch
 from gan_demo import diagnostics as dg
 from gan_demo import presets
 from gan_demo.config import TrainConfig
+from gan_demo.metrics import quality
 from gan_demo.training import Trainer
 
 PAGES = ("train", "toys_2d", "d_star_1d")
@@ -66,8 +67,9 @@ def _train_and_diagnose(preset: presets.Preset, cfg: TrainConfig) -> Outcome:
             x = trainer.fixed_samples().numpy()
             if spec is not None:
                 modes.append(dg.mode_summary(x, spec[0], spec[1], n))
-            elif div is not None:
-                div.append({"step": n, "fake": dg.mean_pairwise_distance(x), "real": real})
+            elif div is not None:  # as the app's worker: the Quality panel's report (R10 reads it)
+                div.append({"step": n, "fake": dg.mean_pairwise_distance(x), "real": real,
+                            **dg.quality_fields(quality.snapshot_extras(trainer).get("quality"))})
     seconds = time.perf_counter() - t0
     final = dg.diagnose(cols, cfg.loss, config=cfg, modes=modes, diversity=div[-1] if div else None)
     # first checkpoint (every 100 steps) with the expected failure; for a healthy preset, the first
@@ -92,6 +94,9 @@ def _train_and_diagnose(preset: presets.Preset, cfg: TrainConfig) -> Outcome:
 def snapshot_numbers(out: Outcome) -> list[dict]:
     """The snapshot numbers claims read: images' diversity (fake / real MPD), toys' mode counts."""
     shots = [{"step": d["step"], "diversity": d["fake"] / d["real"]} for d in out.diversity or []]
+    for shot, d in zip(shots, out.diversity or [], strict=True):  # the quality report's numbers
+        if "fd" in d:
+            shot.update(fd_ratio=d["fd"] / d["fd_floor"], top_share=max(d["label_counts"]) / sum(d["label_counts"]))
     for m in out.modes or []:
         near = m["nearest"]
         shots.append({"step": m["step"], "modes": m["captured"], "high_quality": m["high_quality"],
@@ -189,6 +194,12 @@ def test_healthy_preset_ends_with_no_failure(preset):
     states = [f.state for f in out.final]
     assert len(states) == 1 and states[0] in GOOD, [(f.state, f.evidence) for f in out.final]
     assert out.first_step is not None  # no failure at the last checkpoints either
+    if preset.page == "train":  # images: the classifier judged the samples at every snapshot, and R10
+        # (mode collapse by the label histogram) stayed quiet at the end; its numbers are in the claims
+        assert all("label_counts" in d for d in out.diversity), "no quality report: digits' classifier missing?"
+        last = out.diversity[-1]
+        assert max(last["label_counts"]) < dg.LABEL_TOP_SHARE * 64 and last["label_coverage"] >= 5, last
+        assert {"fd_ratio", "top_share"} <= {c.metric for c in preset.claims}
     assert_claims_hold(preset, out)
 
 
