@@ -5,7 +5,9 @@ seeded run. docs/diagnosis.md holds the measured tables (`python tests/test_pres
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import sys
 import time
 from dataclasses import dataclass
 
@@ -34,6 +36,7 @@ class Outcome:
     metrics: dict[str, list[float]]  # the logged history, one column per metric
     diversity: list[dict] | None  # images: per snapshot, fake and real mean pairwise distance
     modes: list[dict] | None  # toys with modes: per snapshot, dg.mode_summary
+    trainer: Trainer | None = None  # the trained networks (for further measures, see __main__)
 
 
 def train_and_diagnose(preset: presets.Preset) -> Outcome:
@@ -88,7 +91,7 @@ def _train_and_diagnose(preset: presets.Preset, cfg: TrainConfig) -> Outcome:
             first = s
             break
     changes = dg.history(cols, cfg.loss, config=cfg, modes=modes, diversity=div, finished=True)
-    return Outcome(preset.name, int(steps[-1]), seconds, final, first, changes, cols, div, modes)
+    return Outcome(preset.name, int(steps[-1]), seconds, final, first, changes, cols, div, modes, trainer)
 
 
 def snapshot_numbers(out: Outcome) -> list[dict]:
@@ -203,7 +206,25 @@ def test_healthy_preset_ends_with_no_failure(preset):
     assert_claims_hold(preset, out)
 
 
-if __name__ == "__main__":  # the table of docs/diagnosis.md
+def quality_table(seeds: list[int]) -> None:
+    """docs/quality.md's table: each image preset (seed ``seeds``) at its end, the quality report on its
+    fixed-noise batch (n = 64) and on 256 samples from ``torch.randn`` seeded with 1."""
+    print("| preset | seed | FD n = 64 (× floor) | top / cover | FD n = 256 (× floor) | top / cover | R10 | state at the end | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for p in presets.for_page("train"):
+        for seed in seeds:
+            o = train_and_diagnose(dataclasses.replace(p, overrides={**p.overrides, "seed": seed}))
+            noise = torch.randn(256, o.trainer.config.z_dim, generator=torch.Generator().manual_seed(1))
+            r = [quality.report(o.trainer.fixed_samples(), "digits"), quality.report(o.trainer.sample(noise=noise), "digits")]
+            cells = [f"{q['fd']:.3g} ({q['fd'] / q['fd_floor']:.2f}×) | {100 * q['top_share']:.0f} % / {q['coverage']}" for q in r]
+            r10 = "fires" if any(f.rule == "R10" for f in o.final) else "quiet"
+            print(f"| {p.name} | {seed} | {' | '.join(cells)} | {r10} | {', '.join(f.state for f in o.final)} | {o.seconds:.0f} |",
+                  flush=True)  # fmt: skip
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--quality"]:  # docs/quality.md: --quality 0,1,2
+    quality_table([int(s) for s in sys.argv[2].split(",")] if len(sys.argv) > 2 else [0])
+elif __name__ == "__main__":  # the table of docs/diagnosis.md
     print("| preset | page | steps | seconds | state at the end (all findings) | expected | first step diagnosed (healthy: no failure from) |")
     print("|---|---|---|---|---|---|---|")
     claims: list[str] = []
