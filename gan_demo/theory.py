@@ -56,12 +56,13 @@ def curves_note() -> str:
     ld, acc = _claim("healthy-non-saturating", "loss_d"), _claim("healthy-non-saturating", "d_acc")
     return (
         "The dashed lines are each loss's values at $p_g = p_{data}$ with D at its optimum (the "
-        "table on the Theory page). A healthy run of finite capacity ends **away** from them: the "
+        "table on the Theory page). A healthy run ends close to them, on D's side: the "
         f"healthy-non-saturating preset ends at $L_D$ {ld.lo:g}–{ld.hi:g} (the line is "
         f"{_eq('non-saturating', 'loss_d')}) with D right on {100 * acc.lo:.0f}–{100 * acc.hi:.0f} % "
-        "of its batch, because a D of finite capacity still separates most fakes while G improves. "
-        "Read the lines as where a perfect G would put the curves, and judge progress by the "
-        "samples. The two losses are not a training and a validation loss either: they measure the "
+        "of its batch: a D of finite capacity still separates some fakes. A D far ahead is no sign "
+        "of health: with seed 001's MLP pair the same loss ends far below the line while its samples "
+        "fall into a few classes (docs/quality.md). Read the lines as where a perfect G would put the "
+        "curves, and judge progress by the samples and the Quality panel. The two losses are not a training and a validation loss either: they measure the "
         "two players against each other, so a GAN's curves do not show overfitting and do not tell "
         "when to stop early (seed 001 reads them that way; corrected here)."
     )

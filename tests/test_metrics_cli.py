@@ -39,3 +39,34 @@ def test_overhead_mode_prints_the_share_of_training_time(capsys):
     out = capsys.readouterr().out
     assert out.startswith("digits, mlp, batch 64: 200 steps in ")
     assert "2 reports (one per 100 steps, n = 64)" in out and "overhead" in out
+
+
+def test_bench_quality_with_a_preset_trains_both_loops_with_its_networks(capsys):
+    assert cli.main(["bench-quality", "--data", "digits", "--preset", "healthy-lsgan", "--limit", "1",
+                     "--eval-every", "0.5", "--n", "64", "--threads", "1"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "preset healthy-lsgan: dcgan (width 64, pack 1), z 100, batch 128, lsgan, Adam 0.0002 / 0.0002, β 0.5" in out
+    assert out.count("; best distance") == 2
+
+
+def test_the_seed_style_loop_starts_from_the_trainers_weights_and_refuses_other_losses(tmp_path):
+    import dataclasses
+
+    import pytest
+    import torch
+
+    from gan_demo import presets
+    from gan_demo.metrics import bench
+    from gan_demo.training import Trainer
+
+    cfg = presets.get("healthy-lsgan").config()
+    dataset = cli._seed_dataset("digits", tmp_path)
+    step = bench.seed_style_loop(cfg, dataset, torch.device("cpu"))
+    trainer = Trainer(cfg)
+    ours, theirs = trainer.G.state_dict(), step.generator.state_dict()
+    assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
+    before = {k: v.clone() for k, v in theirs.items()}
+    step()  # one iteration moves G
+    assert any(not torch.equal(before[k], v) for k, v in step.generator.state_dict().items())
+    with pytest.raises(ValueError, match="non-saturating or LSGAN"):
+        bench.seed_style_loop(dataclasses.replace(cfg, loss="hinge"), dataset, torch.device("cpu"))

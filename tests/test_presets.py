@@ -5,7 +5,9 @@ seeded run. docs/diagnosis.md holds the measured tables (`python tests/test_pres
 
 from __future__ import annotations
 
+import dataclasses
 import re
+import sys
 import time
 from dataclasses import dataclass
 
@@ -16,6 +18,7 @@ import torch
 from gan_demo import diagnostics as dg
 from gan_demo import presets
 from gan_demo.config import TrainConfig
+from gan_demo.metrics import quality
 from gan_demo.training import Trainer
 
 PAGES = ("train", "toys_2d", "d_star_1d")
@@ -33,6 +36,7 @@ class Outcome:
     metrics: dict[str, list[float]]  # the logged history, one column per metric
     diversity: list[dict] | None  # images: per snapshot, fake and real mean pairwise distance
     modes: list[dict] | None  # toys with modes: per snapshot, dg.mode_summary
+    trainer: Trainer | None = None  # the trained networks (for further measures, see __main__)
 
 
 def train_and_diagnose(preset: presets.Preset) -> Outcome:
@@ -66,8 +70,9 @@ def _train_and_diagnose(preset: presets.Preset, cfg: TrainConfig) -> Outcome:
             x = trainer.fixed_samples().numpy()
             if spec is not None:
                 modes.append(dg.mode_summary(x, spec[0], spec[1], n))
-            elif div is not None:
-                div.append({"step": n, "fake": dg.mean_pairwise_distance(x), "real": real})
+            elif div is not None:  # as the app's worker: the Quality panel's report (R10 reads it)
+                div.append({"step": n, "fake": dg.mean_pairwise_distance(x), "real": real,
+                            **dg.quality_fields(quality.snapshot_extras(trainer).get("quality"))})
     seconds = time.perf_counter() - t0
     final = dg.diagnose(cols, cfg.loss, config=cfg, modes=modes, diversity=div[-1] if div else None)
     # first checkpoint (every 100 steps) with the expected failure; for a healthy preset, the first
@@ -86,12 +91,15 @@ def _train_and_diagnose(preset: presets.Preset, cfg: TrainConfig) -> Outcome:
             first = s
             break
     changes = dg.history(cols, cfg.loss, config=cfg, modes=modes, diversity=div, finished=True)
-    return Outcome(preset.name, int(steps[-1]), seconds, final, first, changes, cols, div, modes)
+    return Outcome(preset.name, int(steps[-1]), seconds, final, first, changes, cols, div, modes, trainer)
 
 
 def snapshot_numbers(out: Outcome) -> list[dict]:
     """The snapshot numbers claims read: images' diversity (fake / real MPD), toys' mode counts."""
     shots = [{"step": d["step"], "diversity": d["fake"] / d["real"]} for d in out.diversity or []]
+    for shot, d in zip(shots, out.diversity or [], strict=True):  # the quality report's numbers
+        if "fd" in d:
+            shot.update(fd_ratio=d["fd"] / d["fd_floor"], top_share=max(d["label_counts"]) / sum(d["label_counts"]))
     for m in out.modes or []:
         near = m["nearest"]
         shots.append({"step": m["step"], "modes": m["captured"], "high_quality": m["high_quality"],
@@ -189,10 +197,34 @@ def test_healthy_preset_ends_with_no_failure(preset):
     states = [f.state for f in out.final]
     assert len(states) == 1 and states[0] in GOOD, [(f.state, f.evidence) for f in out.final]
     assert out.first_step is not None  # no failure at the last checkpoints either
+    if preset.page == "train":  # images: the classifier judged the samples at every snapshot, and R10
+        # (mode collapse by the label histogram) stayed quiet at the end; its numbers are in the claims
+        assert all("label_counts" in d for d in out.diversity), "no quality report: digits' classifier missing?"
+        last = out.diversity[-1]
+        assert max(last["label_counts"]) < dg.LABEL_TOP_SHARE * 64 and last["label_coverage"] >= 5, last
+        assert {"fd_ratio", "top_share"} <= {c.metric for c in preset.claims}
     assert_claims_hold(preset, out)
 
 
-if __name__ == "__main__":  # the table of docs/diagnosis.md
+def quality_table(seeds: list[int]) -> None:
+    """docs/quality.md's table: each image preset (seed ``seeds``) at its end, the quality report on its
+    fixed-noise batch (n = 64) and on 256 samples from ``torch.randn`` seeded with 1."""
+    print("| preset | seed | FD n = 64 (× floor) | top / cover | FD n = 256 (× floor) | top / cover | R10 | state at the end | seconds |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for p in presets.for_page("train"):
+        for seed in seeds:
+            o = train_and_diagnose(dataclasses.replace(p, overrides={**p.overrides, "seed": seed}))
+            noise = torch.randn(256, o.trainer.config.z_dim, generator=torch.Generator().manual_seed(1))
+            r = [quality.report(o.trainer.fixed_samples(), "digits"), quality.report(o.trainer.sample(noise=noise), "digits")]
+            cells = [f"{q['fd']:.3g} ({q['fd'] / q['fd_floor']:.2f}×) | {100 * q['top_share']:.0f} % / {q['coverage']}" for q in r]
+            r10 = "fires" if any(f.rule == "R10" for f in o.final) else "quiet"
+            print(f"| {p.name} | {seed} | {' | '.join(cells)} | {r10} | {', '.join(f.state for f in o.final)} | {o.seconds:.0f} |",
+                  flush=True)  # fmt: skip
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["--quality"]:  # docs/quality.md: --quality 0,1,2
+    quality_table([int(s) for s in sys.argv[2].split(",")] if len(sys.argv) > 2 else [0])
+elif __name__ == "__main__":  # the table of docs/diagnosis.md
     print("| preset | page | steps | seconds | state at the end (all findings) | expected | first step diagnosed (healthy: no failure from) |")
     print("|---|---|---|---|---|---|---|")
     claims: list[str] = []

@@ -190,7 +190,9 @@ def test_the_curves_note_states_the_healthy_presets_checked_end_values():
     note = theory.curves_note()
     ld, acc = claims["loss_d"], claims["d_acc"]
     assert f"$L_D$ {ld.lo:g}–{ld.hi:g}" in note and f"{100 * acc.lo:.0f}–{100 * acc.hi:.0f} %" in note
-    assert ld.hi < losses.get("non-saturating").equilibrium["loss_d"] / 2  # far from the line: 1.386
+    line = losses.get("non-saturating").equilibrium["loss_d"]  # 2 log 2 = 1.386
+    assert line / 2 < ld.lo and ld.hi < line  # close to the line, on D's side
+    assert "few classes" in note and "Quality panel" in note
     assert f"the line is {losses.get('non-saturating').equilibrium['loss_d']:.3f}" in note
 
 

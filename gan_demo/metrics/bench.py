@@ -9,11 +9,21 @@ batch against a real batch of n). The two loops take turns of ``--slice`` second
 spell of a shared machine falls on both alike; each is evaluated after every ``--eval-every``
 seconds of its own training, and evaluation time is not counted. A loop that does not get there
 within ``--limit`` seconds is reported with the best distance it reached.
+
+``--preset NAME`` trains both loops with a healthy image preset's networks and hyperparameters
+(:mod:`gan_demo.presets`: model, width, z, batch, loss, Adam's rates and betas) instead: the seed-style
+loop (:func:`seed_style_loop`) keeps seed 001's way of writing the loop (torchvision's dataset class
+with ToTensor + Normalize, a shuffled ``DataLoader``, label tensors built every step, ``nn.BCELoss``
+on σ(D) or ``nn.MSELoss``) around the preset's networks, built from the same seed, so the two runs
+differ only in the engine. Seed 001's own MLP pair collapses on the digits and never gets near the
+floor (docs/quality.md), which is why the presets exist.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import itertools
 import math
 import os
 import tempfile
@@ -21,8 +31,9 @@ import time
 from pathlib import Path
 
 import torch
+from torch import nn
 
-from gan_demo import cli, data
+from gan_demo import cli, data, models, presets
 from gan_demo.config import TrainConfig
 from gan_demo.metrics import quality
 from gan_demo.training import Trainer
@@ -37,11 +48,67 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--n", type=int, default=256, help="samples per evaluation and per real batch (default 256)")
     p.add_argument("--factor", type=float, default=2.0, help="target: distance ≤ factor × floor (default 2)")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--preset", default=None, choices=SEED_STYLE_PRESETS,
+                   help="train both loops with this healthy preset's networks and hyperparameters "
+                   "(default: seed 001's MLPs and settings)")  # fmt: skip
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: PyTorch's choice)")
     p.add_argument("--overhead", type=int, default=0, metavar="STEPS",
                    help="instead: time STEPS steps of the Train page's default run on --data, with the Quality "
                    "panel's report every snapshot_every steps, and print its share of the training time")  # fmt: skip
     return p
+
+
+# presets whose loss seed 001's style writes with a torch criterion: BCE on σ(D) or the mean square
+SEED_STYLE_PRESETS = ("healthy-non-saturating", "healthy-lsgan")
+
+
+def seed_style_loop(cfg: TrainConfig, dataset: torch.utils.data.Dataset, device: torch.device):
+    """One call = one iteration of seed 001's training loop (:func:`gan_demo.cli.seed_loop`), with
+    ``cfg``'s networks (``models.build``, initialised from ``cfg.seed`` as the Trainer does), batch
+    size, z size, loss and Adam settings. The losses are the Trainer's (:mod:`gan_demo.losses`):
+    non-saturating, L_D = BCE(σ(D(x)), 1) + BCE(σ(D(G(z))), 0), L_G = BCE(σ(D(G(z))), 1)
+    (Goodfellow et al. 2014); LSGAN, L_D = ½ MSE(D(x), 1) + ½ MSE(D(G(z)), 0), L_G = ½ MSE(D(G(z)), 1)
+    (Mao et al. 2017). Raises ``ValueError`` for another loss, an optimizer other than Adam,
+    instance noise, learning-rate decay or more than one D step."""
+    if cfg.loss not in ("non-saturating", "lsgan") or cfg.optimizer != "adam" or cfg.d_steps != 1 \
+            or cfg.instance_noise > 0 or cfg.lr_decay:
+        raise ValueError(f"the seed-style loop writes only non-saturating or LSGAN with Adam, one D step, no "
+                         f"instance noise or decay; got {cfg.loss}, {cfg.optimizer}, d_steps {cfg.d_steps}")  # fmt: skip
+    shape = tuple(dataset[0][0].shape)
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(cfg.seed)
+        generator, discriminator = models.build(cfg.model, shape, cfg.z_dim, cfg.hidden, cfg.pack)
+    generator, discriminator = generator.to(device), discriminator.to(device)
+    if cfg.loss == "non-saturating":
+        criterion, out, half = nn.BCELoss(), torch.sigmoid, 1.0
+    else:
+        criterion, out, half = nn.MSELoss(), (lambda t: t), 0.5
+    optimizer_g = torch.optim.Adam(generator.parameters(), lr=cfg.lr_g, betas=(cfg.beta1, cfg.beta2))
+    optimizer_d = torch.optim.Adam(discriminator.parameters(), lr=cfg.lr_d, betas=(cfg.beta1, cfg.beta2))
+    train_loader = torch.utils.data.DataLoader(dataset, batch_size=cfg.batch_size, shuffle=True, drop_last=True)
+    batches = itertools.chain.from_iterable(itertools.repeat(train_loader))
+
+    def step() -> None:
+        imgs, _ = next(batches)
+        imgs = imgs.to(device)
+        real_labels = torch.ones(imgs.size(0) // cfg.pack).to(device)
+        fake_labels = torch.zeros(imgs.size(0) // cfg.pack).to(device)
+        optimizer_d.zero_grad()
+        d_real_loss = criterion(out(discriminator(imgs)), real_labels)
+        z = torch.randn(imgs.size(0), cfg.z_dim).to(device)
+        gen_imgs = generator(z).detach()
+        d_fake_loss = criterion(out(discriminator(gen_imgs)), fake_labels)
+        loss_d = half * (d_real_loss + d_fake_loss)
+        loss_d.backward()
+        optimizer_d.step()
+        optimizer_g.zero_grad()
+        gen_imgs = generator(z)
+        loss_g = half * criterion(out(discriminator(gen_imgs)), real_labels)
+        loss_g.backward()
+        optimizer_g.step()
+
+    step.generator = generator
+    return step
 
 
 def overhead(name: str, steps: int) -> None:
@@ -107,13 +174,24 @@ def main(argv: list[str]) -> int:
     shape = tuple(images.shape[1:])
     floor = quality.real_reference(args.data, None, args.n).floor
     target = args.factor * floor
-    noise = torch.randn(args.n, 100, generator=torch.Generator().manual_seed(args.seed + 1))
-    cfg = TrainConfig.for_loss("non-saturating", args.data, model="mlp", hidden=256, z_dim=100, batch_size=64,
-                               lr_d=2e-4, lr_g=2e-4, beta1=0.9, beta2=0.999, steps=10**6, device="cpu",
-                               seed=args.seed)  # fmt: skip
+    if args.preset is None:
+        cfg = TrainConfig.for_loss("non-saturating", args.data, model="mlp", hidden=256, z_dim=100, batch_size=64,
+                                   lr_d=2e-4, lr_g=2e-4, beta1=0.9, beta2=0.999, steps=10**6, device="cpu",
+                                   seed=args.seed)  # fmt: skip
+        setting = "MLPs 256-256, z 100, batch 64, BCE non-saturating, Adam 2e-4, β 0.9 / 0.999"
+    else:
+        preset_cfg = presets.get(args.preset).config()
+        cfg = dataclasses.replace(preset_cfg, data=args.data, steps=10**6, device="cpu", seed=args.seed)
+        setting = (f"preset {args.preset}: {cfg.model} (width {cfg.hidden}, pack {cfg.pack}), z {cfg.z_dim}, batch "
+                   f"{cfg.batch_size}, {cfg.loss}, Adam {cfg.lr_d:g} / {cfg.lr_g:g}, β {cfg.beta1:g} / {cfg.beta2:g}")  # fmt: skip
+    noise = torch.randn(args.n, cfg.z_dim, generator=torch.Generator().manual_seed(args.seed + 1))
     torch.manual_seed(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
-        seed_step = cli.seed_loop(cli._seed_dataset(args.data, Path(tmp)), n_pixels, device)
+        dataset = cli._seed_dataset(args.data, Path(tmp))
+        if args.preset is None:
+            seed_step = cli.seed_loop(dataset, n_pixels, device)
+        else:
+            seed_step = seed_style_loop(cfg, dataset, device)
         trainer = Trainer(cfg, images=images)
 
         @torch.no_grad()
@@ -126,8 +204,8 @@ def main(argv: list[str]) -> int:
 
         loops = [_Clocked("seed 001 loop", seed_step, seed_sample),
                  _Clocked("gan_demo Trainer", cli.trainer_loop(trainer), lambda: trainer.sample(noise=noise))]  # fmt: skip
-        print(f"data: {args.data} {tuple(images.shape)}, CPU, torch threads {torch.get_num_threads()}, MLPs 256-256, "
-              f"z 100, batch 64, BCE non-saturating, Adam 2e-4; n = {args.n}: floor {floor:.3g}, target "
+        print(f"data: {args.data} {tuple(images.shape)}, CPU, torch threads {torch.get_num_threads()}, {setting}; "
+              f"n = {args.n}: floor {floor:.3g}, target "
               f"≤ {target:.3g} ({args.factor:g} × floor); limit {args.limit:g} s per loop; load average "
               f"{os.getloadavg()[0]:.1f}")  # fmt: skip
         while any(lp.seconds < args.limit and lp.reached is None for lp in loops):
