@@ -185,6 +185,12 @@ def test_a_run_survives_a_six_second_network_cut(pw):
             page = browser.new_page(viewport={"width": 1400, "height": 1600})
             page.goto(f"http://127.0.0.1:{proxy.port}/toys_2d?preset=healthy-ring8")
             wait_idle(page)
+            # a run far longer than the test: on an idle machine the preset's 10,000 steps can end
+            # during the 6 s cut, and then nothing could move after it
+            steps = page.get_by_label("Steps", exact=True)
+            steps.fill("1000000")
+            steps.press("Enter")
+            wait_idle(page)
             page.get_by_role("button", name="Start").click()
             # the curves (modes over the snapshots) have a few points: the run trains
             page.wait_for_function(f"() => ({CURVE_STEPS})() >= 1000", timeout=120_000)
