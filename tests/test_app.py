@@ -210,7 +210,8 @@ def test_busy_server_shows_a_warning():
         at.button(key="train_start").click().run()
         assert not at.exception
         (warning,) = texts(at.warning)
-        assert "Stop one of yours or wait" in warning
+        assert "(none of them yours)" in warning and "Wait for one of them to finish" in warning
+        assert "Stop one of yours" not in warning  # this session has no run to stop
         assert page_runs(at) == []
     finally:
         for run in others:
