@@ -256,7 +256,7 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
         with cols[-1]:
             titles = {p.name: p.title for p in page_presets}
             if preset is not None and changed:  # the box says the form is no longer the preset
-                titles[preset.name] = f"{preset.title} (changed)"
+                titles[preset.name] = f"(changed) {preset.title}"  # in front: long titles are cut
             st.selectbox("Preset", [""] + list(titles), key=_key(page, "preset"),
                          format_func=lambda n: titles.get(n, "(none)"), persist_state="session",
                          on_change=_on_preset_change, args=(page,))  # fmt: skip

@@ -312,7 +312,7 @@ def test_a_presets_notes_show_only_while_the_form_holds_its_config():
         "from the preset 'Failure: divergence (WGAN without clipping)': its notes no longer apply."
     ]
     box = at.selectbox(key="train_preset")
-    assert box.value == "divergence" and f"{p.title} (changed)" in box.options and p.title not in box.options
+    assert box.value == "divergence" and f"(changed) {p.title}" in box.options and p.title not in box.options
 
     # equal configs bring the notes back: the preset again (by way of another one), or an edit undone
     box.set_value("healthy-lsgan").run()
