@@ -255,9 +255,10 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
     if page_presets:
         with cols[-1]:
             titles = {p.name: p.title for p in page_presets}
-            if preset is not None and changed:  # the box says the form is no longer the preset
-                titles[preset.name] = f"(changed) {preset.title}"  # in front: long titles are cut
-            st.selectbox("Preset", [""] + list(titles), key=_key(page, "preset"),
+            # The box's label, not its option's text, says the form left the preset: the browser keeps
+            # showing the text it had for the chosen value, and that text is the widget's value.
+            label = "Preset (changed)" if preset is not None and changed else "Preset"
+            st.selectbox(label, [""] + list(titles), key=_key(page, "preset"),
                          format_func=lambda n: titles.get(n, "(none)"), persist_state="session",
                          on_change=_on_preset_change, args=(page,))  # fmt: skip
     with cols[0]:
