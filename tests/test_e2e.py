@@ -138,6 +138,8 @@ def test_train_live_run(browser_page):
     # the fixed-noise grid is an image with a real size
     img = page.locator('[data-testid="stImage"] img').first
     img.wait_for(timeout=60_000)
+    # the <img> is in the page before its bytes arrive (naturalWidth 0 until then: seen on a loaded machine)
+    page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img.element_handle(), timeout=30_000)
     assert page.evaluate("el => el.naturalWidth", img.element_handle()) >= 64
     n_points = page.evaluate(
         "() => Math.max(...[...document.querySelectorAll('.js-plotly-plot')].map(el => (el._fullData||[]).reduce((m,t)=>Math.max(m,(t.x && t.x.length) || 0),0)))"
