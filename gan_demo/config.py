@@ -5,7 +5,9 @@ and range, from the one table :data:`FIELDS` that the form and the CLI read too)
 show the message next to the field before anything runs. The types are strict: 64.0 for an integer,
 "yes" for a flag, 3 for a path, NaN, ±inf and None are refused wherever the values come from (JSON,
 a checkpoint's metadata, a preset, a widget, the command line). Unknown keys are refused too
-(nanoGPT's configurator does the same): a typo never silently falls back to a default.
+(nanoGPT's configurator does the same): a typo never silently falls back to a default. The form's
+number widgets are float-typed for every field: :meth:`Field.from_form` turns a whole 2000.0 into
+the int 2000 and names a 64.5 or an empty entry before the config is checked.
 """
 
 from __future__ import annotations
