@@ -5,7 +5,9 @@ and range, from the one table :data:`FIELDS` that the form and the CLI read too)
 show the message next to the field before anything runs. The types are strict: 64.0 for an integer,
 "yes" for a flag, 3 for a path, NaN, ±inf and None are refused wherever the values come from (JSON,
 a checkpoint's metadata, a preset, a widget, the command line). Unknown keys are refused too
-(nanoGPT's configurator does the same): a typo never silently falls back to a default.
+(nanoGPT's configurator does the same): a typo never silently falls back to a default. The form's
+number widgets are float-typed for every field: :meth:`Field.from_form` turns a whole 2000.0 into
+the int 2000 and names a 64.5 or an empty entry before the config is checked.
 """
 
 from __future__ import annotations
@@ -136,10 +138,12 @@ class Field:
 
     @property
     def format(self) -> str:
-        """The number field's printf format. ``%g`` without a precision: Streamlit formats with
-        sprintf.js, whose bare ``%g`` prints JavaScript's shortest round-trip form of the number
-        (0.0001 -> "0.0001", 5e-05 -> "0.00005"), so every distinct float shows distinctly."""
-        return "%d" if self.kind is int else "%g"
+        """The number field's printf format: ``%g`` for every number field, integers included (their
+        widgets are float-typed, see :meth:`from_form`). ``%g`` without a precision: Streamlit formats
+        with sprintf.js, whose bare ``%g`` prints JavaScript's shortest round-trip form of the number
+        (0.0001 -> "0.0001", 5e-05 -> "0.00005", 1000000 -> "1000000"), so every distinct value shows
+        distinctly."""
+        return "%g"
 
     def show(self, value: float) -> str:
         """A number as the messages quote it: an integer in full, a float in ``%g``."""
@@ -184,6 +188,29 @@ class Field:
             if value > self.high or value < self.low or (value == self.low and not self.low_inclusive):
                 return f"must be in {self.range_text()}, got {self.show(value)}"
         return None
+
+    def from_form(self, value: Any) -> tuple[Any, str | None]:
+        """A number widget's value as this field's type, and why it is not allowed (None when the
+        type is right; the range is :func:`check`'s job).
+
+        The form's number widgets are float-typed, integer fields included: Streamlit 1.67's
+        frontend reads an integer widget's text with ``Number.parseInt(text, 10)``, which stops at
+        the first character that is not a digit ("1e6" -> 1, "64.5" -> 64, "1.5e3" -> 1) and sends
+        that without a word, whereas a float widget's ``Number.parseFloat`` reads the whole number.
+        So an integer field gets 2000.0 for "2e3" (returned as the int 2000) and 64.5 for "64.5"
+        (refused: "must be a whole number in [2, 4096], got 64.5"). ``None`` is what the widget holds
+        when the field is empty or its text is not a finite number (the browser gives "" for "abc";
+        Streamlit's backend turns "1e309", which parses to Infinity, into the widget's default,
+        None): the message says what is allowed and quotes no value the user did not type.
+        """
+        what = f"a whole number in {self.range_text()}" if self.kind is int else self.allowed()
+        if value is None:
+            return None, f"enter {what}: the field is empty or does not hold a finite number"
+        if self.kind is int and isinstance(value, float):
+            if not (math.isfinite(value) and value.is_integer()):
+                return value, f"must be {what}, got {value!r}"
+            return int(value), None
+        return value, None
 
     def parse(self, text: str) -> Any:
         """A command-line string as this field's type (argparse's ``type=``); the range is checked

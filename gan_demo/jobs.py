@@ -437,12 +437,14 @@ class RunRegistry:
             active = self._active()
             if len(active) >= self.max_running:
                 mine = sum(r.session_id == session_id for r in active)
-                yours = f" ({mine} of them yours)" if mine else ""
-                raise Busy(
-                    f"{len(active)} runs are training on this server now{yours}, and the limit is "
-                    f"{self.max_running}. Stop one of yours or wait for one to finish, then press "
-                    "Start again."
-                )
+                runs = f"{len(active)} run is" if len(active) == 1 else f"{len(active)} runs are"
+                if mine:  # the session can free a slot itself
+                    what = (f"({mine} of them yours), and the limit is {self.max_running}. Stop one of "
+                            "yours or wait for one to finish")  # fmt: skip
+                else:  # none is this session's: it can only wait
+                    what = (f"(none of them yours), and the limit is {self.max_running}. Wait for one "
+                            "of them to finish")  # fmt: skip
+                raise Busy(f"{runs} training on this server now {what}, then press Start again.")
             run = Run(config, snapshot_fn, session_id, lease=lambda: self.lease(session_id))
             runs = self._runs.setdefault(session_id, [])
             finished = [r for r in runs if r.status in FINISHED]

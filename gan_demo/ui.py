@@ -120,9 +120,47 @@ def _key(page: str, name: str) -> str:
     return f"{page}_{name}"
 
 
+def form_entries(page: str) -> tuple[dict, dict[str, str]]:
+    """The form's values as TrainConfig fields (from st.session_state), and a message for each number
+    field whose entry is not of its type (``config.Field.from_form``: empty, not a number, 64.5 for
+    an integer). An integer field's float-typed widget value 2000.0 comes back as the int 2000."""
+    values, problems = {}, {}
+    for name in _FIELDS:
+        value = st.session_state[_key(page, name)]
+        if name in config.NUMBERS:
+            value, problem = config.FIELDS[name].from_form(value)
+            if problem:
+                problems[name] = problem
+        values[name] = value
+    return values, problems
+
+
 def form_values(page: str) -> dict:
-    """The form's current values as TrainConfig fields (from st.session_state)."""
-    return {name: st.session_state[_key(page, name)] for name in _FIELDS}
+    """The form's current values as TrainConfig fields (see :func:`form_entries`)."""
+    return form_entries(page)[0]
+
+
+def form_errors(page: str) -> dict[str, str]:
+    """Messages by field for the form's values: its entries' own (:func:`form_entries`) over
+    ``config.check``'s type and range messages; empty when the form holds a valid config."""
+    values, problems = form_entries(page)
+    return {**config.check(values), **problems}
+
+
+def preset_changes(page: str, values: dict) -> tuple[presets.Preset | None, list[str]]:
+    """The preset chosen in the page's Preset box, and the fields (TrainConfig names) where the
+    form's ``values`` differ from that preset's ``config()``: all of them are compared, because a
+    preset's "watch for" numbers come from one seeded run of exactly that config (the seed, the
+    logging interval and the device change them too). (None, []) when no preset is chosen."""
+    chosen = st.session_state.get(_key(page, "preset"))
+    if not chosen or chosen not in presets.PRESETS:
+        return None, []
+    preset = presets.get(chosen)
+    try:
+        expected = preset.config().to_dict()
+    except config.ConfigError:
+        return preset, []  # the box's own error says why it cannot be loaded
+    return preset, [name for name in _FIELDS if values.get(name) != expected[name]]
 
 
 def _write(page: str, values: dict) -> None:
@@ -181,7 +219,7 @@ def _preset_from_url(page: str) -> None:
 
 
 def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[str, str]]:
-    """Every TrainConfig setting as a widget; returns (values, errors by field from config.check).
+    """Every TrainConfig setting as a widget; returns (values, errors by field: :func:`form_errors`).
 
     Changing the loss refills the optimizer settings with that loss's classic defaults. Each bad
     value's message is shown under its widget.
@@ -193,7 +231,7 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
         )
     _preset_from_url(page)
     values = form_values(page)
-    errors = config.check(values)
+    errors = form_errors(page)
     if "data" not in errors and (problem := data_problem(values["data"], values["data_root"])):
         errors["data"] = problem
 
@@ -203,16 +241,24 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
 
     def number(name: str, disabled: bool = False) -> None:
         f = config.FIELDS[name]  # label, help, step and format all come from the config's table
-        st.number_input(f.label, step=f.kind(f.step), format=f.format, help=f.help, key=_key(page, name),
-                        disabled=disabled, persist_state="session")  # fmt: skip
+        # Float-typed for integers too, with no default (value=None): an integer widget's frontend
+        # reads "1e6" as 1 and "64.5" as 64 without a word, and a widget with a default turns an
+        # empty or unparseable entry into that default. form_entries checks what was typed.
+        st.number_input(f.label, value=None, step=float(f.step), format=f.format, help=f.help,
+                        placeholder=f"{f.label}: {f.allowed()}", key=_key(page, name), disabled=disabled,
+                        persist_state="session")  # fmt: skip
         note(name)
 
     page_presets = presets.for_page(page)
+    preset, changed = preset_changes(page, values) if page_presets else (None, [])
     cols = st.columns(4 if page_presets else 3)
     if page_presets:
         with cols[-1]:
             titles = {p.name: p.title for p in page_presets}
-            st.selectbox("Preset", [""] + list(titles), key=_key(page, "preset"),
+            # The box's label, not its option's text, says the form left the preset: the browser keeps
+            # showing the text it had for the chosen value, and that text is the widget's value.
+            label = "Preset (changed)" if preset is not None and changed else "Preset"
+            st.selectbox(label, [""] + list(titles), key=_key(page, "preset"),
                          format_func=lambda n: titles.get(n, "(none)"), persist_state="session",
                          on_change=_on_preset_change, args=(page,))  # fmt: skip
     with cols[0]:
@@ -233,9 +279,12 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
         note("loss")
     if problem := st.session_state.pop(_key(page, "preset_error"), None):
         st.error(problem, icon=":material/error:")
-    if page_presets and (chosen := st.session_state.get(_key(page, "preset"))):
-        if watch := presets.get(chosen).watch_for:
-            st.info(f"**Watch for:** {watch}", icon=":material/visibility:")
+    if preset is not None and changed:
+        labels = ", ".join(config.FIELDS[name].label for name in changed)
+        st.caption(f":material/edit: You changed {labels} from the preset '{preset.title}': its notes no "
+                   "longer apply.")  # fmt: skip
+    elif preset is not None and preset.watch_for:
+        st.info(f"**Watch for:** {preset.watch_for}", icon=":material/visibility:")
     if values["loss"] in losses.NAMES:
         spec = losses.get(values["loss"])
         st.latex(spec.d_formula)
@@ -278,7 +327,7 @@ def current_run(page: str) -> jobs.Run | None:
 
 def _start(page: str, snapshot_fn: jobs.SnapshotFn | None) -> None:
     values = form_values(page)
-    if config.check(values):  # the form shows the messages; a bad config never starts
+    if form_errors(page):  # the form shows the messages; a bad config never starts
         return
     try:
         run = registry().start(session_id(), TrainConfig.from_dict(values), snapshot_fn)

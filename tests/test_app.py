@@ -102,6 +102,45 @@ def test_bad_values_show_their_message_and_start_nothing():
     assert ui.registry().running_count() == before and page_runs(at) == []
 
 
+@pytest.mark.parametrize(
+    ("name", "typed", "message"),
+    [
+        ("batch_size", 64.5, "must be a whole number in [2, 4096], got 64.5"),
+        ("steps", 1e12, "must be in [1, 1000000], got 1000000000000"),
+        ("steps", None, "enter a whole number in [1, 1000000]: the field is empty or does not hold a finite number"),
+        ("lr_d", None, "enter a finite number in (0, 1]: the field is empty or does not hold a finite number"),
+    ],
+)  # fmt: skip
+def test_a_number_field_quotes_what_was_typed_and_start_stays_off(name, typed, message):
+    """What the browser sends: the float it parsed ("64.5", "1e12"), or None for an empty or
+    unparseable entry ("abc", or "1e309" which parses to Infinity). Before, an integer widget
+    truncated 64.5 to 64 without a word and turned None into its default 0 ("got 0")."""
+    at = open_train()
+    at.number_input(key=f"train_{name}").set_value(typed).run()
+    assert not at.exception
+    assert message in texts(at.error)
+    assert at.button(key="train_start").disabled
+    assert not any("got 0" in e for e in texts(at.error))  # no value the user did not type
+
+
+def test_a_whole_number_written_as_a_float_trains_that_many_steps():
+    """"2e3" reaches the app as 2000.0 from the (float-typed) widget and trains as the int 2000."""
+    at = open_train()
+    steps = at.number_input(key="train_steps")
+    assert steps.proto.data_type == steps.proto.DataType.FLOAT  # an INT widget's frontend reads "2e3" as 2
+    steps.set_value(2e3)
+    at.number_input(key="train_batch_size").set_value(128.0).run()
+    assert not at.error and not at.button(key="train_start").disabled
+    at.button(key="train_start").click().run()
+    (run,) = page_runs(at)
+    try:
+        cfg = run.view().config
+        assert (cfg.steps, cfg.batch_size) == (2000, 128) and type(cfg.steps) is int
+    finally:
+        run.stop()
+        run.join(30)
+
+
 def test_a_data_set_that_cannot_load_shows_its_message(monkeypatch):
     def unavailable(name, root=None, train=True):
         raise data.DataUnavailable(
@@ -210,7 +249,8 @@ def test_busy_server_shows_a_warning():
         at.button(key="train_start").click().run()
         assert not at.exception
         (warning,) = texts(at.warning)
-        assert "Stop one of yours or wait" in warning
+        assert "(none of them yours)" in warning and "Wait for one of them to finish" in warning
+        assert "Stop one of yours" not in warning  # this session has no run to stop
         assert page_runs(at) == []
     finally:
         for run in others:
@@ -245,6 +285,61 @@ def test_a_preset_in_the_url_fills_the_form(monkeypatch):
 
     at.number_input(key="train_steps").set_value(500).run()  # the user's edit is not overwritten
     assert at.number_input(key="train_steps").value == 500
+
+
+def _watch_for(at: AppTest) -> list[str]:
+    return [e.value for e in at.info if e.value.startswith("**Watch for:**")]
+
+
+def _changed_notes(at: AppTest) -> list[str]:
+    return [c.value for c in at.caption if "its notes no longer apply" in c.value]
+
+
+def test_a_presets_notes_show_only_while_the_form_holds_its_config():
+    """divergence's text promises |L_D| > 1e6 by step 30 for WGAN with lr 5e-3 and no clipping: with
+    the loss set to hinge (which loads Adam 2e-4), those numbers are about another run."""
+    p = presets.get("divergence")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["preset"] = "divergence"
+    at.run()
+    at.switch_page("app_pages/train.py").run()
+    assert _watch_for(at) == [f"**Watch for:** {p.watch_for}"] and _changed_notes(at) == []
+
+    at.selectbox(key="train_loss").set_value("hinge").run()
+    assert not at.exception and _watch_for(at) == []
+    assert _changed_notes(at) == [
+        ":material/edit: You changed Loss, Optimizer, lr D, lr G, Adam β1, Adam β2, D steps per G step "
+        "from the preset 'Failure: divergence (WGAN without clipping)': its notes no longer apply."
+    ]
+    box = at.selectbox(key="train_preset")
+    assert box.value == "divergence" and box.label == "Preset (changed)"
+
+    # equal configs bring the notes back: the preset again (by way of another one), or an edit undone
+    box.set_value("healthy-lsgan").run()
+    at.selectbox(key="train_preset").set_value("divergence").run()
+    assert _watch_for(at) == [f"**Watch for:** {p.watch_for}"]
+    at.number_input(key="train_seed").set_value(1.0).run()
+    assert _watch_for(at) == [] and _changed_notes(at)[0].startswith(":material/edit: You changed Seed from")
+    at.number_input(key="train_seed").set_value(0.0).run()
+    assert _watch_for(at) == [f"**Watch for:** {p.watch_for}"] and _changed_notes(at) == []
+    assert at.selectbox(key="train_preset").label == "Preset"
+
+
+def test_a_1d_presets_notes_go_when_p_data_changes():
+    p = presets.get("healthy-mix2")
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["preset"] = "healthy-mix2"
+    at.run()
+    at.switch_page("app_pages/d_star_1d.py").run()
+    assert not at.exception and _watch_for(at) == [f"**Watch for:** {p.watch_for}"]
+    at.selectbox(key="d_star_1d_pdata").set_value("uniform").run()
+    assert not at.exception and _watch_for(at) == []
+    assert _changed_notes(at) == [
+        ":material/edit: You changed Data set from the preset 'Healthy: mixture of 2 Gaussians': its notes "
+        "no longer apply."
+    ]
+    at.selectbox(key="d_star_1d_pdata").set_value("mix2").run()  # back to the preset's p_data
+    assert _watch_for(at) == [f"**Watch for:** {p.watch_for}"]
 
 
 def test_the_form_survives_a_visit_to_another_page():

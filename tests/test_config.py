@@ -205,3 +205,27 @@ def test_a_flag_out_of_range_exits_2_with_the_range(capsys, tmp_path):
 def test_flag_help_quotes_the_fields_help_and_range():
     text = cli.build_parser()._subparsers._group_actions[0].choices["train"].format_help()
     assert "D's learning rate; a finite number in (0, 1]" in " ".join(text.split())
+
+
+# ---------------------------------------------------------------- what the form's number widgets give
+@pytest.mark.parametrize(
+    ("name", "widget_value", "value", "problem"),
+    [
+        ("steps", 1e6, 1_000_000, None),  # typed "1e6": a whole number, as the int 1000000
+        ("steps", 2000.0, 2000, None),  # "2e3"
+        ("steps", 1e12, 1_000_000_000_000, None),  # "1e12": whole; config.check names the range
+        ("batch_size", 64.5, 64.5, "must be a whole number in [2, 4096], got 64.5"),
+        ("batch_size", 64, 64, None),  # an int from a preset or a test is kept
+        ("steps", None, None, "enter a whole number in [1, 1000000]: the field is empty or does not hold a finite number"),
+        ("lr_d", None, None, "enter a finite number in (0, 1]: the field is empty or does not hold a finite number"),
+        ("lr_d", 3e-4, 3e-4, None),
+    ],
+)  # fmt: skip
+def test_a_number_widgets_value_becomes_the_fields_type_or_a_message(name, widget_value, value, problem):
+    got, message = config.FIELDS[name].from_form(widget_value)
+    assert (got, message) == (value, problem) and type(got) is type(value)
+
+
+def test_number_fields_use_the_shortest_round_trip_format():
+    # an integer field's widget is float-typed (see Field.from_form); "%d" would truncate 64.5 to "64"
+    assert {config.FIELDS[name].format for name in config.NUMBERS} == {"%g"}

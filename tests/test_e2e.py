@@ -138,6 +138,8 @@ def test_train_live_run(browser_page):
     # the fixed-noise grid is an image with a real size
     img = page.locator('[data-testid="stImage"] img').first
     img.wait_for(timeout=60_000)
+    # the <img> is in the page before its bytes arrive (naturalWidth 0 until then: seen on a loaded machine)
+    page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img.element_handle(), timeout=30_000)
     assert page.evaluate("el => el.naturalWidth", img.element_handle()) >= 64
     n_points = page.evaluate(
         "() => Math.max(...[...document.querySelectorAll('.js-plotly-plot')].map(el => (el._fullData||[]).reduce((m,t)=>Math.max(m,(t.x && t.x.length) || 0),0)))"
@@ -225,3 +227,50 @@ def test_a_run_survives_a_six_second_network_cut(pw):
         finally:
             browser.close()
             proxy.close()
+
+
+def _type_into(page, label: str, text: str) -> str:
+    """Type ``text`` into a number field as a user does (select all, type, Enter); returns what the
+    field shows once the app has rerun."""
+    field = page.get_by_label(label, exact=True)
+    field.click()
+    field.press("Control+a")
+    field.press("Backspace")
+    page.keyboard.type(text)
+    field.press("Enter")
+    wait_idle(page)
+    page.wait_for_timeout(500)
+    wait_idle(page)
+    return field.input_value()
+
+
+def _errors(page) -> list[str]:
+    return [e.inner_text().split("\n")[-1] for e in page.locator('[data-testid="stAlertContentError"]').all()]
+
+
+def test_number_fields_keep_what_was_typed(browser_page):
+    """Streamlit's integer number_input reads the text with parseInt: "1e6" became 1 and "64.5" 64
+    without a word, "abc" became its default 0. The fields are float-typed now and the app checks."""
+    url, page = browser_page
+    page.goto(f"{url}/train")
+    wait_idle(page)
+    start = page.get_by_role("button", name="Start")
+    try:
+        assert _type_into(page, "Steps", "1e6") == "1000000"
+        assert _errors(page) == [] and start.is_enabled()
+        assert _type_into(page, "Steps", "2e3") == "2000"
+        assert _type_into(page, "Batch size", "64.5") == "64.5"
+        assert "must be a whole number in [2, 4096], got 64.5" in _errors(page)
+        assert not start.is_enabled()
+        assert _type_into(page, "Batch size", "abc") == ""
+        assert ("enter a whole number in [2, 4096]: the field is empty or does not hold a finite number"
+                in _errors(page))  # fmt: skip
+        assert not any("got 0" in e for e in _errors(page))
+        assert _type_into(page, "lr D", "1e309") == ""  # Infinity: Streamlit's backend gives None
+        assert any(e.startswith("enter a finite number in (0, 1]") for e in _errors(page))
+        _no_exception(page)
+    finally:
+        _type_into(page, "Batch size", "64")
+        _type_into(page, "lr D", "0.0002")
+        _type_into(page, "Steps", "2000")
+    assert _errors(page) == [] and start.is_enabled()

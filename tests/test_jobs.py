@@ -140,10 +140,16 @@ def test_the_cap_and_sessions():
     a = reg.start("alice", LONG)
     b = reg.start("bob", LONG)
     try:
-        with pytest.raises(
-            Busy, match=r"2 runs are training .*limit is 2\. Stop one of yours or wait"
-        ):
+        with pytest.raises(Busy) as busy:
             reg.start("carol", LONG)
+        # carol has no run: the message must not tell her to stop one of hers
+        assert str(busy.value) == ("2 runs are training on this server now (none of them yours), and "
+                                   "the limit is 2. Wait for one of them to finish, then press Start again.")  # fmt: skip
+        with pytest.raises(Busy) as busy:
+            reg.start("alice", LONG)
+        assert str(busy.value) == ("2 runs are training on this server now (1 of them yours), and the "
+                                   "limit is 2. Stop one of yours or wait for one to finish, then press "
+                                   "Start again.")  # fmt: skip
         assert reg.running_count() == 2
         assert reg.runs_for("alice") == [a] and reg.runs_for("carol") == []
         assert reg.get("alice", a.run_id) is a
@@ -166,7 +172,7 @@ def test_paused_runs_hold_a_slot_and_the_message_counts_yours():
     try:
         a.pause()
         with pytest.raises(
-            Busy, match=r"1 runs are training on this server now \(1 of them yours\)"
+            Busy, match=r"^1 run is training on this server now \(1 of them yours\)"
         ):
             reg.start("alice", LONG)
     finally:
