@@ -131,6 +131,14 @@ def _pct(x: float) -> str:
 
 
 # ---------------------------------------------------------------- the window
+def window_median(metrics: dict[str, Sequence[float]], name: str) -> float:
+    """The median of metric ``name`` over the diagnosis window (the last max(WINDOW_MIN_STEPS,
+    WINDOW_FRAC of the run) steps, past the warm-up): the number the diagnosis panel quotes, and what a
+    preset's "ends at" claim reads (:mod:`gan_demo.presets`)."""
+    h = _History(metrics)
+    return float(np.median(h.cols[name][h.win]))
+
+
 class _History:
     """The metric columns as float arrays, and the recent window's statistics."""
 

@@ -177,6 +177,7 @@ LN2 = math.log(2.0)
 # D(x) = σ(l(x)) is a probability here, as in V(D, G); the code works on the logit l (theory.NOTATION)
 _BCE_D = r"L_D = -\mathbb{E}_{x}[\log D(x)] - \mathbb{E}_{z}[\log(1-D(G(z)))],\quad D(x) = \sigma(l(x))"
 _WGAN_D = r"L_D = \mathbb{E}_{z}[D(G(z))] - \mathbb{E}_{x}[D(x)]"
+CLIP_STEP = r",\quad w \leftarrow \operatorname{clip}(w, -c, c)"  # WGAN's weight clipping, after each D step
 _CRITIC_G = r"L_G = -\mathbb{E}_{z}[D(G(z))]"
 
 _LOSSES = {
@@ -213,7 +214,7 @@ _LOSSES = {
             family="wgan",
             d_terms=wgan_d_terms,
             g_loss=critic_g_loss,
-            d_formula=_WGAN_D + r",\quad w \leftarrow \operatorname{clip}(w, -c, c)",
+            d_formula=_WGAN_D + CLIP_STEP,
             g_formula=_CRITIC_G,
             defaults=Defaults("rmsprop", 5e-5, 5e-5, 0.5, 0.999, 5, clip=0.01),
             equilibrium={"loss_d": 0.0},
@@ -269,3 +270,10 @@ def get(name: str) -> GANLoss:
         return _LOSSES[name]
     except KeyError:
         raise ValueError(f"unknown loss {name!r}; choose one of: {', '.join(NAMES)}") from None
+
+
+def d_formula(name: str, clip: float) -> str:
+    """The D formula of loss ``name`` as a run with weight clip ``clip`` trains it: the clipping step
+    shown exactly when ``clip`` > 0 (WGAN with c = 0 trains an unconstrained critic)."""
+    base = get(name).d_formula.replace(CLIP_STEP, "")
+    return base + CLIP_STEP if clip > 0 else base

@@ -18,10 +18,11 @@ from typing import Any
 
 import numpy as np
 
+from gan_demo import diagnostics
 from gan_demo.config import TrainConfig, defaults_for
 from gan_demo.toybench import BEST
 
-SPAN = 100  # steps: "ends at", "peaks at" and "stays above" read medians over this many steps
+SPAN = 100  # steps: "peaks at" and "stays above" read medians over this many steps ("ends at": the diagnosis window)
 WARMUP = 200  # steps: "stays above" and a snapshot's "reaches at most" skip the first steps (a blob)
 _PERCENT = ("d_acc", "clip_frac", "diversity", "high_quality", "top_share")  # shown as %
 _SNAPSHOT = ("diversity", "modes", "high_quality", "top_share", "fd_ratio")  # read from the snapshots
@@ -47,7 +48,8 @@ class Claim:
     (toys: share of the samples nearest to the most crowded mode; images: share of the fixed-noise
     samples in the classifier's most frequent class), "fd_ratio" (images: the quality report's Fréchet
     distance over its real-vs-real floor, n = 64, :mod:`gan_demo.metrics.quality`).
-    ``stat``: "end" (median over the last ``SPAN`` steps; snapshots: the last one), "peak" (the
+    ``stat``: "end" (the median over the diagnosis window, the number the diagnosis panel quotes:
+    :func:`diagnostics.window_median`; snapshots: the last one), "peak" (the
     largest such median), "low" (the smallest after ``WARMUP``), "max" (snapshots: the largest value
     after ``WARMUP``), "first_above" / "first_below" (the first logged step where |value| passes ``lo``;
     it must come by step ``hi``). The claim holds when the value lies in [``lo``, ``hi``] ("low":
@@ -103,9 +105,9 @@ class Claim:
         if self.stat in ("first_above", "first_below"):
             hit = np.abs(values) > self.lo if self.stat == "first_above" else np.abs(values) < self.lo
             return float(steps[np.argmax(hit)]) if hit.any() else math.inf
+        if self.stat == "end":  # what the diagnosis panel quotes at the end of the run
+            return diagnostics.window_median(metrics, self.metric)
         medians = np.array([np.median(values[(steps > s - SPAN) & (steps <= s)]) for s in steps])
-        if self.stat == "end":
-            return float(medians[-1])
         if self.stat in ("peak", "max"):
             return float(medians.max())
         return float(medians[steps >= WARMUP].min())
@@ -141,7 +143,10 @@ def watch_text(story: str, claims: Sequence[Claim]) -> str:
     """A preset's "watch for" text: the story (no numbers), then each claim."""
     if not claims:
         return story
-    return f"{story} Seeded run (curves as medians over {SPAN} steps): " + "; ".join(c.text for c in claims) + "."
+    window = (f"the last {diagnostics.WINDOW_FRAC:.0%} of the run or {diagnostics.WINDOW_MIN_STEPS} steps, whichever is longer, "
+              "as the diagnosis reads them")  # fmt: skip
+    return (f"{story} Seeded run (end values: medians over {window}; peaks: medians over {SPAN} steps): "
+            + "; ".join(c.text for c in claims) + ".")  # fmt: skip
 
 
 def _preset(name: str, title: str, page: str, overrides: dict[str, Any], expect: str, story: str,
@@ -262,6 +267,10 @@ _ALL: list[Preset] = [
 ]  # fmt: skip
 
 PRESETS: dict[str, Preset] = {p.name: p for p in _ALL}
+
+
+# old link names -> the preset that replaced them (a teacher's handout keeps working)
+RENAMED = {"oscillation": "d-wins-in-bursts"}  # its run is diagnosed "D overpowers G", in bursts
 
 
 def get(name: str) -> Preset:

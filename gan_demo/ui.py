@@ -194,7 +194,7 @@ def pending_preset(page: str) -> presets.Preset | None:
 
     For a page whose own widgets above the form depend on the preset (the 1-D page's p_data and mode):
     it reads this before drawing them. An unknown name gives None (the form shows the error)."""
-    name = st.query_params.get("preset")
+    name = presets.RENAMED.get(st.query_params.get("preset") or "", st.query_params.get("preset"))
     if not name or name not in {p.name for p in presets.for_page(page)}:
         return None
     return None if st.session_state.get(_key(page, "preset_from_url")) == name else presets.get(name)
@@ -205,9 +205,14 @@ def _preset_from_url(page: str) -> None:
     name = st.query_params.get("preset")
     if not name:
         return
+    if name in presets.RENAMED:
+        st.info(f"The preset {name!r} is now called {presets.RENAMED[name]!r}: its seeded run shows D winning "
+                "in bursts, which the diagnosis reads as \"D overpowers G\".", icon=":material/info:")  # fmt: skip
+        name = presets.RENAMED[name]
     valid = [p.name for p in presets.for_page(page)]
     if name not in valid:
-        others = {p.name: p.page for p in presets.PRESETS.values()}
+        titles = {p.url_path: p.title for p in PAGES if p.url_path}
+        others = {p.name: titles.get(p.page, p.page) for p in presets.PRESETS.values()}
         where = f" It belongs on the '{others[name]}' page." if name in others else ""
         st.error(f"Unknown preset {name!r} for this page.{where} "
                  f"Valid presets here: {', '.join(valid) or 'none yet'}.")  # fmt: skip
@@ -287,7 +292,8 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
         st.info(f"**Watch for:** {preset.watch_for}", icon=":material/visibility:")
     if values["loss"] in losses.NAMES:
         spec = losses.get(values["loss"])
-        st.latex(spec.d_formula)
+        clip = st.session_state.get(_key(page, "clip"))  # the form's c (None while the field is empty)
+        st.latex(losses.d_formula(spec.name, clip if isinstance(clip, (int, float)) else 0.0))
         st.latex(spec.g_formula)
         st.caption(spec.note)
 

@@ -268,6 +268,30 @@ def test_unknown_preset_in_the_url_shows_the_valid_ones():
     )
 
 
+def test_a_preset_on_another_page_names_that_page_by_its_title():
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["preset"] = "healthy-ring8"  # a 2-D toys preset, opened on the Train page
+    at.run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception
+    assert any("It belongs on the '2-D toys' page." in e for e in texts(at.error))
+
+
+def test_an_old_link_to_a_renamed_preset_opens_the_new_one_and_says_so():
+    """?preset=oscillation was renamed d-wins-in-bursts (its run shows D winning in bursts); a handout
+    with the old link still opens it, with a line saying what it is called now."""
+    at = AppTest.from_file(APP, default_timeout=60)
+    at.query_params["preset"] = "oscillation"
+    at.run()
+    at.switch_page("app_pages/train.py").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="train_preset").value == "d-wins-in-bursts"
+    expected = presets.get("d-wins-in-bursts").config()
+    assert at.number_input(key="train_lr_d").value == pytest.approx(expected.lr_d)
+    assert at.number_input(key="train_steps").value == expected.steps
+    assert any("is now called 'd-wins-in-bursts'" in e.value for e in at.info)
+
+
 def test_a_preset_in_the_url_fills_the_form(monkeypatch):
     demo = presets.Preset("demo-wgan", "WGAN demo", "train", {"loss": "wgan", "steps": 300, "seed": 7},
                           watch_for="W1 falling while the samples improve")  # fmt: skip
@@ -526,3 +550,14 @@ def test_the_train_pages_live_controls_survive_a_visit_to_another_page():
     assert at.select_slider(key=f"train_snapshot_{run.run_id}").value == 20
     assert at.get("image")[0].proto.imgs[0].caption == "fixed noise, step 20"
     assert at.number_input(key="train_steps").value == 40
+
+
+def test_the_wgan_formula_drops_the_clipping_step_when_c_is_0():
+    at = AppTest.from_file(APP, default_timeout=60).run()
+    at.switch_page("app_pages/train.py").run()
+    at.selectbox(key="train_loss").set_value("wgan").run()
+    clipped = [x.value for x in at.latex if x.value.startswith("L_D") or "L_D =" in x.value]
+    assert any(r"\operatorname{clip}" in v for v in clipped)
+    at.number_input(key="train_clip").set_value(0.0).run()
+    assert not at.exception
+    assert not any(r"\operatorname{clip}" in x.value for x in at.latex)

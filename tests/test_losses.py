@@ -269,3 +269,11 @@ def test_d_formula_shows_the_computed_loss(name):
         assert part in losses.get(name).d_formula
     spec = losses.get(name)
     assert r"\sigma(D(" not in spec.d_formula + spec.g_formula  # D is never a logit in a formula
+
+
+@pytest.mark.parametrize("name, clip, shown", [("wgan", 0.01, True), ("wgan", 0.0, False),
+                                               ("wgan-gp", 0.0, False), ("wgan-gp", 0.05, True)])  # fmt: skip
+def test_the_d_formula_shows_weight_clipping_exactly_when_the_run_clips(name, clip, shown):
+    formula = losses.d_formula(name, clip)
+    assert (r"\operatorname{clip}(w, -c, c)" in formula) == shown
+    assert formula.startswith(r"L_D = \mathbb{E}_{z}[D(G(z))] - \mathbb{E}_{x}[D(x)]")

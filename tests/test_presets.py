@@ -151,7 +151,8 @@ def test_claims_render_and_measure_as_documented():
     steps = [10.0 * i for i in range(1, 31)]  # steps 10..300
     metrics = {"step": steps, "loss_d": [3.0 - 0.01 * s for s in steps], "w1": [0.0] * 5 + [2e6] * 25}
     end = presets.Claim("loss_d", "end", 0.0, 0.5, "L_D")
-    assert end.measure(metrics) == pytest.approx(3.0 - 0.01 * 255)  # median of steps 210..300
+    # the diagnosis window: the last max(300 steps, 25 %) of the run, past the 200-step warm-up: 200..300
+    assert end.measure(metrics) == pytest.approx(3.0 - 0.01 * 250)
     assert end.text == "L_D ends at 0–0.5" and end.holds(0.45) and not end.holds(0.6)
     assert presets.Claim("loss_d", "peak", 2, 3, "L_D").measure(metrics) == pytest.approx(2.9)
     assert presets.Claim("loss_d", "low", 0.1, 0.1, "L_D").measure(metrics) == pytest.approx(3.0 - 2.55)
