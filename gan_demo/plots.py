@@ -100,6 +100,12 @@ def _add_series(
                         mode="lines", **common)  # fmt: skip
 
 
+def log_axis(fig: go.Figure) -> None:
+    """A log y axis labelled once per decade (10⁻², 10⁻¹, 1, 10), with unlabelled minor ticks between:
+    Plotly's default labels the 2s and 5s between decades with their first digit alone ("2, 5, 2")."""
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power", minor={"dtick": "D1", "ticks": "outside"})
+
+
 def _hline(fig: go.Figure, y: float, text: str, color: str = "#555") -> None:
     fig.add_hline(y=y, line={"dash": "dash", "color": color, "width": 1}, annotation_text=text,
                   annotation_position="top left", annotation_font={"size": 11, "color": color})  # fmt: skip
@@ -145,7 +151,7 @@ def grad_figure(metrics: Mapping[str, Sequence[float]], smoothing: float = 0.0,
     """Gradient norms of D and G (log scale), and WGAN-GP's ‖∇D(x̂)‖ with its target 1."""
     fig = _figure("Gradient norms", uirevision, "L2 norm (log)")
     _add_series(fig, metrics, ["grad_d", "grad_g", "gp_norm"], smoothing)
-    fig.update_yaxes(type="log", dtick=1, exponentformat="power")  # a tick per decade: 10⁻², 10⁻¹, 1, 10
+    log_axis(fig)
     if "gp_norm" in metrics:
         _hline(fig, 1.0, "GP target ‖∇D(x̂)‖ = 1", _COLORS["gp_norm"])
     return fig

@@ -16,6 +16,7 @@ from typing import Any
 import plotly.graph_objects as go
 import streamlit as st
 
+from gan_demo import plots
 from gan_demo.metrics import quality
 
 SOURCE = ("Fréchet distance: Heusel et al. 2017 (FID's formula), here on the penultimate features of a "
@@ -40,7 +41,8 @@ def fd_figure(points: list[tuple[int, dict]], uirevision: str) -> go.Figure:
     fig.update_layout(title={"text": f"Fréchet distance (classifier features, n = {last['n']})", "font": {"size": 15}},
                       uirevision=uirevision, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
                       legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0}, xaxis_title="step",
-                      yaxis_title="Fréchet distance", yaxis_type="log", hovermode="x unified")  # fmt: skip
+                      yaxis_title="Fréchet distance", hovermode="x unified")  # fmt: skip
+    plots.log_axis(fig)
     return fig
 
 
