@@ -155,7 +155,7 @@ def _load_idx_images(name: str, base: Path, train: bool) -> np.ndarray | torch.T
     try:
         return cls(root=str(base), train=train, download=True).data
     except (RuntimeError, OSError, ValueError) as e:
-        reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+        reason = " ".join(str(e).split())[:200] or type(e).__name__  # all its lines: the first can end in ":"
         download_error = f"{type(e).__name__}: {reason}"
 
     split = "train" if train else "t10k"

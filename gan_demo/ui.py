@@ -214,7 +214,8 @@ def _preset_from_url(page: str) -> None:
         titles = {p.url_path: p.title for p in PAGES if p.url_path}
         others = {p.name: titles.get(p.page, p.page) for p in presets.PRESETS.values()}
         where = f" It belongs on the '{others[name]}' page." if name in others else ""
-        st.error(f"Unknown preset {name!r} for this page.{where} "
+        what = f"Preset {name!r} is for another page." if name in others else f"There is no preset {name!r}."
+        st.error(f"{what}{where} "
                  f"Valid presets here: {', '.join(valid) or 'none yet'}.")  # fmt: skip
         return
     if pending_preset(page) is not None:
@@ -268,7 +269,6 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
                          on_change=_on_preset_change, args=(page,))  # fmt: skip
     with cols[0]:
         st.selectbox(config.FIELDS["data"].label, data_choices, key=_key(page, "data"), persist_state="session")
-        note("data")
     with cols[1]:
         if all(name in toys.NAMES for name in data_choices):  # toys always train the toy MLPs
             st.selectbox("Model", ["toy MLP"], disabled=True, key=_key(page, "model_shown"),
@@ -282,6 +282,7 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
                      format_func=lambda n: losses.get(n).title, on_change=_on_loss_change,
                      args=(page,), help=config.FIELDS["loss"].help)  # fmt: skip
         note("loss")
+    note("data")  # full width: a missing data set's message says where to get it, in a few lines
     if problem := st.session_state.pop(_key(page, "preset_error"), None):
         st.error(problem, icon=":material/error:")
     if preset is not None and changed:
@@ -382,7 +383,7 @@ def run_controls(
     if notice := st.session_state.pop(_key(page, "notice"), None):
         st.warning(notice, icon=":material/hourglass:")
     if errors:
-        fields = ", ".join(sorted(errors))
+        fields = ", ".join(config.FIELDS[n].label if n in config.FIELDS else n for n in sorted(errors))
         st.error(f"Start is off until these settings are fixed: {fields}.", icon=":material/block:")
 
 
