@@ -14,7 +14,7 @@ A **generative adversarial network** is two networks that play a game:
 2. the **discriminator** D looks at a sample x and gives the probability D(x) that it is real (from the data), not fake (from G);
 3. D is trained to be right, G is trained to fool D. In the original minimax game below they optimise one value V in opposite directions; the non-saturating G loss that the app (like most code) uses by default gives G its own objective, −log D(G(z)), with the same equilibrium;
 4. training alternates: one or more steps of D with G fixed, then a step of G with D fixed.
-5. At the game's equilibrium G's samples follow the data's distribution and D can only guess (D = ½). Real runs, with networks of finite size, end away from it: D stays ahead (the Train page says by how much).
+5. At the game's equilibrium G's samples follow the data's distribution and D can only guess (D = ½). Real runs, with networks of finite size, end near it, not at it: D keeps an edge (the Train page says how much).
 """
 )
 st.latex(
