@@ -96,12 +96,9 @@ def explore() -> None:
 
 def render(view: jobs.RunView) -> None:
     """The live panel: the snapshot's D, D* and p_g; JS (with a perfect G's floor) and W1 over the snapshots."""
-    ui.progress(view)
-    shots = [s for s in view.snapshots if "js" in s.extras]
-    if not shots:
-        st.caption("The first snapshot appears once the networks are built.")
+    if (picked := ui.toy_snapshots(PAGE, view, "js")) is None:
         return
-    shot = ui.pick_snapshot(PAGE, shots, view.run_id)
+    shots, shot = picked
     ex = shot.extras
     left, right = st.columns([3, 2])
     with left:

@@ -67,12 +67,9 @@ def real_points(name: str, n: int = 1000) -> np.ndarray:
 
 def render(view: jobs.RunView) -> None:
     """The live panel: the plane at one snapshot, and mode coverage over the snapshots."""
-    ui.progress(view)
-    shots = [s for s in view.snapshots if "hz" in s.extras]
-    if not shots:
-        st.caption("The first snapshot appears once the networks are built.")
+    if (picked := ui.toy_snapshots(PAGE, view, "hz")) is None:
         return
-    shot = ui.pick_snapshot(PAGE, shots, view.run_id)
+    shots, shot = picked
     toy = toys.TOYS_2D[view.config.data]
     family = losses.get(view.config.loss).family
     left, right = st.columns([3, 2])

@@ -427,6 +427,17 @@ def pick_snapshot(page: str, shots: list[jobs.Snapshot], run_id: str) -> jobs.Sn
     return shots[steps.index(chosen)] if chosen in steps else shots[-1]
 
 
+def toy_snapshots(page: str, view: jobs.RunView, extra: str) -> tuple[list[jobs.Snapshot], jobs.Snapshot] | None:
+    """A toy page's live panel header: the run's progress, then (the snapshots that carry ``extra``,
+    the one to show: :func:`pick_snapshot`), or a caption and None before the first one."""
+    progress(view)
+    shots = [s for s in view.snapshots if extra in s.extras]
+    if not shots:
+        st.caption("The first snapshot appears once the networks are built.")
+        return None
+    return shots, pick_snapshot(page, shots, view.run_id)
+
+
 def cached_figure(page: str, name: str, key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
     """A chart changes only when a snapshot arrives (``key`` changes): build it then, not at every
     redraw (building a Plotly figure costs tens of ms of the GIL that the training thread needs)."""
