@@ -18,7 +18,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, safe_open, save_file
 
 from gan_demo.config import ConfigError, TrainConfig
-from gan_demo.training import Trainer
+from gan_demo.train import Trainer, make_trainer
 
 FORMAT = "gan_demo.checkpoint/1"  # written into the metadata; a file without it is not ours
 
@@ -84,7 +84,7 @@ def load(path: str | Path, device: str = "auto") -> Trainer:
     if noise is None or noise.dim() != 2 or noise.shape[1] != config.z_dim:
         shape = None if noise is None else tuple(noise.shape)
         raise CheckpointError(f"{path}: fixed_noise should have shape (n, {config.z_dim}), got {shape}")
-    trainer = Trainer(config)
+    trainer = make_trainer(config)
     try:
         trainer.load_state_tensors(tensors)
     except (RuntimeError, KeyError) as e:  # missing / unexpected keys, wrong shapes

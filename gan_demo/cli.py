@@ -33,7 +33,7 @@ from torch import nn
 
 from gan_demo import checkpoints, config, data, jobs, losses, onedim, toys
 from gan_demo.config import ConfigError, TrainConfig
-from gan_demo.training import NonFinite, Trainer, resolve_device, use_threads
+from gan_demo.train import NonFinite, Trainer, make_trainer, resolve_device, use_threads
 
 N_SAMPLES = 2500  # samples of G written at the end of a run (the toys' metrics use 2,500)
 
@@ -127,7 +127,7 @@ def _train_loop(trainer: Trainer, out: Path, quiet: bool) -> str | None:
 def cmd_train(args: argparse.Namespace) -> int:
     try:
         cfg = config_from_args(args)
-        trainer = Trainer(cfg)
+        trainer = make_trainer(cfg)
     except ConfigError as e:
         return _fail(f"bad setting: {e}", 2)
     except (data.DataUnavailable, RuntimeError, ValueError) as e:  # no data, no CUDA
@@ -307,7 +307,7 @@ def cmd_bench(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         loops = {
             "seed 001 loop": seed_loop(_seed_dataset(name, Path(tmp)), images[0].numel(), device),
-            "gan_demo Trainer": trainer_loop(Trainer(cfg, images=images)),
+            "gan_demo Trainer": trainer_loop(make_trainer(cfg, images=images)),
         }
         print(f"data: {name} {tuple(images.shape)}, device: {device}, torch threads: "
               f"{torch.get_num_threads()}, MLPs 256-256, z 100, batch 64, BCE, Adam 2e-4; "
@@ -327,7 +327,7 @@ def _bench_toy(steps: int, device: str, rounds: int = 20, loss_names: tuple[str,
     """Steps/s of the trainer on ring8 with each loss's classic settings and the default toy networks,
     in interleaved rounds; prints the median round with the slowest and fastest, and returns the first
     loss's median."""
-    trainers = {name: Trainer(TrainConfig.for_loss(name, "ring8", steps=10**6, device=device)) for name in loss_names}
+    trainers = {name: make_trainer(TrainConfig.for_loss(name, "ring8", steps=10**6, device=device)) for name in loss_names}
     first = trainers[loss_names[0]]
     cfg = first.config
     previous = torch.get_num_threads()

@@ -36,7 +36,7 @@ import numpy as np
 
 from gan_demo import settings
 from gan_demo.config import TrainConfig
-from gan_demo.training import Trainer, use_threads
+from gan_demo.train import Trainer, make_trainer, use_threads
 
 _LOG = logging.getLogger(__name__)
 
@@ -260,7 +260,7 @@ class Run:
 
     def _train(self) -> None:
         cfg = self.config
-        trainer = Trainer(cfg)
+        trainer = make_trainer(cfg)
         use_threads(trainer.threads)  # once, for this worker thread only (not process-wide)
         with self._cond:
             self._metric_names = trainer.metric_names

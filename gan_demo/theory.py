@@ -16,7 +16,8 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gan_demo import losses, onedim, presets, training
+from gan_demo import losses, onedim, presets
+from gan_demo.train import gan
 
 
 @dataclass(frozen=True)
@@ -90,7 +91,7 @@ SECTIONS: tuple[Section, ...] = (
             r"D(G(z)) \to 1 \;\Rightarrow\; \log(1-D(G(z))) \to -\infty \quad(\text{D fixed})",
             r"\min_G V(D^*_G, G) = -\log 4 \;\text{ at }\; p_g = p_{data},\; D^* = \tfrac12",
         ),
-        (training.Trainer._step,),
+        (gan.GanTrainer._step,),
     ),
     Section(
         "2. D's loss is binary cross-entropy (three equal forms)",

@@ -30,7 +30,7 @@ import torch
 
 from gan_demo import onedim, toys
 from gan_demo.config import TrainConfig, defaults_for
-from gan_demo.training import Trainer
+from gan_demo.train import make_trainer
 
 N_SAMPLES = 2500  # samples of G the metrics are computed on (as in VEEGAN and PacGAN)
 
@@ -108,7 +108,7 @@ def evaluate(config: TrainConfig, budget_s: float | None = None, n_samples: int 
     if threads is not None:
         torch.set_num_threads(threads)
     try:
-        trainer = Trainer(config)
+        trainer = make_trainer(config)
         start = time.perf_counter()
         deadline = start + budget_s if budget_s is not None else float("inf")
         while trainer.step_count < config.steps and time.perf_counter() < deadline:

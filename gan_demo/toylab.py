@@ -19,7 +19,7 @@ from scipy.spatial import distance
 from torch import Tensor
 
 from gan_demo import onedim, toys
-from gan_demo.training import Trainer
+from gan_demo.train import GanTrainer
 
 N_KDE = 2500  # G samples behind the 1-D density estimate (the run's fixed noise)
 N_POINTS_2D = 500  # fake points (and arrows) kept per 2-D snapshot
@@ -38,7 +38,7 @@ def _bounds(extent: Extent) -> tuple[float, float, float, float]:
     return x0, x1, y0, y1
 
 
-def d_heatmap(trainer: Trainer, extent: Extent, n: int = HEATMAP_N) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def d_heatmap(trainer: GanTrainer, extent: Extent, n: int = HEATMAP_N) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """D's output on an n×n grid over ``extent`` (a half-width, or (x0, x1, y0, y1)).
 
     Returns ``(xs, ys, values)`` with ``values[i, j]`` = D((xs[j], ys[i])) (rows are y, as
@@ -53,7 +53,7 @@ def d_heatmap(trainer: Trainer, extent: Extent, n: int = HEATMAP_N) -> tuple[np.
     return xs, ys, values
 
 
-def g_field(trainer: Trainer, points: np.ndarray | Tensor, normalize: bool = True) -> np.ndarray:
+def g_field(trainer: GanTrainer, points: np.ndarray | Tensor, normalize: bool = True) -> np.ndarray:
     r"""The direction in which G's loss moves each fake point: :math:`-\nabla_x L_G(D(x))`, per point.
 
     :math:`L_G` is the run's generator loss on logits (a batch mean, so the gradient of the loss of
@@ -95,7 +95,7 @@ def arrow_segments(points: np.ndarray, field: np.ndarray, length: float, max_arr
 
 
 # ---------------------------------------------------------------- snapshots for background runs
-def snapshot_1d(trainer: Trainer) -> dict:
+def snapshot_1d(trainer: GanTrainer) -> dict:
     """Extras for the 1-D page, from G's 2,500 fixed-noise samples.
 
     Numbers (see :func:`onedim.sample_fit`; NaN when a sample is not finite, with ``n_nonfinite``
@@ -191,7 +191,7 @@ def w1_floor_2d(toy: toys.Toy2D, n: int = N_W1_2D, seeds: int = 10) -> tuple[flo
     return float(np.mean(values)), float(np.std(values))
 
 
-def snapshot_2d(trainer: Trainer) -> dict:
+def snapshot_2d(trainer: GanTrainer) -> dict:
     """Extras for the 2-D page: the heatmap (``hx``, ``hy``, ``hz``) over the toy's view, up to 500
     fake points (``points``) and G's raw gradient field on them (``arrows``, see :func:`g_field`),
     ``w1`` (exact W1 between the first 256 fixed-noise samples and 256 fixed data points, NaN when a

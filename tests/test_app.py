@@ -19,7 +19,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_demo import config, data, jobs, plots, presets, settings, ui
 from gan_demo.config import TrainConfig
-from gan_demo.training import Trainer
+from gan_demo.train import GanTrainer
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 LONG = TrainConfig.for_loss("non-saturating", "ring8", steps=1_000_000)  # must be stopped
@@ -229,7 +229,7 @@ def test_a_failed_run_shows_its_error_and_the_app_stays_up(monkeypatch):
     def boom(self, with_metrics=True):
         raise FloatingPointError("D exploded")
 
-    monkeypatch.setattr(Trainer, "step", boom)
+    monkeypatch.setattr(GanTrainer, "step", boom)
     at = open_train()
     at.button(key="train_start").click().run()
     (run,) = page_runs(at)

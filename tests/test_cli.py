@@ -14,7 +14,7 @@ import torch
 
 from gan_demo import checkpoints, cli, losses
 from gan_demo.config import TrainConfig
-from gan_demo.training import Trainer
+from gan_demo.train import GanTrainer
 
 
 def test_train_ring8_writes_config_metrics_samples_and_checkpoint(tmp_path, capsys):
@@ -26,7 +26,7 @@ def test_train_ring8_writes_config_metrics_samples_and_checkpoint(tmp_path, caps
     assert cfg == TrainConfig.for_loss("wgan-gp", "ring8", steps=200, seed=0, hidden=32, d_steps=2, device="cpu")
     with open(out / "metrics.csv") as fh:
         rows = list(csv.reader(fh))
-    assert tuple(rows[0]) == Trainer(cfg).metric_names
+    assert tuple(rows[0]) == GanTrainer(cfg).metric_names
     assert [int(float(r[0])) for r in rows[1:]] == [1] + list(range(10, 201, 10))  # first, every 10th
     assert all(math.isfinite(float(v)) for r in rows[1:] for v in r)
     samples = np.load(out / "samples.npy")
@@ -72,7 +72,7 @@ def test_unparsable_flag_is_an_argparse_error(capsys):
 
 
 def test_diverging_run_stops_with_exit_1_and_names_the_metric(tmp_path, capsys, monkeypatch):
-    step = Trainer.step
+    step = GanTrainer.step
 
     def nan_at_30(self, with_metrics=True):
         row = step(self, with_metrics)
@@ -80,7 +80,7 @@ def test_diverging_run_stops_with_exit_1_and_names_the_metric(tmp_path, capsys, 
             row["loss_g"] = float("nan")
         return row
 
-    monkeypatch.setattr(Trainer, "step", nan_at_30)
+    monkeypatch.setattr(GanTrainer, "step", nan_at_30)
     code = cli.main(["train", "--data", "ring8", "--steps", "100", "--quiet", "--out", str(tmp_path)])
     assert code == 1
     err = capsys.readouterr().err
@@ -120,7 +120,7 @@ def test_train_sets_the_threads_once_and_leaves_other_threads_alone(tmp_path, mo
     before = torch.get_num_threads()
     torch.set_num_threads(2)
     seen = []
-    inner = Trainer._step
+    inner = GanTrainer._step
 
     def step(self, with_metrics):
         box = []
@@ -130,7 +130,7 @@ def test_train_sets_the_threads_once_and_leaves_other_threads_alone(tmp_path, mo
         seen.append((torch.get_num_threads(), box[0]))
         return inner(self, with_metrics)
 
-    monkeypatch.setattr(Trainer, "_step", step)
+    monkeypatch.setattr(GanTrainer, "_step", step)
     try:
         assert cli.main(["train", "--data", "ring8", "--steps", "3", "--hidden", "16", "--quiet",
                          "--out", str(tmp_path)]) == 0  # fmt: skip

@@ -84,7 +84,7 @@ import json  # noqa: E402
 from safetensors.torch import load_file, save_file  # noqa: E402
 
 from gan_demo import checkpoints, cli, config  # noqa: E402
-from gan_demo.training import Trainer  # noqa: E402
+from gan_demo.train import GanTrainer  # noqa: E402
 
 _WRONG: dict[type, list] = {  # values of the wrong type (or not finite) for each kind of field
     int: [64.0, 2.5, "64", True, None, float("nan"), float("inf"), [64]],
@@ -136,7 +136,7 @@ def test_an_int_for_a_float_field_is_stored_as_a_float():
 def good_checkpoint(tmp_path_factory):
     cfg = TrainConfig(data="ring8", hidden=8, z_dim=2, batch_size=8, steps=1, device="cpu")
     path = tmp_path_factory.mktemp("ckpt") / "good.safetensors"
-    checkpoints.save(Trainer(cfg), path)
+    checkpoints.save(GanTrainer(cfg), path)
     return path
 
 

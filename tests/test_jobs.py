@@ -15,7 +15,7 @@ import torch
 from gan_demo import data, diagnostics, jobs, ui
 from gan_demo.config import TrainConfig
 from gan_demo.jobs import Busy, Run, RunRegistry
-from gan_demo.training import Trainer
+from gan_demo.train import GanTrainer
 
 
 def ring8(**overrides) -> TrainConfig:
@@ -84,7 +84,7 @@ def test_an_exception_in_the_worker_fails_the_run_not_the_process(monkeypatch):
     def boom(self, with_metrics=True):
         raise RuntimeError("boom at the first step")
 
-    monkeypatch.setattr(Trainer, "step", boom)
+    monkeypatch.setattr(GanTrainer, "step", boom)
     run = Run(ring8(steps=10))
     run.start()
     run.join(30)
@@ -108,7 +108,7 @@ def test_a_data_set_that_cannot_load_fails_with_its_message(monkeypatch):
 
 
 def test_a_non_finite_metric_stops_the_run_and_names_it(monkeypatch):
-    step = Trainer.step
+    step = GanTrainer.step
 
     def diverging(self, with_metrics=True):
         row = step(self, with_metrics)
@@ -116,7 +116,7 @@ def test_a_non_finite_metric_stops_the_run_and_names_it(monkeypatch):
             row["loss_g"] = math.nan
         return row
 
-    monkeypatch.setattr(Trainer, "step", diverging)
+    monkeypatch.setattr(GanTrainer, "step", diverging)
     run = Run(ring8(steps=1000, log_every=10))
     run.start()
     run.join(30)

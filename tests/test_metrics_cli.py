@@ -57,12 +57,12 @@ def test_the_seed_style_loop_starts_from_the_trainers_weights_and_refuses_other_
 
     from gan_demo import presets
     from gan_demo.metrics import bench
-    from gan_demo.training import Trainer
+    from gan_demo.train import GanTrainer
 
     cfg = presets.get("healthy-lsgan").config()
     dataset = cli._seed_dataset("digits", tmp_path)
     step = bench.seed_style_loop(cfg, dataset, torch.device("cpu"))
-    trainer = Trainer(cfg)
+    trainer = GanTrainer(cfg)
     ours, theirs = trainer.G.state_dict(), step.generator.state_dict()
     assert ours.keys() == theirs.keys() and all(torch.equal(ours[k], theirs[k]) for k in ours)
     before = {k: v.clone() for k, v in theirs.items()}

@@ -70,9 +70,9 @@ def test_a_short_seeded_run_distance_falls():
     """WGAN-GP on the digits (the healthy-wgan-gp preset, seed 0): the distance to real digits falls
     as G learns (measured: about 2,200 at step 0, 860 at 100, 310 at 300, floor 38)."""
     from gan_demo import presets
-    from gan_demo.training import Trainer
+    from gan_demo.train import GanTrainer
 
-    trainer = Trainer(presets.get("healthy-wgan-gp").config())
+    trainer = GanTrainer(presets.get("healthy-wgan-gp").config())
     fd = {0: Q.snapshot_extras(trainer)["quality"]["fd"]}
     for step in (100, 300):
         while trainer.step_count < step:

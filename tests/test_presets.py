@@ -19,7 +19,7 @@ from gan_demo import diagnostics as dg
 from gan_demo import presets
 from gan_demo.config import TrainConfig
 from gan_demo.metrics import quality
-from gan_demo.training import Trainer
+from gan_demo.train import GanTrainer
 
 PAGES = ("train", "toys_2d", "d_star_1d")
 GOOD = ("healthy", "near_equilibrium")  # the two verdicts that mean "no failure"
@@ -36,7 +36,7 @@ class Outcome:
     metrics: dict[str, list[float]]  # the logged history, one column per metric
     diversity: list[dict] | None  # images: per snapshot, fake and real mean pairwise distance
     modes: list[dict] | None  # toys with modes: per snapshot, dg.mode_summary
-    trainer: Trainer | None = None  # the trained networks (for further measures, see __main__)
+    trainer: GanTrainer | None = None  # the trained networks (for further measures, see __main__)
 
 
 def train_and_diagnose(preset: presets.Preset) -> Outcome:
@@ -53,7 +53,7 @@ def train_and_diagnose(preset: presets.Preset) -> Outcome:
 
 def _train_and_diagnose(preset: presets.Preset, cfg: TrainConfig) -> Outcome:
     t0 = time.perf_counter()
-    trainer = Trainer(cfg)
+    trainer = GanTrainer(cfg)
     cols: dict[str, list[float]] = {n: [] for n in trainer.metric_names}
     modes: list[dict] | None = [] if cfg.is_toy else None
     div: list[dict] | None = None if cfg.is_toy else []

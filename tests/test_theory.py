@@ -15,8 +15,9 @@ import pytest
 import torch
 from streamlit.testing.v1 import AppTest
 
-from gan_demo import losses, onedim, plots, presets, theory, toylab, toys, training
+from gan_demo import losses, onedim, plots, presets, theory, toylab, toys
 from gan_demo.config import TrainConfig
+from gan_demo.train import gan, loop
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -55,15 +56,15 @@ def test_section_1_shows_the_function_that_alternates_d_and_g_updates():
     order = [e for _, _, e in _update_events(shown)]
     assert order == ["d_loss", "d_step", "g_loss", "g_step"], order
     # the thread-count wrapper shows none of them: the test tells the two apart
-    wrapper = [e for _, _, e in _update_events(training.Trainer.step)]
-    assert shown is training.Trainer.step or wrapper != ["d_loss", "d_step", "g_loss", "g_step"]
+    wrapper = [e for _, _, e in _update_events(loop.Trainer.step)]
+    assert shown is loop.Trainer.step or wrapper != ["d_loss", "d_step", "g_loss", "g_step"]
 
 
 def test_section_1_code_runs_in_that_order_with_spies(monkeypatch):
     """Run the shown function itself, with spies on the two losses and the optimizer steps."""
     (shown,) = theory.SECTIONS[0].code
     cfg = TrainConfig.for_loss("non-saturating", "ring8", d_steps=2, batch_size=32, seed=0)
-    trainer = training.Trainer(cfg)
+    trainer = gan.GanTrainer(cfg)
     calls: list[str] = []
 
     def spy(event, fn):
@@ -74,13 +75,13 @@ def test_section_1_code_runs_in_that_order_with_spies(monkeypatch):
 
     trainer.loss = dataclasses.replace(trainer.loss, d_terms=spy("d_loss", trainer.loss.d_terms),
                                        g_loss=spy("g_loss", trainer.loss.g_loss))  # fmt: skip
-    real_apply = training.apply_gradients
+    real_apply = gan.apply_gradients
 
     def apply(opt, params, grads):
         calls.append("d_step" if opt is trainer.opt_d else "g_step" if opt is trainer.opt_g else "?")
         real_apply(opt, params, grads)
 
-    monkeypatch.setattr(training, "apply_gradients", apply)
+    monkeypatch.setattr(gan, "apply_gradients", apply)
     g_before = [p.detach().clone() for p in trainer.G.parameters()]
     kwargs = {"with_metrics": True} if "with_metrics" in inspect.signature(shown).parameters else {}
     shown(trainer, **kwargs)
@@ -110,14 +111,14 @@ def _train_every_loss() -> None:
     """The Train page's feature: a training step of each loss (as the worker thread runs it)."""
     for name in losses.NAMES:
         cfg = TrainConfig.for_loss(name, "ring8", batch_size=32, seed=0)
-        training.Trainer(cfg).step()
+        gan.GanTrainer(cfg).step()
 
 
 def _d_star_page() -> None:
     """The D* on 1-D page's feature: explore (exact densities) and a train-mode snapshot."""
     c = onedim.compare(toys.TOYS_1D["mix2"], onedim.mixture([2.0], [1.0]))
     toylab.explore_figure(c, "bce")
-    trainer = training.Trainer(TrainConfig.for_loss("non-saturating", "mix2", batch_size=32, seed=0))
+    trainer = gan.GanTrainer(TrainConfig.for_loss("non-saturating", "mix2", batch_size=32, seed=0))
     toylab.snapshot_1d(trainer)
 
 
@@ -203,7 +204,7 @@ def test_theory_page_renders():
     assert len(at.expander) == len(theory.SECTIONS)
     codes = [c.value.strip() for c in at.code]
     assert inspect.getsource(losses.gradient_penalty).strip() in codes
-    assert inspect.getsource(training.Trainer._step).strip() in codes
+    assert inspect.getsource(gan.GanTrainer._step).strip() in codes
     assert inspect.getsource(onedim.exact_divergences).strip() in codes
     assert any("\\log 4" in latex.value for latex in at.latex)
     assert any(theory.curves_note() == m.value for m in at.markdown)

@@ -12,7 +12,7 @@ from torch import nn
 
 from gan_demo import toylab, toys
 from gan_demo.config import TrainConfig
-from gan_demo.training import Trainer
+from gan_demo.train import GanTrainer
 
 
 class LinearCritic(nn.Module):
@@ -65,8 +65,8 @@ def _one_thread():
     torch.set_num_threads(before)
 
 
-def _trainer(loss: str, data: str = "ring8", **kw) -> Trainer:
-    return Trainer(TrainConfig.for_loss(loss, data, device="cpu", steps=50, **kw))
+def _trainer(loss: str, data: str = "ring8", **kw) -> GanTrainer:
+    return GanTrainer(TrainConfig.for_loss(loss, data, device="cpu", steps=50, **kw))
 
 
 @pytest.mark.parametrize("loss", ["wgan", "hinge", "wgan-gp"])

@@ -10,20 +10,20 @@ import numpy as np
 import pytest
 import torch
 
-from gan_demo import checkpoints, losses, models, toys, training
+from gan_demo import checkpoints, losses, models, toys
 from gan_demo.config import TrainConfig
-from gan_demo.training import Draws, Trainer, cpu_threads, is_finite, scalar_grads
+from gan_demo.train import Draws, GanTrainer, cpu_threads, fastpath, is_finite, loop, scalar_grads
 
 BASE = ["step", "loss_d", "loss_d_real", "loss_d_fake", "loss_g", "d_real", "d_fake", "d_fake_g",
         "d_acc", "grad_d", "grad_g"]  # fmt: skip
 
 
-def toy_trainer(loss: str = "non-saturating", data: str = "ring8", **kw) -> Trainer:
+def toy_trainer(loss: str = "non-saturating", data: str = "ring8", **kw) -> GanTrainer:
     kw = {"hidden": 32, "batch_size": 64, "device": "cpu", **kw}
-    return Trainer(TrainConfig.for_loss(loss, data, **kw))
+    return GanTrainer(TrainConfig.for_loss(loss, data, **kw))
 
 
-def run(trainer: Trainer, steps: int) -> list[dict[str, float]]:
+def run(trainer: GanTrainer, steps: int) -> list[dict[str, float]]:
     return [trainer.step() for _ in range(steps)]
 
 
@@ -36,7 +36,7 @@ def test_seeded_run_repeats_exactly_and_another_seed_differs():
 
 
 def test_seeded_image_run_repeats_exactly():
-    a, b = (Trainer(TrainConfig(data="digits", hidden=32, seed=1, device="cpu")) for _ in range(2))
+    a, b = (GanTrainer(TrainConfig(data="digits", hidden=32, seed=1, device="cpu")) for _ in range(2))
     run(a, 5), run(b, 5)
     assert torch.equal(a.fixed_samples(), b.fixed_samples())
 
@@ -55,7 +55,7 @@ def test_short_run_learns_the_1d_gaussian():
     # at 1,200 steps with seed 0); 0.15 is five times below the start, and three times above the
     # sampling noise of 2,500 samples (W1 of 2,500 true samples to N(0, 1) is about 0.02).
     toy = toys.get("gaussian")
-    trainer = Trainer(TrainConfig.for_loss("non-saturating", "gaussian", seed=0, device="cpu"))
+    trainer = GanTrainer(TrainConfig.for_loss("non-saturating", "gaussian", seed=0, device="cpu"))
     start = _w1_to_target(trainer.sample(2500).numpy(), toy)
     for _ in range(1200):
         trainer.step(with_metrics=False)
@@ -73,7 +73,7 @@ def test_w1_helper_on_true_samples():
 
 @pytest.mark.parametrize("model", ["mlp", "dcgan"])
 def test_short_image_run(model):
-    trainer = Trainer(TrainConfig(data="digits", model=model, hidden=32, device="cpu"))
+    trainer = GanTrainer(TrainConfig(data="digits", model=model, hidden=32, device="cpu"))
     rows = run(trainer, 20)
     assert all(is_finite(r) for r in rows)
     samples = trainer.fixed_samples()
@@ -140,7 +140,7 @@ def test_g_update_leaves_d_unchanged_and_no_gradient_is_kept():
 
 
 def test_instance_noise_falls_linearly_to_zero_in_units_of_the_data_std():
-    trainer = Trainer(TrainConfig.for_loss("non-saturating", "ring8", steps=100, instance_noise=0.5))
+    trainer = GanTrainer(TrainConfig.for_loss("non-saturating", "ring8", steps=100, instance_noise=0.5))
     std = trainer.toy.scale
     assert std == pytest.approx(np.sqrt(0.5 + 0.01**2))  # ring8: modes on the unit circle, σ 0.01
     assert trainer.instance_noise_std() == pytest.approx(0.5 * std)
@@ -156,7 +156,7 @@ def test_instance_noise_blurs_what_d_sees_in_both_updates(level):
     """D's step and G's step see the same fakes: without noise D's inputs for them are equal; with
     noise each gets its own draw, so they differ by noise of std √2 · σ. The step works in the
     networks' units (data / std), where σ = 0.5 and ring8's radius is 1 / std."""
-    trainer = Trainer(TrainConfig.for_loss("non-saturating", "ring8", steps=1000, instance_noise=level))
+    trainer = GanTrainer(TrainConfig.for_loss("non-saturating", "ring8", steps=1000, instance_noise=level))
     seen: list[torch.Tensor] = []
     d_step = trainer._d_step
     trainer._d_step = lambda x: (seen.append(x.detach().clone()), d_step(x))[1]
@@ -228,11 +228,11 @@ def test_use_threads_sets_the_calling_threads_count_only(two_threads):
     seen = {}
 
     def worker():
-        seen["returned"] = training.use_threads(1)
+        seen["returned"] = loop.use_threads(1)
         torch.ones(256, 256) @ torch.ones(256, 256)  # a parallel op: ATen's per-thread init must not undo it
         seen["worker"] = torch.get_num_threads()
         seen["new thread"] = _count_in_new_thread()
-        seen["None"] = training.use_threads(None)
+        seen["None"] = loop.use_threads(None)
 
     t = threading.Thread(target=worker)
     t.start()
@@ -264,12 +264,12 @@ ISSUE_12_DIVERGENCE = dict(optimizer="rmsprop", lr_d=1.0, lr_g=1.0, steps=50, lo
 def test_a_non_finite_step_is_caught_on_a_step_without_metrics():
     # issue 12's case (lsgan, RMSprop, lr 1): at step 2 ‖∇D‖ overflows to inf (L_D 8.4e33); the
     # step is not a logged one, yet it returns its row and names what went non-finite
-    trainer = Trainer(TrainConfig.for_loss("lsgan", "ring8", **ISSUE_12_DIVERGENCE))
+    trainer = GanTrainer(TrainConfig.for_loss("lsgan", "ring8", **ISSUE_12_DIVERGENCE))
     assert trainer.step(with_metrics=False) is None and trainer.nonfinite is None
     row = trainer.step(with_metrics=False)
     assert row is not None and row["step"] == 2 and math.isinf(row["grad_d"])
     assert all(math.isfinite(row[k]) for k in ("loss_d", "loss_g", "d_real", "d_fake"))
-    assert trainer.nonfinite == training.NonFinite(2, "grad_d", math.inf, "D's update")
+    assert trainer.nonfinite == loop.NonFinite(2, "grad_d", math.inf, "D's update")
     assert str(trainer.nonfinite) == "grad_d became inf at step 2, in D's update"
     trainer.step(with_metrics=False)
     assert trainer.nonfinite.step == 2  # the first one is kept
@@ -311,7 +311,7 @@ def test_checkpoint_round_trip_gives_identical_samples(tmp_path):
 
 
 def test_checkpoint_of_an_image_run(tmp_path):
-    trainer = Trainer(TrainConfig(data="digits", model="dcgan", hidden=32, device="cpu"))
+    trainer = GanTrainer(TrainConfig(data="digits", model="dcgan", hidden=32, device="cpu"))
     run(trainer, 2)
     loaded = checkpoints.load(checkpoints.save(trainer, tmp_path / "c.safetensors"), device="cpu")
     loaded.G.eval(), trainer.G.eval()  # BatchNorm: compare in eval mode, with the running stats
@@ -360,7 +360,7 @@ def test_checkpoint_with_an_invalid_config_value(tmp_path):
 
 
 def test_fast_adam_matches_torch_adam_bit_for_bit():
-    from gan_demo.training import FastAdam
+    from gan_demo.train import FastAdam
 
     def make(cls, **kw):
         torch.manual_seed(0)
@@ -390,9 +390,9 @@ def test_fast_adam_matches_torch_adam_bit_for_bit():
 def test_scalar_grads_equal_autograd_grad_and_refuse_an_unused_parameter(engine, monkeypatch):
     """Straight on the engine (what the pinned PyTorch runs: the probe finds it) or, where the private
     engine call is missing or changed, through torch.autograd.grad: the same gradients either way."""
-    assert training._autograd_engine() is not None
+    assert fastpath._autograd_engine() is not None
     if engine == "public":
-        monkeypatch.setattr(training, "_ENGINE", None)
+        monkeypatch.setattr(fastpath, "_ENGINE", None)
     torch.manual_seed(0)
     net = torch.nn.Sequential(torch.nn.Linear(3, 8), torch.nn.ReLU(), torch.nn.Linear(8, 1))
     params, x = list(net.parameters()), torch.randn(16, 3)
@@ -418,7 +418,7 @@ def test_toy_networks_work_on_standardised_data():
         assert torch.equal(trainer.D.raw(x), trainer.D.net(x).squeeze(1))
     real = trainer._real()
     assert real.std().item() == pytest.approx(1.0, abs=0.15)  # data / std: 2.83 in the data's own units
-    image = Trainer(TrainConfig(data="digits", hidden=32, device="cpu"))
+    image = GanTrainer(TrainConfig(data="digits", hidden=32, device="cpu"))
     assert image.G.scale == image.D.scale == 1.0
 
 
@@ -441,3 +441,29 @@ def test_mlp_forward_by_plan_equals_the_layers_called_in_turn(pack):
         assert torch.equal(G(z), torch.tensor([[1.0, -2.0]]).expand(6, 2))
     with pytest.raises(TypeError, match="Linear layers, each followed by at most one ReLU or Tanh"):
         models._plan(torch.nn.Sequential(torch.nn.Linear(2, 2), torch.nn.Dropout()))
+
+
+def test_clamp_clips_every_tensor_the_same_with_and_without_the_foreach_kernel(monkeypatch):
+    """WGAN's weight clipping: the private ``torch._foreach_clamp_*`` path and the public loop both
+    leave every weight in [-0.01, 0.01], equal element for element."""
+    torch.manual_seed(0)
+    params = [torch.randn(3, 4), torch.randn(5)]
+    fast = [p.clone() for p in params]
+    fastpath.clamp_(fast, 0.01)
+    monkeypatch.delattr(torch, "_foreach_clamp_min_")
+    slow = [p.clone() for p in params]
+    fastpath.clamp_(slow, 0.01)
+    for f, s, p in zip(fast, slow, params, strict=True):
+        assert torch.equal(f, s)
+        assert float(f.abs().max()) == pytest.approx(0.01) and torch.equal(f, p.clamp(-0.01, 0.01))
+
+
+def test_private_torch_calls_live_only_in_the_fastpath_module():
+    """House rule (architecture.md): every ``torch._*`` call is in gan_demo/train/fastpath.py."""
+    import pathlib
+    import re
+
+    root = pathlib.Path(__file__).resolve().parents[1] / "gan_demo"
+    found = [f"{p.relative_to(root)}:{i}" for p in root.rglob("*.py") if p.name != "fastpath.py"
+             for i, line in enumerate(p.read_text().splitlines(), 1) if re.search(r"\btorch\._[a-z]", line)]  # fmt: skip
+    assert found == []

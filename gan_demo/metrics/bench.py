@@ -36,7 +36,7 @@ from torch import nn
 from gan_demo import cli, data, models, presets
 from gan_demo.config import TrainConfig
 from gan_demo.metrics import quality
-from gan_demo.training import Trainer
+from gan_demo.train import make_trainer
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -115,7 +115,7 @@ def overhead(name: str, steps: int) -> None:
     """The Train page's cost of the quality report: ``Trainer.step`` as the worker calls it (metrics
     every ``log_every`` steps) against :func:`quality.snapshot_extras` every ``snapshot_every`` steps."""
     cfg = TrainConfig.for_loss("non-saturating", name, steps=steps, seed=0)
-    trainer = Trainer(cfg)
+    trainer = make_trainer(cfg)
     quality.snapshot_extras(trainer)  # the first call builds the real reference and the floor (cached)
     train_s = report_s = 0.0
     reports = 0
@@ -192,7 +192,7 @@ def main(argv: list[str]) -> int:
             seed_step = cli.seed_loop(dataset, n_pixels, device)
         else:
             seed_step = seed_style_loop(cfg, dataset, device)
-        trainer = Trainer(cfg, images=images)
+        trainer = make_trainer(cfg, images=images)
 
         @torch.no_grad()
         def seed_sample() -> torch.Tensor:
