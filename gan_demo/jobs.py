@@ -41,6 +41,7 @@ from gan_demo.train import Trainer, make_trainer, use_threads
 _LOG = logging.getLogger(__name__)
 
 ACTIVE = ("starting", "running", "paused")  # statuses that hold a training slot
+QUEUED = "queued"  # waiting in the registry's queue for a slot (no thread yet)
 FINISHED = ("done", "stopped", "failed")
 _RATE_EVERY_S = 0.2  # how often the step rate is sampled
 _RATE_WINDOW = 25  # samples kept: the rate is measured over about the last 5 s
@@ -75,7 +76,7 @@ class RunView:
 
     run_id: str
     config: TrainConfig
-    status: str  # "starting", "running", "paused", "done", "stopped" or "failed"
+    status: str  # "queued", "starting", "running", "paused", "done", "stopped" or "failed"
     error: str | None  # why it failed, or why it was stopped when not by the user (else None)
     step: int  # G updates done
     total_steps: int
@@ -89,6 +90,11 @@ class RunView:
     @property
     def active(self) -> bool:
         return self.status in ACTIVE
+
+    @property
+    def waiting(self) -> bool:
+        """Waiting in the queue for a training slot."""
+        return self.status == QUEUED
 
 
 def divergence_message(name: str, value: float, step: int, config: TrainConfig) -> str:
@@ -122,17 +128,20 @@ class Run:
         session_id: str = "",
         max_snapshots: int = 200,
         lease: Lease | None = None,
+        queued: bool = False,
     ):
         self.config = config
         self.snapshot_fn = snapshot_fn
         self.session_id = session_id
         self._lease = lease  # checked by the worker before every step (and while paused)
+        self.on_finish: Callable[[], None] | None = None  # called by the worker thread as it ends
+        self.share_key: tuple = ()  # what identical requests have in common (RunRegistry)
         self.max_snapshots = max(2, max_snapshots)
         self.run_id = uuid.uuid4().hex[:8]
         # guards everything below (reentrant); the paused worker waits on it
         self._cond = threading.Condition(threading.RLock())
         self._thread: threading.Thread | None = None
-        self._status = "starting"
+        self._status = QUEUED if queued else "starting"
         self._error: str | None = None
         self._step = 0
         self._metric_names: tuple[str, ...] = ()
@@ -155,12 +164,15 @@ class Run:
 
     # ------------------------------------------------------------------ control (any thread)
     def start(self) -> None:
-        """Start the worker thread; the Trainer (and its data) is built inside it."""
+        """Start the worker thread; the Trainer (and its data) is built inside it. A queued run
+        becomes "starting"."""
         with self._cond:
             if self._thread is not None:
                 raise RuntimeError(f"run {self.run_id} was already started")
             if self._status in FINISHED:  # stopped before it started
                 return
+            self._status = "starting"
+            self._version += 1
             self._thread = threading.Thread(
                 target=self._work, name=f"gan-run-{self.run_id}", daemon=True
             )
@@ -257,6 +269,12 @@ class Run:
             _LOG.exception("run %s failed", self.run_id)
             with self._cond:
                 self._set_finished("failed", f"{type(e).__name__}: {e}")
+        finally:
+            if self.on_finish is not None:  # the registry starts the next queued run (no lock held here)
+                try:
+                    self.on_finish()
+                except Exception:
+                    _LOG.exception("on_finish of run %s failed", self.run_id)
 
     def _train(self) -> None:
         cfg = self.config
@@ -389,24 +407,70 @@ class Run:
 
 
 class Busy(RuntimeError):
-    """The server already trains as many runs as it may; the message says what to do."""
+    """This session may not start another run now; the message says why and what to do."""
+
+
+@dataclass(frozen=True)
+class QueuePlace:
+    """Where a queued run stands: ``position`` (1 = next) of ``length`` waiting, and the estimated
+    seconds until it starts (None while no running run has a measured rate to estimate from)."""
+
+    position: int
+    length: int
+    eta_s: float | None
+
+
+def share_key(config: TrainConfig, snapshot_fn: SnapshotFn | None) -> tuple:
+    """What two requests must have in common to be one run: the whole config (the seed included: a
+    seeded CPU run is deterministic) and the page's snapshot function (module-level functions, so
+    the same page gives the same key in every session)."""
+    fn = None if snapshot_fn is None else (snapshot_fn.__module__, snapshot_fn.__qualname__)
+    return (config, fn)
+
+
+def estimated_start(etas: list[float | None], rate: float | None, slots: int, ahead: list[int]) -> float | None:
+    """Seconds until a queued run starts: each training run frees its slot after its ``etas`` entry
+    (s), a slot beyond them is free now, and each run ``ahead`` in the queue (its steps) takes the
+    earliest free slot and keeps it for ``steps / rate`` (steps/s). None when a training run has no
+    estimate yet (paused, starting) or no rate is known.
+
+    Example: 2 slots freeing at 10 s and 30 s, 100 steps/s, one run of 1,000 steps ahead: it takes
+    the slot at 10 s and frees it at 20 s, so this run starts at 20 s."""
+    if rate is None or rate <= 0 or any(e is None for e in etas):
+        return None
+    free = sorted([float(e) for e in etas if e is not None] + [0.0] * max(0, slots - len(etas)))
+    for steps in ahead:
+        free[0] += steps / rate
+        free.sort()
+    return free[0] if free else None
 
 
 class RunRegistry:
-    """All runs of this process, by browser session, with a cap on how many train at once.
+    """All runs of this process, by browser session: a cap on how many train at once, a first-come
+    queue behind it, and one run for identical requests.
 
-    A session sees only its own runs. A run's worker asks :meth:`lease` before every step and stops
-    itself when its session is gone:
+    * **Shared runs.** A request identical to a run that is queued, training or done (same config,
+      seed included, and same page: :func:`share_key`) attaches the session to that run instead of
+      starting another: it watches it live at no extra cost. The session that started it owns it
+      (``run.session_id``: Pause, Step, Stop); the others are *viewers* (:meth:`is_owner`) and may
+      start a copy of their own (``share=False``). Thirty students on one preset link cost one run.
+    * **Queue.** At most ``max_running`` runs train at once (``GAN_DEMO_MAX_RUNS``); a run that cannot
+      start waits in a first-come queue (status "queued", :meth:`queue_place`) and starts by itself
+      when a slot frees. A session may own at most ``per_session`` runs training or queued at once
+      (``GAN_DEMO_RUNS_PER_SESSION``, 1 by default); beyond that :meth:`start` raises :class:`Busy`.
+    * **Leases.** A run's worker asks its lease before every step and stops itself when every session
+      that watches it (owner and viewers) is gone; a queued run whose sessions are gone leaves the
+      queue. A session is gone when Streamlit released it (websocket closed) and it was not back
+      (:meth:`touch`) within ``grace_s`` seconds, or when nothing touched it for ``idle_timeout_s``
+      seconds (pages touch it on every rerun, and the live panel every second while a run trains).
 
-    * *released*: Streamlit released the session (its websocket closed: a tab closed, or a network
-      blip) and the session was not back (:meth:`touch`) within ``grace_s`` seconds;
-    * *idle*: nothing touched the session for ``idle_timeout_s`` seconds (pages touch it on every
-      rerun, and the live panel every second while a run trains).
+    :meth:`release`, :meth:`touch` and :meth:`reap` only record times, ask runs to stop and start
+    queued ones; none waits for a thread, so Streamlit's event loop (which serves every session) and
+    page reruns never stall. Records of sessions untouched for four times ``idle_timeout_s`` are
+    forgotten once their runs have ended. ``clock`` (seconds, monotonic) is replaceable for tests.
 
-    :meth:`release`, :meth:`touch` and :meth:`reap` only record times and ask runs to stop; none of
-    them waits for a thread, so Streamlit's event loop (which serves every session) and page reruns
-    never stall. Records of sessions untouched for four times ``idle_timeout_s`` are forgotten once
-    their runs have ended. ``clock`` (seconds, monotonic) is replaceable for tests.
+    Lock order: a worker holding its run's lock may take the registry's lock (its lease); the
+    registry takes a run's lock only to start a *queued* run, which has no worker yet.
     """
 
     def __init__(
@@ -415,46 +479,85 @@ class RunRegistry:
         idle_timeout_s: float = 900,
         grace_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
+        per_session: int | None = None,
     ):
-        if max_running is None:
-            max_running = settings.current().max_runs  # GAN_DEMO_MAX_RUNS, checked at start
-        self.max_running = max_running
+        current = settings.current()
+        self.max_running = current.max_runs if max_running is None else max_running
+        self.per_session = current.runs_per_session if per_session is None else per_session
         self.idle_timeout_s = idle_timeout_s
-        self.grace_s = settings.current().reconnect_grace_s if grace_s is None else grace_s
+        self.grace_s = current.reconnect_grace_s if grace_s is None else grace_s
         self.keep_finished = 5  # finished runs remembered per session (their snapshots use memory)
         self._clock = clock
         self._lock = threading.Lock()
-        self._runs: dict[str, list[Run]] = {}
+        self._runs: dict[str, list[Run]] = {}  # session -> the runs it owns or watches, oldest first
+        self._viewers: dict[str, set[str]] = {}  # run id -> sessions that attached to it (not the owner)
+        self._queue: deque[Run] = deque()
         self._touched: dict[str, float] = {}  # session -> when a page last touched it
         self._released: dict[str, float] = {}  # session -> when Streamlit released it (until back)
 
-    def start(
-        self, session_id: str, config: TrainConfig, snapshot_fn: SnapshotFn | None = None
-    ) -> Run:
-        """Start a run for this session; raises :class:`Busy` when the cap is reached."""
+    def start(self, session_id: str, config: TrainConfig, snapshot_fn: SnapshotFn | None = None,
+              share: bool = True) -> Run:  # fmt: skip
+        """The run for this request: an identical queued, training or finished run (``share``), which
+        the session then watches; else a new run, started now or queued behind the cap. Raises
+        :class:`Busy` when the session already owns ``per_session`` runs that train or wait."""
         self.reap()
+        key = share_key(config, snapshot_fn)
         with self._lock:
-            active = self._active()
-            if len(active) >= self.max_running:
-                mine = sum(r.session_id == session_id for r in active)
-                runs = f"{len(active)} run is" if len(active) == 1 else f"{len(active)} runs are"
-                if mine:  # the session can free a slot itself
-                    what = (f"({mine} of them yours), and the limit is {self.max_running}. Stop one of "
-                            "yours or wait for one to finish")  # fmt: skip
-                else:  # none is this session's: it can only wait
-                    what = (f"(none of them yours), and the limit is {self.max_running}. Wait for one "
-                            "of them to finish")  # fmt: skip
-                raise Busy(f"{runs} training on this server now {what}, then press Start again.")
-            run = Run(config, snapshot_fn, session_id, lease=lambda: self.lease(session_id))
-            runs = self._runs.setdefault(session_id, [])
-            finished = [r for r in runs if r.status in FINISHED]
-            for old in finished[: max(0, len(finished) - self.keep_finished + 1)]:
-                runs.remove(old)
-            runs.append(run)
             self._touched[session_id] = self._clock()
             self._released.pop(session_id, None)
-        run.start()
+            if share and (run := self._shared(key, session_id)) is not None:
+                if run.session_id != session_id:
+                    self._viewers.setdefault(run.run_id, set()).add(session_id)
+                self._remember(session_id, run)
+                return run
+            own = [r for r in self._all() if r.session_id == session_id and (r.status in ACTIVE or r.status == QUEUED)]
+            if len(own) >= self.per_session:
+                what = "1 run" if len(own) == 1 else f"{len(own)} runs"
+                raise Busy(f"You already have {what} training or waiting in this session, and the limit per "
+                           f"session is {self.per_session}: stop it (the Stop button on its page) or wait for it "
+                           "to finish, then press Start again.")  # fmt: skip
+            run = Run(config, snapshot_fn, session_id, lease=lambda: self._run_lease(run), queued=True)
+            run.share_key = key
+            run.on_finish = self._admit
+            self._remember(session_id, run)
+            self._queue.append(run)
+        self._admit()
         return run
+
+    def is_owner(self, session_id: str, run: Run) -> bool:
+        """Whether this session started ``run`` (and so may pause, step or stop it)."""
+        return run.session_id == session_id
+
+    def detach(self, session_id: str, run: Run) -> None:
+        """A viewer stops watching ``run``: it leaves the session's list and no longer keeps it alive.
+        The owner cannot detach (it stops its run instead)."""
+        with self._lock:
+            if run.session_id == session_id:
+                return
+            self._viewers.get(run.run_id, set()).discard(session_id)
+            runs = self._runs.get(session_id, [])
+            if run in runs:
+                runs.remove(run)
+
+    def viewers(self, run: Run) -> int:
+        """How many other sessions watch ``run``."""
+        with self._lock:
+            return len(self._viewers.get(run.run_id, ()))
+
+    def queue_place(self, run: Run) -> QueuePlace | None:
+        """Where ``run`` waits in the queue, or None when it is not waiting; the estimate is
+        :func:`estimated_start` with the mean of the running runs' measured rates."""
+        with self._lock:
+            waiting = [r for r in self._queue if r.status == QUEUED]
+            if run not in waiting:
+                return None
+            position = waiting.index(run) + 1
+            training = [r for r in self._all() if r.status in ACTIVE]
+        views = [r.view() for r in training]  # outside the registry's lock (see the lock order)
+        rates = [v.steps_per_s for v in views if v.status == "running" and v.steps_per_s > 0]
+        eta = estimated_start([v.eta_s for v in views], sum(rates) / len(rates) if rates else None,
+                              self.max_running, [r.config.steps for r in waiting[: position - 1]])  # fmt: skip
+        return QueuePlace(position, len(waiting), eta)
 
     def runs_for(self, session_id: str) -> list[Run]:
         with self._lock:
@@ -480,34 +583,90 @@ class RunRegistry:
             self._released.setdefault(session_id, self._clock())
 
     def lease(self, session_id: str) -> str | None:
-        """None while the session's runs may go on; else why they must stop (a sentence)."""
+        """None while the session may keep runs going; else why not (a sentence)."""
         with self._lock:
             return self._why_gone(session_id, self._clock())
 
     def reap(self) -> int:
-        """Ask the runs of gone sessions to stop (without waiting) and forget the records of sessions
-        untouched for four times ``idle_timeout_s`` whose runs have ended; returns how many runs were
-        asked to stop. The workers stop themselves anyway at their next lease check; asking here
-        frees their slots sooner."""
+        """Ask the runs (training or queued) whose every session is gone to stop, without waiting;
+        start queued runs that now fit; forget the records of sessions untouched for four times
+        ``idle_timeout_s`` whose runs have ended. Returns how many runs were asked to stop. The
+        workers stop themselves anyway at their next lease check; asking here frees their slots
+        sooner."""
         now = self._clock()
         to_stop: list[tuple[Run, str]] = []
         with self._lock:
-            for sid, runs in list(self._runs.items()):
-                if (reason := self._why_gone(sid, now)) is not None:
-                    to_stop += [(r, reason) for r in runs if r.status in ACTIVE]
+            for run in self._all():
+                if run.status in ACTIVE or run.status == QUEUED:
+                    if (reason := self._gone(run, now)) is not None:
+                        to_stop.append((run, reason))
             for sid, seen in list(self._touched.items()):
                 runs = self._runs.get(sid, ())
                 if now - seen > 4 * self.idle_timeout_s and not any(r.alive for r in runs):
                     del self._touched[sid]
                     self._released.pop(sid, None)
-                    self._runs.pop(sid, None)
+                    for r in self._runs.pop(sid, ()):
+                        self._viewers.get(r.run_id, set()).discard(sid)
         for run, reason in to_stop:
             run.request_stop(reason)
+        self._admit()
         return len(to_stop)
 
     def running_count(self) -> int:
         with self._lock:
-            return len(self._active())
+            return len([r for r in self._all() if r.status in ACTIVE])
+
+    def queued_count(self) -> int:
+        with self._lock:
+            return len([r for r in self._queue if r.status == QUEUED])
+
+    # ------------------------------------------------------------------ internals (lock held)
+    def _all(self) -> list[Run]:
+        """Every run the registry knows, each once (a shared run is in several sessions' lists)."""
+        seen: dict[str, Run] = {}
+        for runs in self._runs.values():
+            for r in runs:
+                seen.setdefault(r.run_id, r)
+        return list(seen.values())
+
+    def _shared(self, key: tuple, session_id: str) -> Run | None:
+        """The run an identical request joins: one queued or training, else one that finished (done)
+        that this session has not seen (pressing Start again on your own finished run trains anew)."""
+        candidates = [r for r in self._all() if r.share_key == key]
+        mine = {r.run_id for r in self._runs.get(session_id, ())}
+        for wanted in (lambda r: r.status in ACTIVE or r.status == QUEUED,
+                       lambda r: r.status == "done" and r.run_id not in mine):  # fmt: skip
+            found = [r for r in candidates if wanted(r)]
+            if found:
+                return found[-1]
+        return None
+
+    def _remember(self, session_id: str, run: Run) -> None:
+        runs = self._runs.setdefault(session_id, [])
+        if run in runs:
+            return
+        finished = [r for r in runs if r.status in FINISHED]
+        for old in finished[: max(0, len(finished) - self.keep_finished + 1)]:
+            runs.remove(old)
+            self._viewers.get(old.run_id, set()).discard(session_id)
+        runs.append(run)
+
+    def _sessions_of(self, run: Run) -> set[str]:
+        return {run.session_id} | self._viewers.get(run.run_id, set())
+
+    def _gone(self, run: Run, now: float) -> str | None:
+        """None while any session of ``run`` is here; else why it must stop (its owner's reason)."""
+        reasons = [self._why_gone(sid, now) for sid in self._sessions_of(run)]
+        if any(r is None for r in reasons):
+            return None
+        reason = self._why_gone(run.session_id, now) or reasons[0]
+        if run.status == QUEUED:
+            return "The run left the queue: " + reason.removeprefix("The run was stopped: ")
+        return reason
+
+    def _run_lease(self, run: Run) -> str | None:
+        with self._lock:
+            return self._gone(run, self._clock())
 
     def _why_gone(self, session_id: str, now: float) -> str | None:
         released = self._released.get(session_id)
@@ -523,5 +682,20 @@ class RunRegistry:
             )
         return None
 
-    def _active(self) -> list[Run]:
-        return [r for runs in self._runs.values() for r in runs if r.status in ACTIVE]
+    def _admit(self) -> None:
+        """Start queued runs, first come first served, while slots are free. Starting a queued run
+        takes only its own lock (it has no worker yet), so it is safe under the registry's lock,
+        which keeps two callers from admitting past the cap."""
+        with self._lock:
+            now = self._clock()
+            active = len([r for r in self._all() if r.status in ACTIVE])
+            while self._queue and active < self.max_running:
+                run = self._queue.popleft()
+                if run.status != QUEUED:  # stopped while it waited
+                    continue
+                if (reason := self._gone(run, now)) is not None:
+                    run.request_stop(reason)
+                    continue
+                run.start()
+                active += 1
+            self._queue = deque(r for r in self._queue if r.status == QUEUED)

@@ -10,6 +10,9 @@ GAN_DEMO_DATA       ~/.cache/gan_demo   a folder path (it need not exist yet) wh
 GAN_DEMO_RECONNECT  60                  a number of seconds from 0 to 3600: how long a disconnected
 _GRACE_S                                session's runs wait for it to come back (the app caps it
                                         at Streamlit's server.disconnectedSessionTTL)
+GAN_DEMO_RUNS_PER   1                   a whole number from 1 to 64: runs one browser session may
+_SESSION                                have training or waiting in the queue at once (watching a
+                                        run another session started does not count)
 ==================  ==================  =============================================================
 
 A bad value never stops the app: the variable falls back to its default, and the message, which
@@ -49,6 +52,10 @@ def _max_runs(text: str) -> int:
     return value
 
 
+def _per_session(text: str) -> int:
+    return _max_runs(text)  # the same range: a whole number from 1 to 64
+
+
 def _folder(text: str) -> Path:
     if not text.strip():
         raise ValueError(text)
@@ -69,6 +76,7 @@ VARS: tuple[EnvVar, ...] = (
     EnvVar("GAN_DEMO_MAX_RUNS", "2", "a whole number from 1 to 64", _max_runs),
     EnvVar("GAN_DEMO_DATA", "~/.cache/gan_demo", "a folder path (it need not exist yet), not a file", _folder),
     EnvVar("GAN_DEMO_RECONNECT_GRACE_S", "60", "a number of seconds from 0 to 3600", _seconds),
+    EnvVar("GAN_DEMO_RUNS_PER_SESSION", "1", "a whole number from 1 to 64", _per_session),
 )
 
 
@@ -78,6 +86,7 @@ class Settings:
     data_root: Path  # GAN_DEMO_DATA: where the image data sets are looked for
     reconnect_grace_s: float = 60.0  # GAN_DEMO_RECONNECT_GRACE_S: a disconnected session's runs wait
     problems: tuple[str, ...] = ()  # one message per variable whose value was refused
+    runs_per_session: int = 1  # GAN_DEMO_RUNS_PER_SESSION: a session's own runs, training or queued
 
 
 def load(environ: Mapping[str, str]) -> Settings:
@@ -94,7 +103,8 @@ def load(environ: Mapping[str, str]) -> Settings:
             problems.append(f"{var.name}={text!r} is not allowed: it must be {var.allowed}. "
                             f"Using the default, {var.default}.")  # fmt: skip
     return Settings(values["GAN_DEMO_MAX_RUNS"], values["GAN_DEMO_DATA"],
-                    values["GAN_DEMO_RECONNECT_GRACE_S"], tuple(problems))  # fmt: skip
+                    values["GAN_DEMO_RECONNECT_GRACE_S"], tuple(problems),
+                    values["GAN_DEMO_RUNS_PER_SESSION"])  # fmt: skip
 
 
 @functools.cache

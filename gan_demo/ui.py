@@ -15,8 +15,8 @@ import dataclasses
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
-import plotly.graph_objects as go
 import streamlit as st
 import torch
 
@@ -48,6 +48,9 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("app_pages/theory.py", "Theory", ":material/menu_book:", "theory",
              "Every formula of the seeds beside the code that computes it."),
 )  # fmt: skip
+
+
+_T = TypeVar("_T")
 
 
 # ---------------------------------------------------------------- process and session
@@ -332,21 +335,40 @@ def current_run(page: str) -> jobs.Run | None:
     return registry().get(session_id(), run_id) if run_id else None
 
 
-def _start(page: str, snapshot_fn: jobs.SnapshotFn | None) -> None:
+def _start(page: str, snapshot_fn: jobs.SnapshotFn | None, share: bool = True) -> None:
     values = form_values(page)
     if form_errors(page):  # the form shows the messages; a bad config never starts
         return
     try:
-        run = registry().start(session_id(), TrainConfig.from_dict(values), snapshot_fn)
+        run = registry().start(session_id(), TrainConfig.from_dict(values), snapshot_fn, share=share)
     except jobs.Busy as e:
         st.session_state[_key(page, "notice")] = str(e)
         return
     st.session_state[_key(page, "run_id")] = run.run_id
 
 
+def _take_copy(page: str, snapshot_fn: jobs.SnapshotFn | None) -> None:
+    """A viewer's own copy of the shared run it watches: the same config, trained by its own run."""
+    if (run := current_run(page)) is None:
+        return
+    try:
+        copy = registry().start(session_id(), run.config, snapshot_fn, share=False)
+    except jobs.Busy as e:
+        st.session_state[_key(page, "notice")] = str(e)
+        return
+    st.session_state[_key(page, "run_id")] = copy.run_id
+
+
 def _control(page: str, action: str) -> None:
-    if (run := current_run(page)) is not None:
+    if (run := current_run(page)) is not None and registry().is_owner(session_id(), run):
         getattr(run, action)()
+
+
+def _leave(page: str) -> None:
+    """A viewer stops watching (the run goes on for its owner); the page's form is free again."""
+    if (run := current_run(page)) is not None:
+        registry().detach(session_id(), run)
+    st.session_state.pop(_key(page, "run_id"), None)
 
 
 def run_controls(
@@ -356,23 +378,21 @@ def run_controls(
 
     Start trains the form's settings (``form_values(page)``) and is refused while ``errors`` is not
     empty; ``snapshot_fn(trainer) -> dict`` adds extras to every snapshot (toy pages' heatmaps).
+    A request identical to a run on the server joins it (issue 18): the session that started it
+    owns Pause, Step and Stop; the others watch, and may take a copy that trains on its own. A run
+    that finds every slot taken waits in the queue (Stop leaves the queue).
     """
     run = current_run(page)
     status = run.status if run is not None else None
-    active = status in jobs.ACTIVE
+    owner = run is None or registry().is_owner(session_id(), run)
+    busy = status in jobs.ACTIVE or status == jobs.QUEUED
     buttons = (
-        ("Start", ":material/play_arrow:", _start, (page, snapshot_fn), active or bool(errors)),
-        (
-            "Pause",
-            ":material/pause:",
-            _control,
-            (page, "pause"),
-            status not in ("starting", "running"),
-        ),
-        ("Resume", ":material/resume:", _control, (page, "resume"), status != "paused"),
-        ("Step", ":material/skip_next:", _control, (page, "step_once"), status != "paused"),
-        ("Stop", ":material/stop:", _control, (page, "stop"), not active),
-    )
+        ("Start", ":material/play_arrow:", _start, (page, snapshot_fn), (busy and owner) or bool(errors)),
+        ("Pause", ":material/pause:", _control, (page, "pause"), not owner or status not in ("starting", "running")),
+        ("Resume", ":material/resume:", _control, (page, "resume"), not owner or status != "paused"),
+        ("Step", ":material/skip_next:", _control, (page, "step_once"), not owner or status != "paused"),
+        ("Stop", ":material/stop:", _control, (page, "stop"), not owner or not busy),
+    )  # fmt: skip
     for col, (label, icon, callback, args, disabled) in zip(
         st.columns(len(buttons) + 3), buttons, strict=False
     ):
@@ -380,6 +400,20 @@ def run_controls(
             st.button(label, icon=icon, key=_key(page, label.lower()), on_click=callback, args=args,
                       disabled=disabled, type="primary" if label == "Start" else "secondary",
                       width="stretch")  # fmt: skip
+    if run is not None and not owner:
+        watchers = registry().viewers(run)
+        st.info(f"You are watching a run that another session started with exactly these settings "
+                f"({watchers} session{'s' if watchers != 1 else ''} watching besides its owner): identical "
+                "requests share one run, so it costs the server nothing more. Only its owner can pause, "
+                "step or stop it; take a copy to control one of your own.", icon=":material/group:")  # fmt: skip
+        left, right, _ = st.columns([1, 1, 3])
+        with left:
+            st.button("Take a copy", icon=":material/content_copy:", key=_key(page, "copy"), on_click=_take_copy,
+                      args=(page, snapshot_fn), width="stretch",
+                      help="train the same settings in a run of your own (it may wait in the queue)")  # fmt: skip
+        with right:
+            st.button("Stop watching", icon=":material/visibility_off:", key=_key(page, "leave"), on_click=_leave,
+                      args=(page,), width="stretch", help="the run goes on for the others")  # fmt: skip
     if notice := st.session_state.pop(_key(page, "notice"), None):
         st.warning(notice, icon=":material/hourglass:")
     if errors:
@@ -397,17 +431,34 @@ def live_view(page: str, render: Callable[[jobs.RunView], None], every_s: float 
     if run is None:
         st.info(empty)
         return
-    every = every_s if run.view().active else None
+    first = run.view()
+    every = every_s if first.active or first.waiting else None
 
     @st.fragment(run_every=every)
     def _live() -> None:
         registry().touch(session_id())
         view = run.view()
+        if view.waiting:
+            queue_notice(run)
+            return
         render(view)
-        if every is not None and not view.active:
-            st.rerun()  # finished: a full rerun drops the timer and updates the buttons
+        if every is not None and (first.waiting or not view.active):
+            st.rerun()  # started or finished: a full rerun updates the buttons (and drops a finished timer)
 
     _live()
+
+
+def queue_notice(run: jobs.Run) -> None:
+    """What a queued run's page shows: its place, the estimated wait, and that leaving gives it up."""
+    place = registry().queue_place(run)
+    if place is None:
+        st.caption("Starting ...")
+        return
+    eta = "no estimate yet" if place.eta_s is None else f"about {place.eta_s:,.0f} s"
+    st.info(f"Every training slot of this server is taken ({registry().max_running}), so your run waits in the "
+            f"queue: **place {place.position} of {place.length}**, expected to start in {eta}. It starts by "
+            f"itself. Stop gives up the place, and so does closing the tab (after {registry().grace_s:g} s, in "
+            "case the connection comes back).", icon=":material/hourglass_top:")  # fmt: skip
 
 
 def pick_snapshot(page: str, shots: list[jobs.Snapshot], run_id: str) -> jobs.Snapshot:
@@ -438,13 +489,17 @@ def toy_snapshots(page: str, view: jobs.RunView, extra: str) -> tuple[list[jobs.
     return shots, pick_snapshot(page, shots, view.run_id)
 
 
-def cached_figure(page: str, name: str, key: tuple, build: Callable[[], go.Figure]) -> go.Figure:
-    """A chart changes only when a snapshot arrives (``key`` changes): build it then, not at every
-    redraw (building a Plotly figure costs tens of ms of the GIL that the training thread needs)."""
-    cache = st.session_state.setdefault(_key(page, "figures"), {})
-    if name not in cache or cache[name][0] != key:
-        cache[name] = (key, build())
-    return cache[name][1]
+def cached_figure(page: str, name: str, key: tuple, build: Callable[[], _T]) -> _T:
+    """A chart changes only when a snapshot arrives (``key`` changes, and names the run): build it
+    then, once for the whole server, not at every redraw of every session that watches the run
+    (building a Plotly figure costs tens of ms of the GIL that the training threads need; thirty
+    students watching one shared run would otherwise build it thirty times, issue 18)."""
+    return _shared_figure(page, name, key, build)
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def _shared_figure(page: str, name: str, key: tuple, _build: Callable[[], _T]) -> _T:
+    return _build()
 
 
 def progress(view: jobs.RunView) -> None:
@@ -471,7 +526,9 @@ def curves(view: jobs.RunView, page: str) -> None:
     weight = st.slider("Smoothing (EMA weight)", 0.0, 0.99, 0.6, 0.01, key=_key(page, "smoothing"),
                        persist_state="session",
                        help="the faint lines are the raw values: heavy smoothing can fake a trend")  # fmt: skip
-    figs = plots.run_figures(view.metrics, view.config.loss, weight, uirevision=view.run_id)
+    rows = len(view.metrics["step"])  # a run's rows only grow: (run, rows) names its history
+    figs = cached_figure(page, "run_figures", (view.run_id, rows, view.config.loss, weight),
+                         lambda: plots.run_figures(view.metrics, view.config.loss, weight, uirevision=view.run_id))
     cols = st.columns(2)
     for i, (name, fig) in enumerate(figs.items()):
         with cols[i % 2]:
@@ -485,7 +542,8 @@ def sample_grid(view: jobs.RunView, page: str) -> None:
     if not shots:
         return
     shot = pick_snapshot(page, shots, view.run_id)
-    st.image(plots.image_grid(shot.samples), caption=f"fixed noise, step {shot.step:,}")
+    grid = cached_figure(page, "sample_grid", (view.run_id, shot.step), lambda: plots.image_grid(shot.samples))
+    st.image(grid, caption=f"fixed noise, step {shot.step:,}")
 
 
 def downloads(view: jobs.RunView, page: str) -> None:

@@ -24,7 +24,14 @@ def gan_threads() -> list[threading.Thread]:
 
 @pytest.fixture(autouse=True)
 def no_thread_left_behind():
-    """Fail a test that leaves a gan-* thread alive (after a 5 s grace for threads still ending)."""
+    """Fail a test that leaves a gan-* thread alive (after a 5 s grace for threads still ending).
+
+    Each test also gets a fresh app registry (as on a fresh server): the registry shares a finished
+    run with any session that asks for the same settings (issue 18), so one test's runs would
+    otherwise show up in the next one's pages."""
+    from gan_demo import ui
+
+    ui.registry.clear()
     yield
     left = jobs.stop_all(
         timeout=10.0

@@ -239,22 +239,58 @@ def test_a_failed_run_shows_its_error_and_the_app_stays_up(monkeypatch):
     assert "FloatingPointError: D exploded" in texts(at.error)
 
 
-def test_busy_server_shows_a_warning():
+def test_a_full_server_queues_the_run_and_the_page_shows_its_place():
+    """Issue 18: instead of "busy", the run waits in the queue; the page says its place and starts
+    it by itself when a slot frees."""
     reg = ui.registry()
     others = []
     try:
         while reg.running_count() < reg.max_running:
-            others.append(reg.start(f"someone-else-{len(others)}", LONG))
+            others.append(reg.start(f"someone-else-{len(others)}", TrainConfig.for_loss(
+                "non-saturating", "ring8", steps=1_000_000, seed=100 + len(others))))  # fmt: skip
         at = open_train()
         at.button(key="train_start").click().run()
-        assert not at.exception
-        (warning,) = texts(at.warning)
-        assert "(none of them yours)" in warning and "Wait for one of them to finish" in warning
-        assert "Stop one of yours" not in warning  # this session has no run to stop
-        assert page_runs(at) == []
+        assert not at.exception and not at.warning
+        (run,) = page_runs(at)
+        assert run.view().status == "queued" and not run.alive
+        (info,) = [t for t in texts(at.info) if "queue" in t]
+        assert "place 1 of 1" in info and "Stop gives up the place" in info
+        assert at.button(key="train_start").disabled and not at.button(key="train_stop").disabled
+        others[0].stop()
+        run.join(0.5)
+        assert run.view().status in ("starting", "running", "done")  # started by itself
+        at.run()
+        assert not [t for t in texts(at.info) if "queue" in t]
     finally:
-        for run in others:
-            run.stop()
+        for r in others:
+            r.stop()
+        for r in page_runs(at):
+            r.stop()
+
+
+def test_a_second_session_with_the_same_settings_watches_the_first_ones_run():
+    """Issue 18: thirty students pressing Start on one preset link cost one run; only the owner
+    controls it, the others can take a copy."""
+    alice, bob = open_train(), open_train()
+    for at in (alice, bob):
+        at.number_input(key="train_steps").set_value(1_000_000).run()
+        at.button(key="train_start").click().run()
+        assert not at.exception
+    (run,) = page_runs(alice)
+    try:
+        assert page_runs(bob) == [run] and ui.registry().running_count() == 1
+        assert not alice.button(key="train_pause").disabled and not [t for t in texts(alice.info) if "watching" in t]
+        assert bob.button(key="train_pause").disabled and bob.button(key="train_stop").disabled
+        (note,) = [t for t in texts(bob.info) if "watching" in t]
+        assert "1 session watching besides its owner" in note
+        bob.button(key="train_copy").click().run()
+        mine = [r for r in page_runs(bob) if r is not run]
+        assert len(mine) == 1 and mine[0].config == run.config and ui.registry().is_owner(
+            bob.session_state["gan_session_id"], mine[0])  # fmt: skip
+        assert not bob.button(key="train_stop").disabled
+        mine[0].stop()
+    finally:
+        run.stop()
 
 
 def test_unknown_preset_in_the_url_shows_the_valid_ones():

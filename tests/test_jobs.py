@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_demo import data, diagnostics, jobs, ui
+from gan_demo import data, diagnostics, jobs, toylab, ui
 from gan_demo.config import TrainConfig
 from gan_demo.jobs import Busy, Run, RunRegistry
 from gan_demo.train import GanTrainer
@@ -24,6 +24,11 @@ def ring8(**overrides) -> TrainConfig:
 
 ROOT = Path(__file__).resolve().parents[1]
 LONG = ring8(steps=1_000_000)  # never finishes inside a test: must be stopped
+
+
+def long(seed: int) -> TrainConfig:
+    """A LONG run of another seed: not identical to LONG, so the registry does not share them."""
+    return ring8(steps=1_000_000, seed=seed)
 
 
 def wait_until(predicate, timeout: float = 30.0) -> None:
@@ -135,48 +140,124 @@ def test_snapshots_are_thinned_evenly_keeping_first_and_last():
     assert [s.step for s in run.view().snapshots] == [0, 40, 80, 100]
 
 
-def test_the_cap_and_sessions():
+def test_identical_requests_share_one_run_that_only_its_owner_controls():
+    """Issue 18: a second session asking for the same config (seed included) and page watches the
+    run that trains, at no extra cost; a different seed is another run."""
     reg = RunRegistry(max_running=2)
     a = reg.start("alice", LONG)
-    b = reg.start("bob", LONG)
     try:
-        with pytest.raises(Busy) as busy:
-            reg.start("carol", LONG)
-        # carol has no run: the message must not tell her to stop one of hers
-        assert str(busy.value) == ("2 runs are training on this server now (none of them yours), and "
-                                   "the limit is 2. Wait for one of them to finish, then press Start again.")  # fmt: skip
-        with pytest.raises(Busy) as busy:
-            reg.start("alice", LONG)
-        assert str(busy.value) == ("2 runs are training on this server now (1 of them yours), and the "
-                                   "limit is 2. Stop one of yours or wait for one to finish, then press "
-                                   "Start again.")  # fmt: skip
-        assert reg.running_count() == 2
-        assert reg.runs_for("alice") == [a] and reg.runs_for("carol") == []
-        assert reg.get("alice", a.run_id) is a
-        assert reg.get("bob", a.run_id) is None  # a session never sees another session's runs
-
-        a.stop()
-        assert a.view().status == "stopped" and not a.alive
-        assert b.alive and reg.running_count() == 1
-        c = reg.start("carol", ring8(steps=5))  # the freed slot can be used
-        c.join(30)
-        assert c.view().status == "done"
+        assert reg.start("bob", LONG) is a and reg.start("carol", LONG) is a
+        assert reg.running_count() == 1 and reg.viewers(a) == 2
+        assert reg.is_owner("alice", a) and not reg.is_owner("bob", a)
+        assert reg.runs_for("bob") == [a] and reg.get("bob", a.run_id) is a
+        assert reg.get("dave", a.run_id) is None  # a session sees only the runs it started or joined
+        other_page = reg.start("bob", LONG, snapshot_fn=toylab.snapshot_2d)  # the 2-D page
+        assert other_page is not a and reg.running_count() == 2
+        other_page.stop()
+        copy = reg.start("carol", LONG, share=False)  # "take a copy": carol's own run of it
+        assert copy is not a and reg.is_owner("carol", copy) and copy.view().status in ("starting", "running")
+        copy.stop()
     finally:
-        for run in (a, b):
+        a.stop()
+
+
+def test_a_finished_run_is_shared_with_other_sessions_but_start_again_trains_anew():
+    reg = RunRegistry(max_running=2)
+    a = reg.start("alice", ring8(steps=20))
+    a.join(30)
+    assert a.view().status == "done"
+    assert reg.start("bob", ring8(steps=20)) is a  # bob sees the finished run at once
+    again = reg.start("alice", ring8(steps=20))  # alice pressing Start again means: train it again
+    assert again is not a
+    again.join(30)
+    assert again.view().status == "done"
+
+
+def test_runs_beyond_the_cap_wait_in_a_first_come_queue_and_start_by_themselves():
+    reg = RunRegistry(max_running=2, per_session=1)
+    a, b = reg.start("alice", long(1)), reg.start("bob", long(2))
+    c, d = reg.start("carol", long(3)), reg.start("dave", long(4))
+    try:
+        assert [r.view().status for r in (c, d)] == ["queued", "queued"] and not c.alive
+        assert reg.running_count() == 2 and reg.queued_count() == 2
+        assert (reg.queue_place(c).position, reg.queue_place(d).position, reg.queue_place(d).length) == (1, 2, 2)
+        assert reg.queue_place(a) is None  # a training run is not in the queue
+        assert reg.start("erin", long(3)) is c  # an identical request joins the queued run
+        a.stop()
+        wait_until(lambda: c.view().status == "running")  # c starts by itself when a's slot frees
+        assert d.view().status == "queued" and reg.queue_place(d).position == 1
+        d.request_stop()  # leaving the queue: d never trains
+        assert d.view().status == "stopped" and not d.alive and reg.queued_count() == 0
+        b.stop()
+        assert reg.running_count() == 1
+    finally:
+        for run in (a, b, c, d):
             run.stop()
 
 
-def test_paused_runs_hold_a_slot_and_the_message_counts_yours():
+def test_one_run_per_session_by_default_and_paused_runs_hold_their_slot():
     reg = RunRegistry(max_running=1)
+    assert reg.per_session == 1  # GAN_DEMO_RUNS_PER_SESSION's default
     a = reg.start("alice", LONG)
     try:
         a.pause()
-        with pytest.raises(
-            Busy, match=r"^1 run is training on this server now \(1 of them yours\)"
-        ):
-            reg.start("alice", LONG)
+        with pytest.raises(Busy) as busy:
+            reg.start("alice", long(1))
+        assert str(busy.value) == ("You already have 1 run training or waiting in this session, and the limit "
+                                   "per session is 1: stop it (the Stop button on its page) or wait for it to "
+                                   "finish, then press Start again.")  # fmt: skip
+        b = reg.start("bob", long(1))
+        assert b.view().status == "queued"  # alice's paused run keeps the only slot
+        a.stop()
+        wait_until(lambda: b.view().status == "running")
+        b.stop()
     finally:
         a.stop()
+
+
+def test_the_estimated_start_takes_the_earliest_free_slot_for_each_run_ahead():
+    # 2 slots freeing at 10 s and 30 s, 100 steps/s: a 1,000-step run ahead takes the first at 10 s
+    # and frees it at 20 s, so the next run starts at 20 s; with nobody ahead, at 10 s
+    assert jobs.estimated_start([10.0, 30.0], 100.0, 2, [1000]) == 20.0
+    assert jobs.estimated_start([10.0, 30.0], 100.0, 2, []) == 10.0
+    assert jobs.estimated_start([10.0, 30.0], 100.0, 2, [1000, 4000]) == 30.0  # 2nd ahead: 30 -> 70
+    assert jobs.estimated_start([10.0], 100.0, 2, []) == 0.0  # a slot is free
+    assert jobs.estimated_start([None, 30.0], 100.0, 2, []) is None  # a paused run: no estimate
+    assert jobs.estimated_start([10.0, 30.0], None, 2, []) is None
+
+
+def test_a_shared_run_goes_on_while_any_of_its_sessions_is_here():
+    clock = FakeClock()
+    reg = RunRegistry(max_running=2, grace_s=60, clock=clock)
+    a = reg.start("alice", LONG)
+    assert reg.start("bob", LONG) is a
+    reg.release("alice")  # the owner leaves; bob still watches
+    clock.now += 61
+    reg.touch("bob")
+    assert reg.reap() == 0 and trains_on(a)
+    reg.release("bob")
+    clock.now += 61
+    wait_until(lambda: not a.alive, timeout=10)  # everyone gone: it ends by itself
+    assert a.view().error == "The run was stopped: its browser session disconnected and was not back within 60 s."
+
+
+def test_a_queued_run_whose_session_left_gives_up_its_place():
+    clock = FakeClock()
+    reg = RunRegistry(max_running=1, grace_s=60, clock=clock)
+    a = reg.start("alice", long(1))
+    c = reg.start("carol", long(2))
+    d = reg.start("dave", long(3))
+    try:
+        reg.release("carol")
+        clock.now += 61
+        reg.touch("alice")  # any rerun reaps
+        assert c.view().status == "stopped" and not c.alive
+        assert c.view().error == ("The run left the queue: its browser session disconnected and was not "
+                                  "back within 60 s.")  # fmt: skip
+        assert reg.queue_place(d).position == 1
+    finally:
+        for run in (a, c, d):
+            run.stop()
 
 
 class FakeClock:
@@ -216,10 +297,10 @@ def test_a_session_back_within_the_grace_period_keeps_its_run():
 def test_a_session_not_back_within_the_grace_period_ends_its_runs_by_itself():
     """Nothing but the worker's own lease check runs here: no rerun, no touch, no reap."""
     clock = FakeClock()
-    reg = RunRegistry(max_running=3, grace_s=60, clock=clock)
-    a = reg.start("alice", LONG)
-    b = reg.start("alice", LONG)
-    c = reg.start("bob", LONG)
+    reg = RunRegistry(max_running=3, grace_s=60, clock=clock, per_session=2)
+    a = reg.start("alice", long(1))
+    b = reg.start("alice", long(2))
+    c = reg.start("bob", long(3))
     b.pause()  # a paused run (its worker waits) must end too
     reg.release("alice")
     clock.now += 60.0  # exactly the grace period: not yet
@@ -240,8 +321,8 @@ def test_a_session_not_back_within_the_grace_period_ends_its_runs_by_itself():
 def test_the_idle_limit_ends_a_run_nobody_watches_and_old_records_are_forgotten():
     clock = FakeClock()
     reg = RunRegistry(max_running=2, idle_timeout_s=900, clock=clock)
-    a = reg.start("alice", LONG)
-    b = reg.start("bob", LONG)
+    a = reg.start("alice", long(1))
+    b = reg.start("bob", long(2))
     clock.now += 899
     reg.touch("bob")
     assert trains_on(a) and trains_on(b)

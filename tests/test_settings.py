@@ -69,3 +69,18 @@ def test_the_reconnect_grace_period_is_checked_with_the_others(text, value, prob
         )
     else:
         assert s.problems == ()
+
+
+@pytest.mark.parametrize(("text", "value", "problem"), [("3", 3, False), ("1", 1, False), ("0", 1, True),
+                                                        ("two", 1, True), ("65", 1, True)])  # fmt: skip
+def test_runs_per_session_is_a_whole_number_from_1_to_64_and_the_registry_uses_it(text, value, problem, monkeypatch):
+    s = settings.load({"GAN_DEMO_RUNS_PER_SESSION": text})
+    assert s.runs_per_session == value
+    assert s.problems == ((f"GAN_DEMO_RUNS_PER_SESSION={text!r} is not allowed: it must be a whole number from 1 "
+                           "to 64. Using the default, 1.",) if problem else ())  # fmt: skip
+    monkeypatch.setenv("GAN_DEMO_RUNS_PER_SESSION", text)
+    settings.current.cache_clear()
+    try:
+        assert jobs.RunRegistry().per_session == value
+    finally:
+        settings.current.cache_clear()
