@@ -293,6 +293,21 @@ def test_a_second_session_with_the_same_settings_watches_the_first_ones_run():
         run.stop()
 
 
+def test_a_session_that_asks_for_a_finished_identical_run_sees_its_curves_at_once():
+    alice = open_train()
+    alice.number_input(key="train_steps").set_value(40).run()
+    alice.button(key="train_start").click().run()
+    (run,) = page_runs(alice)
+    wait_finished(run)
+    bob = open_train()
+    bob.number_input(key="train_steps").set_value(40).run()
+    bob.button(key="train_start").click().run()
+    assert not bob.exception
+    assert page_runs(bob) == [run] and ui.registry().running_count() == 0  # no second run trained
+    assert len(bob.get("plotly_chart")) == 5 and "step 40 of 40" in bob.get("progress")[0].proto.text
+    assert [t for t in texts(bob.info) if "watching" in t]
+
+
 def test_unknown_preset_in_the_url_shows_the_valid_ones():
     at = AppTest.from_file(APP, default_timeout=60)
     at.query_params["preset"] = "no-such-preset"
