@@ -108,8 +108,7 @@ class CondMLPDiscriminator(_CondD):
                  hidden: int = 256, depth: int = 2, label_dim: int = 16):  # fmt: skip
         extra = {"concat": n_classes, "embedding": label_dim}.get(condition, 0)
         super().__init__(n_classes, condition, hidden, label_dim)
-        layers = _mlp([math.prod(shape) + extra] + [hidden] * depth + [1])[:-1]  # drop the last Linear: ψ
-        self.phi = nn.Sequential(*layers, nn.ReLU())
+        self.phi = nn.Sequential(*_mlp([math.prod(shape) + extra] + [hidden] * depth), nn.ReLU())  # ψ follows
 
     def forward(self, x: Tensor, y: Tensor) -> Tensor:
         x = x.reshape(x.shape[0], -1)
@@ -156,3 +155,22 @@ def build(model: str, shape: tuple[int, ...], z_dim: int, hidden: int, n_classes
         return (CondConvGenerator(z_dim, shape, n_classes, label_dim, ch),
                 CondConvDiscriminator(shape, n_classes, condition, ch, label_dim))  # fmt: skip
     raise ValueError(f"unknown model {model!r}; choose 'mlp' or 'dcgan'")
+
+
+@torch.no_grad()
+def interpolate(G: nn.Module, z: Tensor, y0: int, y1: int, steps: int) -> Tensor:
+    """G's images with z fixed while its label embedding goes from e(y0) to e(y1) in ``steps`` equal
+    steps: ``(1 − t)·e(y0) + t·e(y1)`` for t = 0, 1/(steps − 1), ..., 1 (the first image is G(z, y0),
+    the last G(z, y1)). ``z``: (z_dim,) or (1, z_dim); returns (steps, C, H, W) on z's device. G is put
+    in eval mode (BatchNorm's running statistics) and back."""
+    if steps < 2:
+        raise ValueError(f"steps must be at least 2 (the two ends), got {steps}")
+    was_training = G.training
+    G.eval()
+    try:
+        t = torch.linspace(0.0, 1.0, steps, device=z.device)[:, None]
+        e = G.embed.weight
+        vec = (1.0 - t) * e[y0] + t * e[y1]
+        return G(z.reshape(1, -1).expand(steps, -1), label_vec=vec)
+    finally:
+        G.train(was_training)

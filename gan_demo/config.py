@@ -311,3 +311,9 @@ def _cgan_problems(values: dict[str, Any]) -> dict[str, str]:
     if values.get("instance_noise", 0.0) != 0:
         out["instance_noise"] = "the conditional GAN trains without instance noise: it must be 0"
     return out
+
+
+def fields_of(objective: str) -> tuple[str, ...]:
+    """The TrainConfig fields a page training ``objective`` shows: all but the other objectives' own."""
+    others = {n for obj, names in OBJECTIVE_FIELDS.items() if obj != objective for n in names}
+    return tuple(name for name in FIELDS if name not in others and name != "objective")

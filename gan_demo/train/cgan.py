@@ -127,19 +127,9 @@ class CganTrainer(Trainer):
         z = self.fixed_noise.repeat(self.n_classes, 1)  # z_0..z_7, z_0..z_7, ... one block per class
         return self.sample(noise=z, labels=self.grid_labels())
 
-    @torch.no_grad()
     def interpolate(self, z: Tensor, y0: int, y1: int, steps: int) -> Tensor:
-        """G's images with z fixed while the label embedding goes from e(y0) to e(y1) in ``steps``
-        equal steps: ``(1 − t)·e(y0) + t·e(y1)`` for t = 0, 1/(steps−1), ..., 1; shape (steps, C, H, W).
-        ``z``: (z_dim,) or (1, z_dim)."""
-        self.G.eval()
-        try:
-            t = torch.linspace(0.0, 1.0, steps, device=self.device)[:, None]
-            e = self.G.embed.weight
-            vec = (1.0 - t) * e[y0] + t * e[y1]
-            return self.G(z.reshape(1, -1).to(self.device).expand(steps, -1), label_vec=vec).cpu()
-        finally:
-            self.G.train()
+        """:func:`gan_demo.conditional.interpolate` with this run's G, on the CPU."""
+        return conditional.interpolate(self.G, z.to(self.device), y0, y1, steps).cpu()
 
     # ------------------------------------------------------------------ training
     def _step(self, with_metrics: bool) -> dict[str, float] | None:
