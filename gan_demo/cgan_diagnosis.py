@@ -4,8 +4,8 @@ advice; thresholds marked (h) are heuristics, docs/cgan.md lists the runs behind
 
 | id | condition | diagnosis |
 |---|---|---|
-| R17 | label accuracy < 3 × chance (h) while the classifier is confident (≥ 0.8 (h)) the samples are of *some* class | label ignored: G draws good images of classes it picks itself |
-| R18 | a class's samples have a mean pairwise distance < 30 % (h, as R11) of its real images', while that class is drawn right | class collapse: one class's samples all alike |
+| R17 | label accuracy < 3 × chance (h) while the classifier is confident (≥ 0.7 (h)) the samples are of *some* class | label ignored: G draws good images of classes it picks itself |
+| R18 | a class's samples have a mean pairwise distance < 30 % (h, as R11) of its real images', while that class is drawn right (and R17 is quiet) | class collapse: one class's samples all alike |
 
 Both judge only after :data:`WARMUP_STEPS`, on the latest snapshot; :func:`diagnose` returns
 :class:`gan_demo.diagnostics.Finding` s, worst first (an empty list: too early, or nothing to say).
@@ -20,7 +20,7 @@ from gan_demo.diagnostics import Finding
 
 WARMUP_STEPS = 500  # (h) G first learns images, then labels: judge after this many steps
 IGNORED_ACC_FACTOR = 3.0  # (h) label accuracy under 3x chance (30 % for 10 classes) ...
-IGNORED_CONFIDENCE = 0.8  # (h) ... while the classifier's mean top probability is at least this
+IGNORED_CONFIDENCE = 0.7  # (h) ... while the classifier's mean top probability is at least this
 COLLAPSE_DIVERSITY = 0.3  # (h) a class's diversity (G's mean pairwise distance / real's) below this ...
 COLLAPSE_ACC = 0.5  # (h) ... for a class drawn right at least this often (else the label is the problem)
 
@@ -69,7 +69,7 @@ def diagnose(reports: Sequence[dict], condition: str, mismatch_weight: float) ->
             advice = ("D sees the label but does not use it yet. Add or raise the mismatched-pair term (D must "
                       "reject real images with a wrong label, Reed et al. 2016), or try the projection D. ")
         found.append(Finding("R17", "label_ignored", "warning", TITLES["label_ignored"], ev, advice + _LOOK, step))
-    collapsed = class_collapse(r)
+    collapsed = class_collapse(r) if not found else []  # a row of the wrong class says nothing of its own
     if collapsed:
         ev = "; ".join(e for _, e in collapsed[:3]) + (f"; and {len(collapsed) - 3} more" if len(collapsed) > 3 else "")
         found.append(Finding("R18", "class_collapse", "warning", TITLES["class_collapse"], ev,

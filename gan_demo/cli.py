@@ -401,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("toybench", help="toy-quality benchmark (gan_demo.toybench)", add_help=False)
     sub.add_parser("train-classifier", help="train a quality classifier (gan_demo.metrics.cli)", add_help=False)
+    sub.add_parser("bench-cgan", help="label accuracy of the healthy conditional preset (docs/cgan.md)", add_help=False)
     sub.add_parser("bench-quality", help="time to sample quality: trainer vs seed 001 (gan_demo.metrics.bench)",
                    add_help=False)  # fmt: skip
     for p in (train, bench, toy):
@@ -413,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["toybench"]:  # its own parser handles the rest
         return cmd_toybench(argv[1:])
-    if argv[:1] and argv[0] in ("train-classifier", "bench-quality"):  # gan_demo.metrics.cli parses them
+    if argv[:1] and argv[0] in ("train-classifier", "bench-quality", "bench-cgan"):  # gan_demo.metrics.cli parses them
         from gan_demo.metrics import cli as metrics_cli
 
         return metrics_cli.main(argv)

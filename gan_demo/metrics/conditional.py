@@ -133,3 +133,4 @@ def snapshot_extras(trainer) -> dict:
     if not torch.isfinite(images).all():
         return {}
     return {"cgan": class_report(images, labels, cfg.data, cfg.data_root)}
+
