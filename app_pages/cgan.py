@@ -40,7 +40,8 @@ def _generator_views(view, names: tuple[str, ...]) -> None:
     if state is None:
         st.caption("G's weights appear with the first snapshot.")
         return None, -1
-    return cgan_views.generator_from(view.config, state), step
+    G = ui.cached_figure(PAGE, "G", (view.run_id, step), lambda: cgan_views.generator_from(view.config, state))
+    return G, step
 
 
 def render(view) -> None:
@@ -61,8 +62,9 @@ def render(view) -> None:
         G, step = _generator_views(view, names)
         if G is not None:
             k = _class_picker("Class", names, "pick_class")
-            x = cgan_views.class_samples(G, k, 64, seed=0)
-            st.image(plots.image_grid(x.numpy(), nrow=8), caption=f"64 samples of '{names[k]}' (G at step {step:,})")
+            pic = ui.cached_figure(PAGE, "pick", (view.run_id, step, k),
+                                   lambda: plots.image_grid(cgan_views.class_samples(G, k, 64, seed=0).numpy(), nrow=8))
+            st.image(pic, caption=f"64 samples of '{names[k]}' (G at step {step:,})")
     with interp:
         if G is not None:
             c0, c1, c2 = st.columns(3)
@@ -72,8 +74,11 @@ def render(view) -> None:
                 y1 = _class_picker("To class", names, "interp_to", 7)
             with c2:
                 seed = st.number_input("z seed", 0, 10_000, 0, key=ui._key(PAGE, "interp_seed"), persist_state="session")
-            frames = cgan_views.interpolation_frames(G, y0, y1, 12, int(seed))
-            gif = cgan_views.gif_bytes(frames)
+            def build():
+                frames = cgan_views.interpolation_frames(G, y0, y1, 12, int(seed))
+                return frames, cgan_views.gif_bytes(frames)
+
+            frames, gif = ui.cached_figure(PAGE, "interp", (view.run_id, step, y0, y1, int(seed)), build)
             left, right = st.columns([1, 2])
             with left:
                 st.image(gif, caption=f"'{names[y0]}' → '{names[y1]}', z fixed (plays as a GIF)")
@@ -84,14 +89,16 @@ def render(view) -> None:
                          caption="the frames: e = (1 − t)·e(from) + t·e(to), t = 0 … 1")  # fmt: skip
     with acc:
         if reports:
-            st.plotly_chart(cgan_views.accuracy_figure(reports, view.run_id), width="stretch",
-                            key=ui._key(PAGE, "acc_chart"))  # fmt: skip
+            fig = ui.cached_figure(PAGE, "acc", (view.run_id, len(reports)),
+                                   lambda: cgan_views.accuracy_figure(reports, view.run_id))
+            st.plotly_chart(fig, width="stretch", key=ui._key(PAGE, "acc_chart"))
         else:
             st.caption("The label accuracy needs the data set's classifier (checkpoints/): none for this data set.")
     with fd:
         if reports:
-            st.plotly_chart(cgan_views.frechet_figure(reports[-1][1], reports[-1][0], view.run_id), width="stretch",
-                            key=ui._key(PAGE, "fd_chart"))  # fmt: skip
+            fig = ui.cached_figure(PAGE, "fd", (view.run_id, reports[-1][0]),
+                                   lambda: cgan_views.frechet_figure(reports[-1][1], reports[-1][0], view.run_id))
+            st.plotly_chart(fig, width="stretch", key=ui._key(PAGE, "fd_chart"))
     with curves:
         ui.curves(view, PAGE)
     st.subheader("Conditional diagnosis")

@@ -106,6 +106,22 @@ def conditional_d_terms(
     return real_term, fake_term, wrong_term
 
 
+# the fake term of each family on a real image x with a wrong label ŷ, as the forms write it (LaTeX)
+WRONG_TERM = {
+    "bce": r"-\lambda\,\mathbb{E}_{x,\hat y}[\log(1-D(x,\hat y))]",
+    "wgan": r"+\lambda\,\mathbb{E}_{x,\hat y}[D(x,\hat y)]",
+    "hinge": r"+\lambda\,\mathbb{E}_{x,\hat y}[\max(0, 1+D(x,\hat y))]",
+    "lsgan": r"+\lambda\,\tfrac12\mathbb{E}_{x,\hat y}[D(x,\hat y)^2]",
+}
+
+
+def conditional_note(name: str) -> str:
+    """LaTeX: how the conditional GAN changes loss ``name``'s formulas (what
+    :func:`conditional_d_terms` computes): D reads the label, and the wrong pairs add λ × the fake term."""
+    return (r"\text{conditional: } D(x) \to D(x, y),\; D(G(z)) \to D(G(z, y), y),\quad L_D \mathrel{+}= "
+            + WRONG_TERM[get(name).family].lstrip("+"))
+
+
 # ---------------------------------------------------------------- gradient penalty
 def gradient_penalty(
     critic: Callable[[Tensor], Tensor],

@@ -300,6 +300,8 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
         clip = st.session_state.get(_key(page, "clip"))  # the form's c (None while the field is empty)
         st.latex(losses.d_formula(spec.name, clip if isinstance(clip, (int, float)) else 0.0))
         st.latex(spec.g_formula)
+        if objective == "cgan":
+            st.latex(losses.conditional_note(spec.name))
         st.caption(spec.note)
 
     def optimizer() -> None:

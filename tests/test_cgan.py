@@ -58,6 +58,25 @@ def test_conditional_d_terms_equal_hand_computed_values(name):
     assert HAND["bce"] == pytest.approx((1.22009, 2.01133, 1.22009), abs=1e-5)
 
 
+# the wrong term as the form's formula writes it (losses.WRONG_TERM), evaluated on WRONG by hand
+BY_FORMULA = {
+    "bce": ("-\\lambda\\,\\mathbb{E}_{x,\\hat y}[\\log(1-D(x,\\hat y))]",
+            lambda w: -np.mean(np.log(1 - 1 / (1 + np.exp(-np.array(w)))))),
+    "wgan": ("+\\lambda\\,\\mathbb{E}_{x,\\hat y}[D(x,\\hat y)]", lambda w: np.mean(w)),
+    "hinge": ("+\\lambda\\,\\mathbb{E}_{x,\\hat y}[\\max(0, 1+D(x,\\hat y))]", lambda w: np.mean(np.maximum(0, 1 + np.array(w)))),
+    "lsgan": ("+\\lambda\\,\\tfrac12\\mathbb{E}_{x,\\hat y}[D(x,\\hat y)^2]", lambda w: 0.5 * np.mean(np.square(w))),
+}
+
+
+@pytest.mark.parametrize("family", sorted(BY_FORMULA))
+def test_the_forms_wrong_term_formula_is_what_the_code_computes(family):
+    text, by_hand = BY_FORMULA[family]
+    assert losses.WRONG_TERM[family] == text
+    assert by_hand(WRONG) == pytest.approx(HAND[family][2], abs=1e-6)
+    name = next(n for n in losses.NAMES if losses.get(n).family == family)
+    assert losses.conditional_note(name).endswith(text.lstrip("+"))
+
+
 def test_the_trainers_l_d_is_real_plus_fake_plus_lambda_wrong():
     """The logged L_D of a step equals its three logged terms, weighted 1, 1, λ (λ = 0.5 here)."""
     cfg = TrainConfig(objective="cgan", mismatch_weight=0.5, steps=5, batch_size=16, hidden=16, z_dim=4)
