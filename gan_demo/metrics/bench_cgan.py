@@ -11,10 +11,11 @@ from gan_demo.metrics import classifier
 from gan_demo.metrics.conditional import NOISE_SEED, label_accuracy
 
 
-def bench(data_name: str, seconds: float, seeds: list[int], steps: int | None = None, log=None) -> list[dict]:
+def bench(data_name: str, seconds: float, seeds: list[int], steps: int | None = None, log=None,
+          threads: int | None = None) -> list[dict]:  # fmt: skip
     """The healthy preset (``presets.get("cgan-healthy")``) on ``data_name``: for each seed, train until
     its steps (or ``steps``) are done or ``seconds`` of training have passed, on one CPU thread for the
-    8×8 digits (``cpu_threads``), then read 250 samples of each class (z seeded by NOISE_SEED) with
+    8×8 digits (``cpu_threads``; ``threads`` sets another count), then read 250 samples of each class (z seeded by NOISE_SEED) with
     the classifier. One dict per seed: steps, seconds, label accuracy (all and the worst class)."""
     import time
 
@@ -26,9 +27,9 @@ def bench(data_name: str, seconds: float, seeds: list[int], steps: int | None = 
     rows = []
     for seed in seeds:
         cfg = TrainConfig.from_dict({**base, "data": data_name, "seed": seed, "steps": steps or (base["steps"] if
-                                     data_name == "digits" else 10**7)})  # fmt: skip
+                                     data_name == "digits" else 1_000_000)})  # fmt: skip
         t = make_trainer(cfg)
-        previous = use_threads(t.threads)
+        previous = use_threads(t.threads if threads is None else threads)
         start = time.perf_counter()
         while t.step_count < cfg.steps and time.perf_counter() - start < seconds:
             t.step(with_metrics=False)
@@ -55,12 +56,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seconds", type=float, default=60.0)
     p.add_argument("--seeds", default="0,1,2,3,4")
     p.add_argument("--steps", type=int, default=None, help="at most this many steps (default: the preset's on digits)")
+    p.add_argument("--threads", type=int, default=None, help="torch threads while training (default: the trainer's)")
     a = p.parse_args(argv)
     entry = classifier.cached(a.data).entry
     print(f"classifier for {a.data}: held-out accuracy {100 * entry['heldout_accuracy']:.2f} % ({entry['heldout']})")
-    print(f"load average before: {os.getloadavg()[0]:.2f}; torch threads {torch.get_num_threads()}")
+    print(f"load average before: {os.getloadavg()[0]:.2f}; torch threads {a.threads or 'the trainer default'}")
     print("| seed | steps | seconds | label accuracy | worst class |\n|---|---|---|---|---|")
-    rows = bench(a.data, a.seconds, [int(s) for s in a.seeds.split(",")], a.steps,
+    rows = bench(a.data, a.seconds, [int(s) for s in a.seeds.split(",")], a.steps, threads=a.threads,
                  log=lambda r: print(f"| {r['seed']} | {r['steps']:,} | {r['seconds']:.1f} | {100 * r['accuracy']:.1f} % | "
                                      f"{100 * r['worst_class']:.1f} % |", flush=True))  # fmt: skip
     accs = [r["accuracy"] for r in rows]
