@@ -16,8 +16,8 @@ st.markdown(
     "G gets a label y with its noise z and must draw that class; D judges (image, label) pairs. "
     "As in seed 004, D must call three kinds of pair: a real image with its label **real**, G's image "
     "with the label it was asked for **fake**, and a real image with a **wrong** label **fake** too "
-    "(the matching-aware D of Reed et al. 2016), weighted by λ below. The classifier of the Quality "
-    "panel reads G's samples: the share drawn as the class asked for is the **label accuracy**."
+    "(the matching-aware D of Reed et al. 2016), weighted by λ below. The offline classifier of the Train page's Quality "
+    "panel (checkpoints/) reads G's samples: the share drawn as the class asked for is the **label accuracy**."
 )
 with st.expander("The objective, and the code that computes it"):
     for formula in _SECTION.formulas:

@@ -325,7 +325,7 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
                 else:
                     number(cell, disabled=cell.startswith("beta") and not adam)
     own = config.OBJECTIVE_FIELDS.get(objective, ())
-    for col, name in zip(st.columns(max(5, len(own))), own, strict=False):
+    for col, name in zip(st.columns(max(5, len(own))) if own else (), own, strict=False):
         with col:
             f = config.FIELDS[name]
             if f.choices is not None:

@@ -40,7 +40,8 @@ def bench(data_name: str, seconds: float, seeds: list[int], steps: int | None = 
         _, probs = classifier.cached(data_name)(images)
         acc = label_accuracy(probs, labels.numpy(), t.n_classes)
         rows.append({"seed": seed, "steps": t.step_count, "seconds": took, "accuracy": float(np.mean(acc)),
-                     "worst_class": float(acc.min())})  # fmt: skip
+                     "worst_class": float(acc.min()),
+                     "worst_name": data.CLASS_NAMES[data_name][int(np.nanargmin(acc))]})  # fmt: skip
         if log is not None:
             log(rows[-1])
     return rows
@@ -64,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     print("| seed | steps | seconds | label accuracy | worst class |\n|---|---|---|---|---|")
     rows = bench(a.data, a.seconds, [int(s) for s in a.seeds.split(",")], a.steps, threads=a.threads,
                  log=lambda r: print(f"| {r['seed']} | {r['steps']:,} | {r['seconds']:.1f} | {100 * r['accuracy']:.1f} % | "
-                                     f"{100 * r['worst_class']:.1f} % |", flush=True))  # fmt: skip
+                                     f"{100 * r['worst_class']:.1f} % ({r['worst_name']}) |", flush=True))  # fmt: skip
     accs = [r["accuracy"] for r in rows]
     print(f"mean label accuracy over {len(rows)} seeds: {100 * np.mean(accs):.1f} % (min {100 * min(accs):.1f} %); "
           f"load average after: {os.getloadavg()[0]:.2f}")  # fmt: skip
