@@ -1,7 +1,8 @@
 """The command line: ``python -m gan_demo train | bench | bench-toy | toybench | train-classifier | bench-quality``.
 
 - ``train`` runs one :class:`Trainer` with a progress bar and writes ``config.json``,
-  ``metrics.csv``, ``samples.npy`` and ``checkpoint.safetensors`` into ``--out``. Every
+  ``metrics.csv``, ``samples.npy`` and ``checkpoint.safetensors`` into ``--out`` (``--objective cgan``:
+  2,500 samples, 250 of each class, class by class, and ``labels.npy``, the class of each). Every
   :class:`TrainConfig` field is a flag (``--lr-d``, ``--d-steps``, ``--pack`` ...) over the loss's
   classic defaults; a bad value exits with status 2 and the field's valid range.
 - ``bench`` times the trainer against a loop written the way seed 001 writes it (see
@@ -148,10 +149,17 @@ def cmd_train(args: argparse.Namespace) -> int:
         use_threads(previous)
     if failure is not None:
         return _fail(failure, 1)
-    samples = trainer.sample(max(N_SAMPLES, len(trainer.fixed_noise))).numpy().astype(np.float32)
+    written = ""
+    if cfg.objective == "cgan":  # the same number of samples of each class, and the class of each one
+        images, labels = trainer.sample_per_class(math.ceil(N_SAMPLES / trainer.n_classes))
+        samples = images.numpy().astype(np.float32)
+        np.save(out / "labels.npy", labels.numpy().astype(np.int64))
+        written = f", labels.npy {tuple(labels.shape)}"
+    else:
+        samples = trainer.sample(max(N_SAMPLES, len(trainer.fixed_noise))).numpy().astype(np.float32)
     np.save(out / "samples.npy", samples)
     checkpoints.save(trainer, out / "checkpoint.safetensors")
-    print(f"wrote config.json, metrics.csv, samples.npy {samples.shape}, checkpoint.safetensors to {out}")
+    print(f"wrote config.json, metrics.csv, samples.npy {samples.shape}{written}, checkpoint.safetensors to {out}")
     if trainer.toy is not None:
         summary = _toy_summary(trainer.toy, samples)
         if summary:
@@ -393,6 +401,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     sub.add_parser("toybench", help="toy-quality benchmark (gan_demo.toybench)", add_help=False)
     sub.add_parser("train-classifier", help="train a quality classifier (gan_demo.metrics.cli)", add_help=False)
+    sub.add_parser("bench-cgan", help="label accuracy of the healthy conditional preset (docs/cgan.md)", add_help=False)
     sub.add_parser("bench-quality", help="time to sample quality: trainer vs seed 001 (gan_demo.metrics.bench)",
                    add_help=False)  # fmt: skip
     for p in (train, bench, toy):
@@ -405,7 +414,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     if argv[:1] == ["toybench"]:  # its own parser handles the rest
         return cmd_toybench(argv[1:])
-    if argv[:1] and argv[0] in ("train-classifier", "bench-quality"):  # gan_demo.metrics.cli parses them
+    if argv[:1] and argv[0] in ("train-classifier", "bench-quality", "bench-cgan"):  # gan_demo.metrics.cli parses them
         from gan_demo.metrics import cli as metrics_cli
 
         return metrics_cli.main(argv)

@@ -24,6 +24,8 @@ DATASETS: tuple[str, ...] = IMAGE_DATASETS + toys.NAMES
 MODELS = ("mlp", "dcgan")
 OPTIMIZERS = ("adam", "rmsprop")
 DEVICES = ("auto", "cpu", "cuda")
+OBJECTIVES = ("gan", "cgan")  # gan_demo.train.make_trainer builds each one's trainer
+CONDITIONS = ("projection", "concat", "embedding", "none")  # how the conditional GAN's D sees the label
 
 
 class ConfigError(ValueError):
@@ -59,6 +61,12 @@ class TrainConfig:
     data_root: str | None = None  # a folder of IDX files for mnist / fashion-mnist
     log_every: int = 10  # steps between logged metric rows
     snapshot_every: int = 100  # steps between saved fixed-noise samples
+    objective: str = "gan"  # "gan": the seeds' GAN; "cgan": the conditional GAN G(z, y), D(x, y)
+    # cgan only: how D reads the label ("projection": Miyato & Koyama 2018; "concat": one-hot beside x;
+    # "embedding": a learned vector beside x; "none": D ignores it, the "label ignored" failure)
+    condition: str = "projection"
+    mismatch_weight: float = 1.0  # cgan only: weight of the matching-aware term (real x, wrong label); 0 = off
+    label_dim: int = 16  # cgan only: size of the label embedding G (and an "embedding" D) reads
 
     def __post_init__(self) -> None:
         errors = check(dataclasses.asdict(self))
@@ -261,7 +269,19 @@ FIELDS: dict[str, Field] = {
     "data_root": Field(str, "Data folder", "a folder of IDX files for mnist / fashion-mnist", optional=True),
     "log_every": _n(int, "Log every", 1, 100_000, 1, "steps between logged metric rows"),
     "snapshot_every": _n(int, "Snapshot every", 1, 1_000_000, 10, "steps between saved sample grids"),
+    "objective": Field(str, "Objective", "gan: the seeds' GAN; cgan: the conditional GAN", choices=OBJECTIVES),
+    # the conditional GAN's own fields (OBJECTIVE_FIELDS["cgan"]; ignored by the other objectives)
+    "condition": Field(str, "D's conditioning",
+                       "how D reads the label y: projection D(x,y) = ψ(φ(x)) + e_yᵀφ(x) (Miyato & Koyama "
+                       "2018); concat: one-hot y beside x; embedding: a learned vector beside x; none: D "
+                       "ignores y", choices=CONDITIONS),
+    "mismatch_weight": _n(float, "Mismatch weight λ", 0.0, 10.0, 0.5,
+                          "weight of the matching-aware term: D must call a real image with a wrong label "
+                          "fake (Reed et al. 2016); 0 = off"),
+    "label_dim": _n(int, "Label embedding size", 1, 256, 1, "size of the learned label vector G reads with z"),
 }  # fmt: skip
+# the fields only one objective reads, shown on that objective's page
+OBJECTIVE_FIELDS: dict[str, tuple[str, ...]] = {"cgan": ("condition", "mismatch_weight", "label_dim")}
 NUMBERS: tuple[str, ...] = tuple(name for name, f in FIELDS.items() if f.kind in (int, float))
 
 
@@ -275,4 +295,25 @@ def check(values: dict[str, Any]) -> dict[str, str]:
         errors["pack"] = f"must divide batch_size ({bs}); got {pack}"
     if "model" not in errors and values.get("data") in toys.NAMES and values.get("model") == "dcgan":
         errors["model"] = "'dcgan' is for images; toy distributions use 'mlp'"
+    if values.get("objective") == "cgan":
+        errors.update({k: v for k, v in _cgan_problems(values).items() if k not in errors})
     return errors
+
+
+def _cgan_problems(values: dict[str, Any]) -> dict[str, str]:
+    """What the conditional GAN cannot train: toys (no labels), packing, instance noise."""
+    out = {}
+    if values.get("data") in toys.NAMES:
+        out["data"] = (f"the conditional GAN needs labelled images; choose one of: {', '.join(IMAGE_DATASETS)} "
+                       f"(got {values['data']!r})")  # fmt: skip
+    if values.get("pack", 1) != 1:
+        out["pack"] = "the conditional GAN's D judges one (image, label) pair at a time: pack must be 1"
+    if values.get("instance_noise", 0.0) != 0:
+        out["instance_noise"] = "the conditional GAN trains without instance noise: it must be 0"
+    return out
+
+
+def fields_of(objective: str) -> tuple[str, ...]:
+    """The TrainConfig fields a page training ``objective`` shows: all but the other objectives' own."""
+    others = {n for obj, names in OBJECTIVE_FIELDS.items() if obj != objective for n in names}
+    return tuple(name for name in FIELDS if name not in others and name != "objective")

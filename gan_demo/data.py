@@ -207,3 +207,13 @@ def load_labels(name: str, root: str | Path | None = None, train: bool = True) -
     raise DataUnavailable(
         f"{name}: no {prefix}-labels-idx1-ubyte[.gz] in " + ", ".join(str(f) for f in folders)
     )
+
+
+def load_labelled(name: str, root: str | Path | None = None, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """The images of :func:`load_images` ``(N, 1, H, W)`` in [-1, 1] with their labels ``(N,)`` int64
+    (0..9, :data:`CLASS_NAMES`), in the same order; for the conditional GAN. Raises
+    :class:`DataUnavailable` as those two do, and ``ValueError`` if their counts differ."""
+    images, labels = load_images(name, root, train), load_labels(name, root, train)
+    if len(images) != len(labels):
+        raise ValueError(f"{name}: {len(images)} images but {len(labels)} labels; the IDX files do not belong together")
+    return images, labels

@@ -84,6 +84,44 @@ def lsgan_g_loss(fake: Tensor) -> Tensor:
     return 0.5 * (fake - 1.0).pow(2).mean()
 
 
+# ---------------------------------------------------------------- the conditional GAN
+def conditional_d_terms(
+    d_terms: Callable[[Tensor, Tensor], DTerms], real: Tensor, fake: Tensor, wrong: Tensor | None
+) -> tuple[Tensor, Tensor, Tensor | None]:
+    r"""The matching-aware discriminator's three terms (the seed's conditional objective; Reed et al.
+    2016, GAN-CLS), with any loss variant's ``d_terms``: logits ``real`` = D(x, y) on real pairs,
+    ``fake`` = D(G(z, y), y), ``wrong`` = D(x, ŷ) on real images with a wrong label ŷ ≠ y (None: the
+    term is off). The wrong pairs take the variant's *fake* term: D must call them fake.
+
+    .. math:: L_D = T_r(l_r) + T_f(l_f) + \lambda\,T_f(l_w)
+
+    (BCE: :math:`T_r(l) = \mathbb{E}[\operatorname{softplus}(-l)]`, :math:`T_f(l) =
+    \mathbb{E}[\operatorname{softplus}(l)]`, so :math:`L_D = -\mathbb{E}\log D(x,y) -
+    \mathbb{E}\log(1-D(G(z,y),y)) - \lambda\,\mathbb{E}\log(1-D(x,\hat y))`, the seed's three
+    terms for λ = 1). Returns (real term, fake term, wrong term unweighted or None); the caller
+    multiplies the last by λ (``mismatch_weight``). Reed et al.'s Algorithm 1 weighs them 1, ½, ½.
+    """
+    real_term, fake_term = d_terms(real, fake)
+    wrong_term = None if wrong is None else d_terms(real, wrong)[1]
+    return real_term, fake_term, wrong_term
+
+
+# the fake term of each family on a real image x with a wrong label ŷ, as the forms write it (LaTeX)
+WRONG_TERM = {
+    "bce": r"-\lambda\,\mathbb{E}_{x,\hat y}[\log(1-D(x,\hat y))]",
+    "wgan": r"+\lambda\,\mathbb{E}_{x,\hat y}[D(x,\hat y)]",
+    "hinge": r"+\lambda\,\mathbb{E}_{x,\hat y}[\max(0, 1+D(x,\hat y))]",
+    "lsgan": r"+\lambda\,\tfrac12\mathbb{E}_{x,\hat y}[D(x,\hat y)^2]",
+}
+
+
+def conditional_note(name: str) -> str:
+    """LaTeX: how the conditional GAN changes loss ``name``'s formulas (what
+    :func:`conditional_d_terms` computes): D reads the label, and the wrong pairs add λ × the fake term."""
+    return (r"\text{conditional: } D(x) \to D(x, y),\; D(G(z)) \to D(G(z, y), y),\quad L_D \mathrel{+}= "
+            + WRONG_TERM[get(name).family].lstrip("+"))
+
+
 # ---------------------------------------------------------------- gradient penalty
 def gradient_penalty(
     critic: Callable[[Tensor], Tensor],

@@ -25,7 +25,7 @@ _COLORS = {
     "loss_d": "#1f77b4", "loss_d_real": "#17becf", "loss_d_fake": "#9467bd", "loss_g": "#d62728",
     "gp": "#8c564b", "d_real": "#1f77b4", "d_fake": "#ff7f0e", "d_fake_g": "#d62728",
     "d_acc": "#7f7f7f", "grad_d": "#1f77b4", "grad_g": "#d62728", "gp_norm": "#2ca02c",
-    "w1": "#2ca02c", "clip_frac": "#7f7f7f",
+    "w1": "#2ca02c", "clip_frac": "#7f7f7f", "loss_d_wrong": "#bcbd22", "d_wrong": "#bcbd22",
 }  # fmt: skip
 LABELS = {
     "loss_d": "L_D (real + fake)",
@@ -42,6 +42,8 @@ LABELS = {
     "gp_norm": "‖∇D(x̂)‖ (GP)",
     "w1": "critic's −L_D = E D(x) − E D(G(z)) (≤ K·W1)",
     "clip_frac": "share of D's weights at ±c",
+    "loss_d_wrong": "L_D wrong-label term (before λ)",  # the conditional GAN's third term
+    "d_wrong": "D(x, wrong label)",
 }
 
 
@@ -116,7 +118,7 @@ def loss_figure(metrics: Mapping[str, Sequence[float]], loss: str, smoothing: fl
     """L_D with its real and fake terms, L_G (and λ·GP), with the loss's equilibrium lines."""
     spec = losses.get(loss)
     fig = _figure(f"Losses · {spec.title}", uirevision, "loss")
-    _add_series(fig, metrics, ["loss_d", "loss_d_real", "loss_d_fake", "loss_g", "gp"], smoothing)
+    _add_series(fig, metrics, ["loss_d", "loss_d_real", "loss_d_fake", "loss_d_wrong", "loss_g", "gp"], smoothing)
     eq = spec.equilibrium
     if "loss_d" in eq:
         _hline(fig, eq["loss_d"], f"L_D at equilibrium = {eq['loss_d']:.3g}", _COLORS["loss_d"])
@@ -131,7 +133,7 @@ def d_output_figure(metrics: Mapping[str, Sequence[float]], loss: str, smoothing
     spec = losses.get(loss)
     scale = "σ(logit)" if spec.uses_sigmoid else "raw output"
     fig = _figure(f"D's outputs ({scale})", uirevision, "D output")
-    _add_series(fig, metrics, ["d_real", "d_fake", "d_fake_g"], smoothing)
+    _add_series(fig, metrics, ["d_real", "d_fake", "d_fake_g", "d_wrong"], smoothing)
     _add_series(fig, metrics, ["d_acc"], smoothing, secondary=True)
     fig.update_layout(yaxis2={"title": "accuracy", "overlaying": "y", "side": "right",
                               "range": [0, 1.05], "showgrid": False})  # fmt: skip

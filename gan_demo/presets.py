@@ -24,8 +24,8 @@ from gan_demo.toybench import BEST
 
 SPAN = 100  # steps: "peaks at" and "stays above" read medians over this many steps ("ends at": the diagnosis window)
 WARMUP = 200  # steps: "stays above" and a snapshot's "reaches at most" skip the first steps (a blob)
-_PERCENT = ("d_acc", "clip_frac", "diversity", "high_quality", "top_share")  # shown as %
-_SNAPSHOT = ("diversity", "modes", "high_quality", "top_share", "fd_ratio")  # read from the snapshots
+_PERCENT = ("d_acc", "clip_frac", "diversity", "high_quality", "top_share", "label_acc", "confidence")  # shown as %
+_SNAPSHOT = ("diversity", "modes", "high_quality", "top_share", "fd_ratio", "label_acc", "confidence")  # snapshots
 _STATS = ("end", "peak", "low", "max", "first_above", "first_below")
 
 
@@ -47,7 +47,9 @@ class Claim:
     "modes" (modes captured), "high_quality" (share of samples within 3σ of a mode) or "top_share"
     (toys: share of the samples nearest to the most crowded mode; images: share of the fixed-noise
     samples in the classifier's most frequent class), "fd_ratio" (images: the quality report's Fréchet
-    distance over its real-vs-real floor, n = 64, :mod:`gan_demo.metrics.quality`).
+    distance over its real-vs-real floor, n = 64, :mod:`gan_demo.metrics.quality`); the conditional
+    GAN's "label_acc" (the share of G's samples the classifier puts in the class they were asked for)
+    and "confidence" (its mean top probability on them), :mod:`gan_demo.metrics.conditional`.
     ``stat``: "end" (the median over the diagnosis window, the number the diagnosis panel quotes:
     :func:`diagnostics.window_median`; snapshots: the last one), "peak" (the
     largest such median), "low" (the smallest after ``WARMUP``), "max" (snapshots: the largest value
@@ -79,10 +81,11 @@ class Claim:
     @property
     def text(self) -> str:
         """The claim as the preset's text states it."""
-        if self.stat == "first_above":
-            return f"|{self.label}| passes {_num(self.lo)} by step {self.hi:.0f}"
+        if self.stat == "first_above":  # a metric by its size (|L_D|); a snapshot's share as it is
+            label = self.label if self.metric in _SNAPSHOT else f"|{self.label}|"
+            return f"{label} passes {self._fmt(self.lo)} by step {self.hi:.0f}"
         if self.stat == "first_below":
-            return f"{self.label} falls below {_num(self.lo)} by step {self.hi:.0f}"
+            return f"{self.label} falls below {self._fmt(self.lo)} by step {self.hi:.0f}"
         if self.stat == "low":
             return f"{self.label} stays above {self._fmt(self.lo)} after step {WARMUP}"
         verb = {"end": "ends at", "peak": "peaks at", "max": "reaches at most"}[self.stat]
@@ -96,6 +99,10 @@ class Claim:
             shots = [s for s in snapshots if self.metric in s]
             if not shots:
                 raise ValueError(f"claim on {self.metric!r} needs snapshots with it")
+            if self.stat in ("first_above", "first_below"):  # the first snapshot past lo
+                past = [s["step"] for s in shots
+                        if (s[self.metric] > self.lo if self.stat == "first_above" else s[self.metric] < self.lo)]
+                return float(past[0]) if past else math.inf
             if self.stat == "end":
                 return float(shots[-1][self.metric])
             late = [float(s[self.metric]) for s in shots if s["step"] >= WARMUP]
@@ -266,7 +273,42 @@ _ALL: list[Preset] = [
             Claim("w1", "end", 5e-7, 1.5e-6, "−L_D")),
 ]  # fmt: skip
 
-PRESETS: dict[str, Preset] = {p.name: p for p in _ALL}
+# the conditional GAN (page "cgan"): the seed's matching-aware D, on the digits with seed 001's MLP pair
+# (tests/test_cgan.py trains each one and checks its claims; docs/cgan.md holds the runs)
+_CG = dict(data="digits", model="mlp", objective="cgan", steps=1500)
+_CGAN: list[Preset] = [
+    _preset("cgan-healthy", "Healthy: conditional GAN, projection D", "cgan",
+            dict(_CG, condition="projection", mismatch_weight=1.0, steps=3000), "labels_followed",
+            "Each row of the grid becomes its digit within a few hundred steps, and each column keeps one "
+            "style across the rows. D rejects real digits paired with a wrong label almost at once, so "
+            "that term's curve drops near zero.",
+            Claim("label_acc", "first_above", 0.9, 500, "label accuracy"),
+            Claim("label_acc", "end", 0.97, 1.0, "label accuracy"),
+            Claim("loss_d_wrong", "end", 0.0, 0.05, "the mismatched term")),
+    _preset("cgan-label-ignored", "Failure: label ignored (D does not see the label)", "cgan",
+            dict(_CG, condition="none", mismatch_weight=0.0), "label_ignored",
+            "D judges the image alone, so G is never rewarded for drawing the digit it is asked for: the "
+            "classifier reads digits, of classes that do not follow the rows.",
+            Claim("label_acc", "end", 0.0, 0.25, "label accuracy"),
+            Claim("confidence", "end", 0.75, 1.0, "the classifier's confidence")),
+    _preset("cgan-concat-mismatch", "Concatenated label, with the mismatched term", "cgan",
+            dict(_CG, condition="concat", mismatch_weight=1.0), "class_collapse",
+            "D reads the one-hot label beside the image and must also reject real digits with a wrong "
+            "label: the rows follow their labels early. Within a row, though, the columns look alike: this "
+            "MLP D lets each class collapse (compare the projection D of the healthy preset).",
+            Claim("label_acc", "first_above", 0.5, 500, "label accuracy"),
+            Claim("label_acc", "first_above", 0.9, 800, "label accuracy"),
+            Claim("label_acc", "end", 0.97, 1.0, "label accuracy")),
+    _preset("cgan-concat-no-mismatch", "Concatenated label, without the mismatched term", "cgan",
+            dict(_CG, condition="concat", mismatch_weight=0.0), "class_collapse",
+            "The same run without the third term: D can learn the label only from G's fakes, so the rows "
+            "stay near chance for a long time before they start to follow their labels, and the columns "
+            "of a row look alike here too.",
+            Claim("label_acc", "first_above", 0.5, 1500, "label accuracy"),
+            Claim("label_acc", "end", 0.55, 0.85, "label accuracy")),
+]  # fmt: skip
+
+PRESETS: dict[str, Preset] = {p.name: p for p in _ALL + _CGAN}
 
 
 # old link names -> the preset that replaced them (a teacher's handout keeps working)

@@ -16,8 +16,8 @@ import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from gan_demo import losses, onedim, presets
-from gan_demo.train import gan
+from gan_demo import conditional, losses, onedim, presets
+from gan_demo.train import cgan, gan
 
 
 @dataclass(frozen=True)
@@ -182,6 +182,35 @@ SECTIONS: tuple[Section, ...] = (
             r"L_D = \tfrac12\mathbb{E}_x[(D(x)-1)^2] + \tfrac12\mathbb{E}_z[D(G(z))^2], \qquad L_G = \tfrac12\mathbb{E}_z[(D(G(z))-1)^2]",
         ),
         (losses.lsgan_d_terms, losses.lsgan_g_loss),
+    ),
+    Section(
+        "8. The conditional GAN: a discriminator that checks the label",
+        "G draws $G(z, c)$ for a condition $c$ (here a class label); D judges pairs $(c, x)$. Seed 004 "
+        "gives D three terms: a real image with its own label is real; G's image with the label it was "
+        "asked for is fake; and a **real image with a wrong label** ($p_{data'}$, the mismatched pairs) "
+        "is fake too. The third term is the matching-aware discriminator of Reed et al. 2016 (GAN-CLS): "
+        "without it D could accept any realistic image whatever its label. Seed 004 says the term lets "
+        "D tell whether *G's output* matches its label; the term itself is about **real** images with "
+        "wrong labels (corrected here): G's images are all called fake by the second term anyway, and G "
+        "learns to follow the label because D has learnt what a matching pair looks like.\n\n"
+        "**Weights.** The seed adds the three terms with weight 1. Reed et al.'s Algorithm 1 takes "
+        "$\\log s_r + (\\log(1-s_w) + \\log(1-s_f))/2$: the wrong and the fake term weigh ½ each. The app "
+        "keeps the seed's sum with a weight λ on the third term (`mismatch_weight`, 1 by default): with "
+        "λ = 0 $L_D$ is exactly the GAN's (same curves, same dashed lines), and the term's own curve shows "
+        "beside the real and fake terms. Every loss variant works conditionally: the wrong pairs take the "
+        "variant's fake term (code on the right). When labels are a function of the image (digits), at "
+        "the optimum the wrong term goes to 0 and real + fake goes to the GAN's $2\\log 2$.\n\n"
+        "**How D reads the label.** Concatenation (one-hot or a learned vector beside $x$, Mirza & "
+        "Osindero 2014) or the projection discriminator of Miyato & Koyama 2018: "
+        "$D(x, y) = \\psi(\\phi(x)) + e_y^\\top \\phi(x)$, an inner product of D's features with a "
+        "learned vector per class.",
+        (
+            r"\max_D V = \mathbb{E}_{(c,x)\sim p_{data}}[\log D(c,x)] + \mathbb{E}_{c\sim p_{data},\,z\sim p_z}[\log(1-D(c,G(c,z)))]"
+            r" + \lambda\,\mathbb{E}_{(c,x)\sim p_{data'}}[\log(1-D(c,x))]",
+            r"\text{Reed et al. 2016: } L_D = -\log s_r - \tfrac12\left(\log(1-s_w) + \log(1-s_f)\right)",
+            r"D(x, y) = \psi(\phi(x)) + e_y^\top \phi(x)\quad\text{(projection D)}",
+        ),
+        (losses.conditional_d_terms, cgan.CganTrainer._step, conditional._CondD._head),
     ),
 )
 

@@ -45,6 +45,8 @@ PAGES: tuple[PageInfo, ...] = (
              "The optimal discriminator D* = p_data/(p_data+p_g), JS and W1, beside a learned D."),
     PageInfo("app_pages/toys_2d.py", "2-D toys", ":material/scatter_plot:", "toys_2d",
              "Rings and grids of Gaussians: D's heatmap, G's gradient field, mode collapse."),
+    PageInfo("app_pages/cgan.py", "Conditional GAN", ":material/category:", "cgan",
+             "Draw me a 7: G(z, y) and a D that checks the label, with label accuracy per class."),
     PageInfo("app_pages/theory.py", "Theory", ":material/menu_book:", "theory",
              "Every formula of the seeds beside the code that computes it."),
 )  # fmt: skip
@@ -227,17 +229,19 @@ def _preset_from_url(page: str) -> None:
         _on_preset_change(page)
 
 
-def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[str, str]]:
+def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan") -> tuple[dict, dict[str, str]]:
     """Every TrainConfig setting as a widget; returns (values, errors by field: :func:`form_errors`).
 
     Changing the loss refills the optimizer settings with that loss's classic defaults. Each bad
-    value's message is shown under its widget.
+    value's message is shown under its widget. The page trains ``objective``; the fields only that
+    objective reads (``config.OBJECTIVE_FIELDS``) get a row of their own.
     """
     if _key(page, "loss") not in st.session_state:
         _write(
             page,
             {**TrainConfig().to_dict(), **config.defaults_for("non-saturating", data_choices[0])},
         )
+    st.session_state[_key(page, "objective")] = objective  # a page trains its own objective
     _preset_from_url(page)
     values = form_values(page)
     errors = form_errors(page)
@@ -299,6 +303,8 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
         clip = st.session_state.get(_key(page, "clip"))  # the form's c (None while the field is empty)
         st.latex(losses.d_formula(spec.name, clip if isinstance(clip, (int, float)) else 0.0))
         st.latex(spec.g_formula)
+        if objective == "cgan":
+            st.latex(losses.conditional_note(spec.name))
         st.caption(spec.note)
 
     def optimizer() -> None:
@@ -321,6 +327,15 @@ def config_form(page: str, data_choices: tuple[str, ...]) -> tuple[dict, dict[st
                     cell()
                 else:
                     number(cell, disabled=cell.startswith("beta") and not adam)
+    own = config.OBJECTIVE_FIELDS.get(objective, ())
+    for col, name in zip(st.columns(max(5, len(own))) if own else (), own, strict=False):
+        with col:
+            f = config.FIELDS[name]
+            if f.choices is not None:
+                st.selectbox(f.label, f.choices, key=_key(page, name), persist_state="session", help=f.help)
+                note(name)
+            else:
+                number(name)
     with st.expander("Logging"):
         for col, name in zip(st.columns(5), ("log_every", "snapshot_every"), strict=False):
             with col:

@@ -58,7 +58,7 @@ def browser_page(pw):
         browser.close()
 
 
-MENU_TITLES = ("Home", "Train", "D* on 1-D", "2-D toys", "Theory")
+MENU_TITLES = ("Home", "Train", "D* on 1-D", "2-D toys", "Conditional GAN", "Theory")
 
 
 def _first_visit(p, path: str) -> tuple[list[str], str, int]:
@@ -111,7 +111,7 @@ def test_first_visitor_of_a_fresh_server_gets_the_menu_and_the_page(pw, path, ti
 
 def test_every_page_opens(browser_page):
     url, page = browser_page
-    for path in ("", "train", "d_star_1d", "toys_2d", "theory"):
+    for path in ("", "train", "d_star_1d", "toys_2d", "cgan", "theory"):
         page.goto(f"{url}/{path}")
         wait_idle(page)
         page.wait_for_selector("h1", timeout=30_000)
@@ -157,6 +157,38 @@ def test_train_live_run(browser_page):
     wait_idle(page)
     _no_exception(page)
     _shot(page, "train-stopped")
+
+
+def test_cgan_page_trains_a_preset_and_shows_the_grid_and_label_accuracy(browser_page):
+    """The Conditional GAN page opened on a preset link: a short run draws the per-class grid (an
+    image 8 columns wide, one row per class), the label accuracy chart and the GIF of the interpolation."""
+    url, page = browser_page
+    page.goto(f"{url}/cgan?preset=cgan-healthy")
+    wait_idle(page)
+    page.wait_for_selector("text=Watch for:", timeout=30_000)
+    steps = page.get_by_label("Steps", exact=True)
+    steps.fill("400")
+    steps.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_selector("text=step 400 of 400", timeout=120_000)
+    wait_idle(page)
+    _no_exception(page)
+    img = page.locator('[data-testid="stImage"] img').first
+    page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img.element_handle(), timeout=30_000)
+    w, h = page.evaluate("el => [el.naturalWidth, el.naturalHeight]", img.element_handle())
+    # 8 columns and 10 rows of 8x8 digits with 2 px padding, enlarged by one integer factor: 82 x 102
+    assert w * 102 == h * 82, (w, h)
+    page.get_by_role("tab", name="Label accuracy").click()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].some(
+               el => (el._fullData || []).some(t => t.name === 'mean' && t.x && t.x.length >= 3))""",
+        timeout=30_000,
+    )
+    _shot(page, "cgan-label-accuracy")
+    page.get_by_role("tab", name="Per-class grid").click()
+    _shot(page, "cgan-done")
+    _no_exception(page)
 
 
 def _progress(page) -> tuple[int, str]:

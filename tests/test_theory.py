@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_demo import losses, onedim, plots, presets, theory, toylab, toys
 from gan_demo.config import TrainConfig
-from gan_demo.train import gan, loop
+from gan_demo.train import cgan, gan, loop
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -122,8 +122,14 @@ def _d_star_page() -> None:
     toylab.snapshot_1d(trainer)
 
 
+def _cgan_page() -> None:
+    """The Conditional GAN page's feature: a training step of the projection D."""
+    cfg = TrainConfig(objective="cgan", condition="projection", batch_size=16, hidden=16, seed=0)
+    cgan.CganTrainer(cfg).step()
+
+
 def test_every_section_shows_code_that_its_feature_calls():
-    called = _called_code(_train_every_loss) | _called_code(_d_star_page)
+    called = _called_code(_train_every_loss) | _called_code(_d_star_page) | _called_code(_cgan_page)
     for section in theory.SECTIONS:
         assert section.code, f"{section.title!r} shows no code"
         for fn in section.code:

@@ -24,7 +24,7 @@ DEFAULTS = {
     "mnist": {"epochs": 4, "width": 16, "lr": 2e-3},
     "fashion-mnist": {"epochs": 6, "width": 16, "lr": 2e-3},
 }
-COMMANDS = ("train-classifier", "bench-quality")
+COMMANDS = ("train-classifier", "bench-quality", "bench-cgan")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -71,6 +71,10 @@ def main(argv: list[str]) -> int:
     """``argv[0]`` is one of :data:`COMMANDS`."""
     if argv[0] == "train-classifier":
         return train_classifier(argv[1:])
+    if argv[0] == "bench-cgan":
+        from gan_demo.metrics import bench_cgan
+
+        return bench_cgan.main(argv[1:])
     from gan_demo.metrics import bench  # imported only when asked for
 
     return bench.main(argv[1:])
