@@ -10,6 +10,7 @@ from __future__ import annotations
 from torch import Tensor
 
 from gan_demo.config import TrainConfig
+from gan_demo.train.cycle import CycleTrainer
 from gan_demo.train.fastpath import FastAdam, apply_gradients, scalar_grads
 from gan_demo.train.gan import GanTrainer
 from gan_demo.train.loop import (
@@ -22,11 +23,14 @@ from gan_demo.train.loop import (
     use_threads,
 )
 
-__all__ = ["Draws", "FastAdam", "GanTrainer", "NonFinite", "Trainer", "apply_gradients", "cpu_threads",
+__all__ = ["CycleTrainer", "Draws", "FastAdam", "GanTrainer", "NonFinite", "Trainer", "apply_gradients", "cpu_threads",
            "is_finite", "make_trainer", "resolve_device", "scalar_grads", "use_threads"]  # fmt: skip
 
 
 def make_trainer(config: TrainConfig, images: Tensor | None = None) -> Trainer:
-    """The trainer for ``config``: :class:`GanTrainer` (the only objective so far). ``images``
-    (N, C, H, W) in [-1, 1] replaces loading the config's data set (tests, benchmarks)."""
+    """The trainer of ``config.objective``: :class:`GanTrainer` ("gan") or :class:`CycleTrainer`
+    ("cyclegan"). ``images`` (N, C, H, W) in [-1, 1] replaces loading the config's data set (tests,
+    benchmarks; gan only)."""
+    if config.objective == "cyclegan":
+        return CycleTrainer(config)
     return GanTrainer(config, images=images)
