@@ -311,7 +311,7 @@ def _objective_errors(values: dict[str, Any], errors: dict[str, str]) -> dict[st
             out["model"] = "cyclegan's 2-D translators are MLPs: use 'mlp'"
         for name, keep in _NOT_FOR_CYCLEGAN.items():
             if name not in errors and name in values and values[name] != keep:
-                out[name] = f"not used by cyclegan: must be {keep}, got {FIELDS[name].show(values[name])}"
+                out[name] = f"not used by cyclegan: must be {FIELDS[name].show(keep)}, got {FIELDS[name].show(values[name])}"
     elif data in domains.NAMES:
         out["data"] = (f"{data!r} is a domain pair for the cyclegan objective; the gan objective trains on one of: "
                        f"{', '.join(DATASETS)}")  # fmt: skip

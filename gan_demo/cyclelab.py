@@ -91,7 +91,7 @@ def mapping_figure(mapping: np.ndarray, uirevision: str) -> go.Figure:
     k = mapping.shape[0]
     cols = [f"T({j})" for j in range(k)] + ["none"]
     text = [[f"{100 * v:.0f} %" if v > 0 else "" for v in row] for row in mapping]
-    fig = go.Figure(go.Heatmap(z=mapping, x=cols, y=[f"mode {i} of X" for i in range(k)], zmin=0, zmax=1,
+    fig = go.Figure(go.Heatmap(z=np.asarray(mapping).tolist(), x=cols, y=[f"mode {i} of X" for i in range(k)], zmin=0, zmax=1,
                                colorscale="Blues", text=text, texttemplate="%{text}", showscale=False,
                                hovertemplate="%{y} → %{x}: %{z:.0%}<extra></extra>"))  # fmt: skip
     fig.update_layout(uirevision=uirevision, height=330, margin=dict(l=10, r=10, t=40, b=10),
