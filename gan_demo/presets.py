@@ -273,21 +273,21 @@ _ALL: list[Preset] = [
     # ------------------------------------------------------------ CycleGAN's lessons (page "cyclegan")
     _preset("cyclegan-no-cycle", "CycleGAN without the cycle loss: an arbitrary map", "cyclegan",
             dict(_CYCLE, lambda_cyc=0.0, lambda_id=0.0), "arbitrary_map",
-            "With the adversarial terms alone, G and F each only have to land on their target domain: "
-            "nothing ties F back to G, so the mode table is scrambled (several modes of X share a mode of "
-            "Y) and going there and back lands far from where it started.",
-            Claim("cycle_err", "end", 0.8, 1.6, "the cycle error ‖F(G(x)) − x‖ / X's spread"),
+            "With the adversarial terms alone, G and F each only have to land on their target domain, "
+            "and nothing ties F back to G: here G turns the ring by some modes and F by another amount, so "
+            "the mode table is off the diagonal and going there and back lands on another mode (with other "
+            "seeds G can even send several modes of X to one mode of Y).",
+            Claim("cycle_err", "end", 0.8, 1.6, "‖F(G(x)) − x‖ / X's spread"),
             Claim("t_match", "end", 0.0, 0.2, "the share of x sent where T sends it")),
     _preset("cyclegan-cycle-not-t", "Cycle loss on: one-to-one, but not T", "cyclegan",
             dict(_CYCLE, lambda_cyc=10.0, lambda_id=0.0), "cycle_not_t",
-            "The cycle loss makes G and F inverse to each other: every mode of Y receives one mode of X "
-            "and the way back is nearly exact. But the matching found sends each mode to the opposite "
-            "side of the ring: T followed by a half turn satisfies the cycle just as well as T. Cycle "
-            "consistency does not pick the right translation.",
+            "G and F become inverse to each other: each mode of Y receives one mode of X and the way "
+            "back is nearly exact. But each mode goes to the opposite side of the ring: T and a half "
+            "turn closes the cycle as well as T does. The cycle does not pick the right translation.",
             Claim("cycle_err", "end", 0.0, 0.03, "the cycle error"),
             Claim("y_modes", "end", 8, 8, "modes of Y receiving G(x)"),
             Claim("t_match", "end", 0.0, 0.05, "the share of x sent where T sends it"),
-            Claim("dist_t", "end", 1.8, 2.1, "the distance of G to T (‖G(x) − T(x)‖ / Y's spread)")),
+            Claim("dist_t", "end", 1.8, 2.1, "‖G(x) − T(x)‖ / Y's spread")),
     _preset("healthy-cyclegan", "Healthy: CycleGAN finds T (cycle + identity loss)", "cyclegan",
             dict(_CYCLE, lambda_cyc=10.0, lambda_id=5.0), "healthy",
             "The identity loss (a translator fed its own target domain should leave it alone) adds a "
@@ -296,7 +296,7 @@ _ALL: list[Preset] = [
             Claim("cycle_err", "end", 0.0, 0.04, "the cycle error"),
             Claim("y_modes", "end", 8, 8, "modes of Y receiving G(x)"),
             Claim("t_match", "end", 0.95, 1.0, "the share of x sent where T sends it"),
-            Claim("dist_t", "end", 0.0, 0.06, "the distance of G to T")),
+            Claim("dist_t", "end", 0.0, 0.06, "‖G(x) − T(x)‖ / Y's spread")),
 ]  # fmt: skip
 
 PRESETS: dict[str, Preset] = {p.name: p for p in _ALL}
