@@ -75,7 +75,7 @@ def render(view: jobs.RunView) -> None:
                "map.")  # fmt: skip
     if view.metrics.get("step"):
         left, right = st.columns(2)
-        hist_key = (view.run_id, len(view.metrics["step"]))
+        hist_key = (view.run_id, shots[-1].step)  # redrawn with each snapshot, not at every redraw
         with left:
             fig = ui.cached_figure(PAGE, "losses", hist_key, lambda: cyclelab.history_figure(
                 view.metrics, _LOSSES, "Loss terms", f"{PAGE}_losses"))  # fmt: skip

@@ -273,10 +273,10 @@ _ALL: list[Preset] = [
     # ------------------------------------------------------------ CycleGAN's lessons (page "cyclegan")
     _preset("cyclegan-no-cycle", "CycleGAN without the cycle loss: an arbitrary map", "cyclegan",
             dict(_CYCLE, lambda_cyc=0.0, lambda_id=0.0), "arbitrary_map",
-            "With the adversarial terms alone, G and F each only have to land on their target domain, "
-            "and nothing ties F back to G: here G turns the ring by some modes and F by another amount, so "
-            "the mode table is off the diagonal and going there and back lands on another mode (with other "
-            "seeds G can even send several modes of X to one mode of Y).",
+            "With the adversarial terms alone, G and F each only have to fool their own discriminator, "
+            "and nothing ties F back to G: here G sends each mode of X around the ring to some other mode "
+            "of Y (the mode table is off the diagonal), and going there and back does not return to the "
+            "start (with other seeds G even sends several modes of X to one mode of Y).",
             Claim("cycle_err", "end", 0.8, 1.6, "‖F(G(x)) − x‖ / X's spread"),
             Claim("t_match", "end", 0.0, 0.2, "the share of x sent where T sends it")),
     _preset("cyclegan-cycle-not-t", "Cycle loss on: one-to-one, but not T", "cyclegan",

@@ -334,6 +334,9 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
         st.latex(losses.d_formula(spec.name, clip if isinstance(clip, (int, float)) else 0.0))
         st.latex(spec.g_formula)
         st.caption(spec.note)
+        if objective == "cyclegan":
+            st.caption("CycleGAN trains both pairs with this loss: D_Y against G (D is D_Y, G(z) is G(x)) and "
+                       "D_X against F (D is D_X, G(z) is F(y)).")  # fmt: skip
 
     def optimizer() -> None:
         st.selectbox("Optimizer", config.OPTIMIZERS, key=_key(page, "optimizer"),
