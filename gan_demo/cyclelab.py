@@ -36,7 +36,7 @@ def snapshot(trainer: CycleTrainer) -> dict:
 
 def _layout(fig: go.Figure, extent: float, uirevision: str, title: str) -> go.Figure:
     fig.update_layout(title=title, uirevision=uirevision, height=460, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", yanchor="top", y=-0.04, x=0), hovermode="closest",
+                      legend=dict(orientation="h", yanchor="top", y=-0.1, x=0), hovermode="closest",
                       xaxis=dict(range=[-extent, extent], constrain="domain"),
                       yaxis=dict(range=[-extent, extent], scaleanchor="x", scaleratio=1))  # fmt: skip
     return fig
@@ -108,6 +108,6 @@ def history_figure(metrics: dict[str, list[float]], names: dict[str, str], title
         if name in metrics:
             fig.add_trace(go.Scatter(x=metrics["step"], y=[scale * v for v in metrics[name]], name=label, mode="lines"))
     fig.update_layout(title=title, uirevision=uirevision, height=320, margin=dict(l=10, r=10, t=50, b=10),
-                      legend=dict(orientation="h", yanchor="top", y=-0.2, x=0), hovermode="x unified",
+                      legend=dict(orientation="h", yanchor="top", y=-0.32, x=0), hovermode="x unified",
                       xaxis=dict(title="step"), yaxis=dict(title="%" if percent else None, rangemode="tozero"))  # fmt: skip
     return fig
