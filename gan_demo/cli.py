@@ -34,7 +34,14 @@ from torch import nn
 
 from gan_demo import checkpoints, config, data, jobs, losses, onedim, toys
 from gan_demo.config import ConfigError, TrainConfig
-from gan_demo.train import NonFinite, Trainer, make_trainer, resolve_device, use_threads
+from gan_demo.train import (
+    CycleTrainer,
+    NonFinite,
+    Trainer,
+    make_trainer,
+    resolve_device,
+    use_threads,
+)
 
 N_SAMPLES = 2500  # samples of G written at the end of a run (the toys' metrics use 2,500)
 
@@ -149,6 +156,8 @@ def cmd_train(args: argparse.Namespace) -> int:
         use_threads(previous)
     if failure is not None:
         return _fail(failure, 1)
+    if isinstance(trainer, CycleTrainer):
+        return _finish_cycle(trainer, out)
     written = ""
     if cfg.objective == "cgan":  # the same number of samples of each class, and the class of each one
         images, labels = trainer.sample_per_class(math.ceil(N_SAMPLES / trainer.n_classes))
@@ -164,6 +173,23 @@ def cmd_train(args: argparse.Namespace) -> int:
         summary = _toy_summary(trainer.toy, samples)
         if summary:
             print(summary)
+    return 0
+
+
+def _finish_cycle(trainer: CycleTrainer, out: Path) -> int:
+    """A CycleGAN run's files: ``inputs.npy`` (the run's 2,500 fixed inputs x of X, (n, 2)),
+    ``samples.npy`` (G(x) of each, same order) and the four networks' weights; prints the readout."""
+    inputs = trainer.fixed_x.cpu().numpy().astype(np.float32)
+    samples = trainer.translate(trainer.fixed_x).numpy().astype(np.float32)
+    np.save(out / "inputs.npy", inputs)
+    np.save(out / "samples.npy", samples)
+    checkpoints.save(trainer, out / "checkpoint.safetensors")
+    print(f"wrote config.json, metrics.csv, inputs.npy {inputs.shape}, samples.npy {samples.shape}, "
+          f"checkpoint.safetensors (G, F, D_X, D_Y) to {out}")  # fmt: skip
+    r = trainer.readout()
+    print(f"cycle error: {100 * r.cycle_err_x:.2f} % of X's spread (x → G → F), {100 * r.cycle_err_y:.2f} % of "
+          f"Y's (y → F → G); distance of G to T: {100 * r.dist_t:.1f} % of Y's spread; Y modes receiving G(x): "
+          f"{r.y_modes}/{len(trainer.pair.modes)}; inputs sent where T sends them: {100 * r.t_match:.1f} %")  # fmt: skip
     return 0
 
 
@@ -378,7 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gan_demo", description="Train and benchmark GANs.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    train = sub.add_parser("train", help="train one GAN and write its metrics, samples and checkpoint")
+    train = sub.add_parser("train", help="train one GAN (or a CycleGAN: --objective cyclegan) and write its "
+                           "metrics, samples and checkpoint")
     train.add_argument("--out", required=True, help="output folder (created if missing)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_config_flags(train)

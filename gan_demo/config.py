@@ -17,14 +17,14 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from gan_demo import losses, toys
+from gan_demo import domains, losses, toys
 from gan_demo.data import IMAGE_DATASETS
 
-DATASETS: tuple[str, ...] = IMAGE_DATASETS + toys.NAMES
+DATASETS: tuple[str, ...] = IMAGE_DATASETS + toys.NAMES  # what objective "gan" trains on
 MODELS = ("mlp", "dcgan")
 OPTIMIZERS = ("adam", "rmsprop")
 DEVICES = ("auto", "cpu", "cuda")
-OBJECTIVES = ("gan", "cgan")  # gan_demo.train.make_trainer builds each one's trainer
+OBJECTIVES = ("gan", "cgan", "cyclegan")  # gan_demo.train.make_trainer builds each one's trainer
 CONDITIONS = ("projection", "concat", "embedding", "none")  # how the conditional GAN's D sees the label
 
 
@@ -38,7 +38,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class TrainConfig:
-    data: str = "digits"  # an image data set or a toy distribution (see DATASETS)
+    data: str = "digits"  # an image data set or a toy distribution (see DATASETS); cyclegan: a domain pair
     loss: str = "non-saturating"  # one of losses.NAMES
     model: str = "mlp"  # images: "mlp" (seed 001's MLP) or "dcgan"; toys always use a small MLP
     steps: int = 2000  # G updates in the run
@@ -56,12 +56,14 @@ class TrainConfig:
     pack: int = 1  # PacGAN: D judges `pack` samples at once (1 = no packing)
     lr_decay: bool = False  # decay both learning rates linearly to 0 over the run
     instance_noise: float = 0.0  # std of Gaussian noise on D's inputs, in data stds, falling to 0 over the run
+    objective: str = "gan"  # "gan": the seeds' GAN; "cgan": G(z, y), D(x, y); "cyclegan": G: X→Y, F: Y→X, D_X, D_Y
+    lambda_cyc: float = 10.0  # cyclegan: weight λ of the cycle-consistency loss (Zhu et al. 2017, eq. 3)
+    lambda_id: float = 0.0  # cyclegan: weight of the identity loss (Zhu et al. 2017, section 5.2); 0 = off
     seed: int = 0  # seeds the weights, the noise and the batches: a CPU run repeats exactly
     device: str = "auto"  # "auto" (CUDA when present), "cpu" or "cuda"
     data_root: str | None = None  # a folder of IDX files for mnist / fashion-mnist
     log_every: int = 10  # steps between logged metric rows
     snapshot_every: int = 100  # steps between saved fixed-noise samples
-    objective: str = "gan"  # "gan": the seeds' GAN; "cgan": the conditional GAN G(z, y), D(x, y)
     # cgan only: how D reads the label ("projection": Miyato & Koyama 2018; "concat": one-hot beside x;
     # "embedding": a learned vector beside x; "none": D ignores it, the "label ignored" failure)
     condition: str = "projection"
@@ -118,6 +120,8 @@ def defaults_for(loss: str, data: str = "digits") -> dict[str, Any]:
     }
     if data in toys.NAMES:
         values.update(model="mlp", z_dim=8 if data in toys.NAMES_2D else 4, hidden=64, batch_size=128)
+    if data in domains.NAMES:  # CycleGAN's translators take no noise: z_dim is unused
+        values.update(model="mlp", hidden=64, batch_size=128)
     return values
 
 
@@ -243,7 +247,8 @@ def _n(kind: type, label: str, low: float, high: float, step: float, help_: str,
 # One entry per TrainConfig field (a test checks both lists agree): validation, the form and the
 # CLI read these. Ranges are what the trainer handles; the step is the form's +/- button.
 FIELDS: dict[str, Field] = {
-    "data": Field(str, "Data set", "an image data set or a toy distribution", choices=DATASETS),
+    "data": Field(str, "Data set", "an image data set or a toy distribution; cyclegan: a domain pair X, Y "
+                  f"({', '.join(domains.NAMES)})", choices=DATASETS + domains.NAMES),
     "loss": Field(str, "Loss", "changing it loads the loss's classic hyperparameters", choices=losses.NAMES),
     "model": Field(str, "Model", "mlp: seed 001's 2-layer MLPs; dcgan: small conv nets", choices=MODELS),
     "steps": _n(int, "Steps", 1, 1_000_000, 100, "G updates in the run"),
@@ -264,12 +269,20 @@ FIELDS: dict[str, Field] = {
                          "std of Gaussian noise added to every input of D, real and fake, in units of the "
                          "data's std; it falls linearly to 0 over the run. The blur lets D's gradient reach "
                          "fakes far from the data; 0 = off"),
+    "objective": Field(str, "Objective", "gan: the seeds' GAN, one G and one D; cgan: the conditional GAN G(z, y), "
+                       "D(x, y); cyclegan: translators G: X→Y and F: Y→X with discriminators D_X, D_Y and the "
+                       "cycle loss (Zhu et al. 2017)", choices=OBJECTIVES),
+    "lambda_cyc": _n(float, "λ cycle", 0.0, 1000.0, 1.0,
+                     "cyclegan: weight of the cycle loss E‖F(G(x))−x‖₁ + E‖G(F(y))−y‖₁ (Zhu et al. 2017, eq. 3); "
+                     "0 = off"),
+    "lambda_id": _n(float, "λ identity", 0.0, 1000.0, 0.5,
+                    "cyclegan: weight of the identity loss E‖G(y)−y‖₁ + E‖F(x)−x‖₁ (Zhu et al. 2017, "
+                    "section 5.2); 0 = off"),
     "seed": _n(int, "Seed", 0, 2**31 - 1, 1, "same seed, same run (on a CPU)"),
     "device": Field(str, "Device", "auto: CUDA when present", choices=DEVICES),
     "data_root": Field(str, "Data folder", "a folder of IDX files for mnist / fashion-mnist", optional=True),
     "log_every": _n(int, "Log every", 1, 100_000, 1, "steps between logged metric rows"),
     "snapshot_every": _n(int, "Snapshot every", 1, 1_000_000, 10, "steps between saved sample grids"),
-    "objective": Field(str, "Objective", "gan: the seeds' GAN; cgan: the conditional GAN", choices=OBJECTIVES),
     # the conditional GAN's own fields (OBJECTIVE_FIELDS["cgan"]; ignored by the other objectives)
     "condition": Field(str, "D's conditioning",
                        "how D reads the label y: projection D(x,y) = ψ(φ(x)) + e_yᵀφ(x) (Miyato & Koyama "
@@ -281,7 +294,8 @@ FIELDS: dict[str, Field] = {
     "label_dim": _n(int, "Label embedding size", 1, 256, 1, "size of the learned label vector G reads with z"),
 }  # fmt: skip
 # the fields only one objective reads, shown on that objective's page
-OBJECTIVE_FIELDS: dict[str, tuple[str, ...]] = {"cgan": ("condition", "mismatch_weight", "label_dim")}
+OBJECTIVE_FIELDS: dict[str, tuple[str, ...]] = {"cgan": ("condition", "mismatch_weight", "label_dim"),
+                                                 "cyclegan": ("lambda_cyc", "lambda_id")}
 NUMBERS: tuple[str, ...] = tuple(name for name, f in FIELDS.items() if f.kind in (int, float))
 
 
@@ -295,15 +309,41 @@ def check(values: dict[str, Any]) -> dict[str, str]:
         errors["pack"] = f"must divide batch_size ({bs}); got {pack}"
     if "model" not in errors and values.get("data") in toys.NAMES and values.get("model") == "dcgan":
         errors["model"] = "'dcgan' is for images; toy distributions use 'mlp'"
-    if values.get("objective") == "cgan":
-        errors.update({k: v for k, v in _cgan_problems(values).items() if k not in errors})
+    errors.update({k: v for k, v in _objective_errors(values, errors).items() if k not in errors})
     return errors
+
+
+# cyclegan: settings of the GAN objective that its trainer does not use, and the value they must keep
+_NOT_FOR_CYCLEGAN = {"pack": 1, "instance_noise": 0.0}
+
+
+def _objective_errors(values: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+    """The data set and settings must suit the objective: a domain pair for cyclegan, labelled images
+    for cgan, an image data set or a toy for gan."""
+    out: dict[str, str] = {}
+    objective, data = values.get("objective", "gan"), values.get("data")
+    if "objective" in errors or "data" in errors or data is None:
+        return out
+    if objective == "cyclegan":
+        if data not in domains.NAMES:
+            out["data"] = f"{data!r} is not a domain pair; cyclegan trains on one of: {', '.join(domains.NAMES)}"
+        if values.get("model", "mlp") != "mlp" and "model" not in errors:
+            out["model"] = "cyclegan's 2-D translators are MLPs: use 'mlp'"
+        for name, keep in _NOT_FOR_CYCLEGAN.items():
+            if name not in errors and name in values and values[name] != keep:
+                out[name] = f"not used by cyclegan: must be {FIELDS[name].show(keep)}, got {FIELDS[name].show(values[name])}"
+    elif objective == "cgan":
+        out.update(_cgan_problems(values))
+    elif data in domains.NAMES:
+        out["data"] = (f"{data!r} is a domain pair for the cyclegan objective; the gan objective trains on one of: "
+                       f"{', '.join(DATASETS)}")  # fmt: skip
+    return out
 
 
 def _cgan_problems(values: dict[str, Any]) -> dict[str, str]:
     """What the conditional GAN cannot train: toys (no labels), packing, instance noise."""
     out = {}
-    if values.get("data") in toys.NAMES:
+    if values.get("data") not in IMAGE_DATASETS:
         out["data"] = (f"the conditional GAN needs labelled images; choose one of: {', '.join(IMAGE_DATASETS)} "
                        f"(got {values['data']!r})")  # fmt: skip
     if values.get("pack", 1) != 1:

@@ -161,6 +161,42 @@ def gradient_penalty(
     return (norms - 1.0).pow(2).mean(), norms.detach()
 
 
+# ---------------------------------------------------------------- CycleGAN (Zhu et al. 2017)
+def l1_distance(a: Tensor, b: Tensor) -> Tensor:
+    r""":math:`\mathbb{E}\,\lVert a - b\rVert_1`: the L1 norm of each row's difference (summed over every
+    non-batch dimension), averaged over the batch. ``a``, ``b``: (N, ...) of one shape; a 0-d tensor.
+
+    Zhu et al. (2017) write the norm; their reference code takes ``nn.L1Loss``, the mean over every
+    element, which is this divided by the number of elements of a sample (2 for a point): a λ of theirs
+    is worth λ / d here."""
+    if a.shape != b.shape:
+        raise ValueError(f"l1_distance needs two tensors of one shape, got {tuple(a.shape)} and {tuple(b.shape)}")
+    return (a - b).abs().reshape(a.shape[0], -1).sum(1).mean()
+
+
+def cycle_loss(x: Tensor, x_back: Tensor, y: Tensor, y_back: Tensor) -> tuple[Tensor, Tensor]:
+    r"""The two cycle-consistency terms of CycleGAN (Zhu et al. 2017, eq. 2), each an
+    :func:`l1_distance`:
+
+    .. math:: L_{cyc}(G, F) = \underbrace{\mathbb{E}_{x}\lVert F(G(x)) - x\rVert_1}_{\text{forward}}
+              + \underbrace{\mathbb{E}_{y}\lVert G(F(y)) - y\rVert_1}_{\text{backward}}
+
+    ``x_back`` = F(G(x)), ``y_back`` = G(F(y)). The seed post writes the second term
+    ‖F(G(y)) − y‖₁, which feeds y to G (made for X) and compares F's output, a point of X, with y:
+    the backward cycle starts in Y with F and comes back with G. Returns (forward, backward)."""
+    return l1_distance(x_back, x), l1_distance(y_back, y)
+
+
+def identity_loss(x: Tensor, f_of_x: Tensor, y: Tensor, g_of_y: Tensor) -> tuple[Tensor, Tensor]:
+    r"""CycleGAN's identity loss (Zhu et al. 2017, section 5.2, from Taigman et al. 2017): a translator
+    fed a sample of its own target domain should leave it alone.
+
+    .. math:: L_{identity}(G, F) = \mathbb{E}_{y}\lVert G(y) - y\rVert_1 + \mathbb{E}_{x}\lVert F(x) - x\rVert_1
+
+    ``g_of_y`` = G(y), ``f_of_x`` = F(x). Returns (the G term, the F term)."""
+    return l1_distance(g_of_y, y), l1_distance(f_of_x, x)
+
+
 # ---------------------------------------------------------------- the variants
 @dataclass(frozen=True)
 class Defaults:

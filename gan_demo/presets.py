@@ -24,7 +24,8 @@ from gan_demo.toybench import BEST
 
 SPAN = 100  # steps: "peaks at" and "stays above" read medians over this many steps ("ends at": the diagnosis window)
 WARMUP = 200  # steps: "stays above" and a snapshot's "reaches at most" skip the first steps (a blob)
-_PERCENT = ("d_acc", "clip_frac", "diversity", "high_quality", "top_share", "label_acc", "confidence")  # shown as %
+_PERCENT = ("d_acc", "clip_frac", "diversity", "high_quality", "top_share", "label_acc", "confidence", "cycle_err",
+            "dist_t", "t_match")  # shown as %
 _SNAPSHOT = ("diversity", "modes", "high_quality", "top_share", "fd_ratio", "label_acc", "confidence")  # snapshots
 _STATS = ("end", "peak", "low", "max", "first_above", "first_below")
 
@@ -134,7 +135,9 @@ class Preset:
     page: str  # "train", "toys_2d" or "d_star_1d": where the preset opens
     overrides: dict[str, Any] = field(default_factory=dict)  # TrainConfig fields over the loss defaults
     # the state the diagnosis should reach (a diagnostics state id); for a healthy preset "healthy"
-    # means no failure: a converged toy may also read "near_equilibrium" (D at chance), which is fine
+    # means no failure: a converged toy may also read "near_equilibrium" (D at chance), which is fine.
+    # CycleGAN's lessons (page "cyclegan", which has no diagnosis panel): "healthy", "arbitrary_map" or
+    # "cycle_not_t", checked by their claims (tests/test_cycle.py)
     expect: str = "healthy"
     watch_for: str = ""  # what the student should look at while it trains (story, then the claims)
     claims: tuple[Claim, ...] = ()  # the numbers watch_for states, checked on the seeded run
@@ -168,6 +171,10 @@ def _preset(name: str, title: str, page: str, overrides: dict[str, Any], expect:
 _DC = dict(data="digits", model="dcgan", hidden=64, batch_size=128, steps=3000)
 _QUALITY = (Claim("fd_ratio", "end", 0.5, 2.0, "Fréchet distance / its floor (n = 64)"),
             Claim("top_share", "end", 0.1, 0.25, "the largest class's share"))  # fmt: skip
+
+# CycleGAN on the 2-D domain pair (gan_demo.domains): 3,000 steps of the toy-sized nets, well under
+# a minute on a CPU (docs/cyclegan.md)
+_CYCLE = dict(objective="cyclegan", data="ring8-stretched", loss="non-saturating", steps=3000, log_every=20)
 
 _ALL: list[Preset] = [
     # ------------------------------------------------------------ healthy runs, one per loss
@@ -271,6 +278,33 @@ _ALL: list[Preset] = [
             "and tells G almost nothing: its −L_D is tiny (a clipped critic is K-Lipschitz for a K far below one, so −L_D ≤ K·W1 says little about W1).",
             Claim("clip_frac", "end", 0.9, 0.97, "the share of weights at ±c"),
             Claim("w1", "end", 5e-7, 1.5e-6, "−L_D")),
+    # ------------------------------------------------------------ CycleGAN's lessons (page "cyclegan")
+    _preset("cyclegan-no-cycle", "CycleGAN without the cycle loss: an arbitrary map", "cyclegan",
+            dict(_CYCLE, lambda_cyc=0.0, lambda_id=0.0), "arbitrary_map",
+            "With the adversarial terms alone, G and F each only have to fool their own discriminator, "
+            "and nothing ties F back to G: here G sends each mode of X around the ring to some other mode "
+            "of Y (the mode table is off the diagonal), and going there and back does not return to the "
+            "start (with other seeds G even sends several modes of X to one mode of Y).",
+            Claim("cycle_err", "end", 0.8, 1.6, "‖F(G(x)) − x‖ / X's spread"),
+            Claim("t_match", "end", 0.0, 0.2, "the share of x sent where T sends it")),
+    _preset("cyclegan-cycle-not-t", "Cycle loss on: one-to-one, but not T", "cyclegan",
+            dict(_CYCLE, lambda_cyc=10.0, lambda_id=0.0), "cycle_not_t",
+            "G and F become inverse to each other: each mode of Y receives one mode of X and the way "
+            "back is nearly exact. But each mode goes to the opposite side of the ring: T and a half "
+            "turn closes the cycle as well as T does. The cycle does not pick the right translation.",
+            Claim("cycle_err", "end", 0.0, 0.03, "the cycle error"),
+            Claim("y_modes", "end", 8, 8, "modes of Y receiving G(x)"),
+            Claim("t_match", "end", 0.0, 0.05, "the share of x sent where T sends it"),
+            Claim("dist_t", "end", 1.8, 2.1, "‖G(x) − T(x)‖ / Y's spread")),
+    _preset("healthy-cyclegan", "Healthy: CycleGAN finds T (cycle + identity loss)", "cyclegan",
+            dict(_CYCLE, lambda_cyc=10.0, lambda_id=5.0), "healthy",
+            "The identity loss (a translator fed its own target domain should leave it alone) adds a "
+            "prior that G changes little. T is a small change, so among the matchings that close the "
+            "cycle the one nearest to doing nothing is T itself: the mode table's diagonal lights up.",
+            Claim("cycle_err", "end", 0.0, 0.04, "the cycle error"),
+            Claim("y_modes", "end", 8, 8, "modes of Y receiving G(x)"),
+            Claim("t_match", "end", 0.95, 1.0, "the share of x sent where T sends it"),
+            Claim("dist_t", "end", 0.0, 0.06, "‖G(x) − T(x)‖ / Y's spread")),
 ]  # fmt: skip
 
 # the conditional GAN (page "cgan"): the seed's matching-aware D, on the digits with seed 001's MLP pair

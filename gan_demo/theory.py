@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from gan_demo import conditional, losses, onedim, presets
-from gan_demo.train import cgan, gan
+from gan_demo.train import cgan, cycle, gan
 
 
 @dataclass(frozen=True)
@@ -67,6 +67,36 @@ def curves_note() -> str:
         "two players against each other, so a GAN's curves do not show overfitting and do not tell "
         "when to stop early (seed 001 reads them that way; corrected here)."
     )
+
+
+# CycleGAN (Zhu et al. 2017), corrected: the CycleGAN page and section 9 show these
+CYCLE_FORMULAS: tuple[str, ...] = (
+    r"\mathcal{L}(G, F, D_X, D_Y) = \mathcal{L}_{GAN}(G, D_Y, X, Y) + \mathcal{L}_{GAN}(F, D_X, Y, X)"
+    r" + \lambda_{cyc}\,\mathcal{L}_{cyc}(G, F) + \lambda_{id}\,\mathcal{L}_{identity}(G, F)",
+    r"\mathcal{L}_{GAN}(G, D_Y, X, Y) = \mathbb{E}_{y}[\log D_Y(y)] + \mathbb{E}_{x}[\log(1 - D_Y(G(x)))],\quad"
+    r"\mathcal{L}_{GAN}(F, D_X, Y, X) = \mathbb{E}_{x}[\log D_X(x)] + \mathbb{E}_{y}[\log(1 - D_X(F(y)))]",
+    r"\mathcal{L}_{cyc}(G, F) = \mathbb{E}_{x}\lVert F(G(x)) - x\rVert_1 + \mathbb{E}_{y}\lVert G(F(y)) - y\rVert_1,\quad"
+    r"\mathcal{L}_{identity}(G, F) = \mathbb{E}_{y}\lVert G(y) - y\rVert_1 + \mathbb{E}_{x}\lVert F(x) - x\rVert_1",
+)
+CYCLE_SLIPS = (
+    "**Two slips of the seed post, corrected here.** (1) F's adversarial term is judged by $D_X$, the "
+    "discriminator of F's target domain X: $\\mathbb{E}_y[\\log(1 - D_X(F(y)))]$; the post writes "
+    "$D_Y(F(y))$, which would ask Y's discriminator about points of X. (2) The backward cycle starts in Y "
+    "and goes through F, then G: $\\lVert G(F(y)) - y\\rVert_1$; the post writes $\\lVert F(G(y)) - y\\rVert_1$, "
+    "which feeds y to G (made for X) and compares a point of X with y."
+)
+CYCLE_TEXT = (
+    "G translates X to Y and F translates Y to X; $D_Y$ tells Y's samples from G's, $D_X$ tells X's from "
+    "F's (Zhu et al. 2017). The data are unpaired: a batch of x and a batch of y are drawn on their own. "
+    "G and F minimise the objective, $D_X$ and $D_Y$ maximise its GAN terms: as everywhere in the app, "
+    "the code trains each GAN term with the run's loss variant ($\\ell_D$ for the discriminators, "
+    "$\\ell_G$, non-saturating by default, for the translators), so the log terms below are the minimax "
+    "form of the paper (eq. 1). The cycle loss (eq. 2) asks that going there and back returns the input; "
+    "the identity loss (section 5.2, from Taigman et al. 2017) that a translator fed its own target "
+    "domain leaves it alone. The code's $\\lVert\\cdot\\rVert_1$ is the L1 norm of each sample, averaged "
+    "over the batch; the authors' code averages over every element instead (a λ of theirs is worth "
+    "λ / d here, d the sample's size). " + CYCLE_SLIPS
+)
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -211,6 +241,12 @@ SECTIONS: tuple[Section, ...] = (
             r"D(x, y) = \psi(\phi(x)) + e_y^\top \phi(x)\quad\text{(projection D)}",
         ),
         (losses.conditional_d_terms, cgan.CganTrainer._step, conditional._CondD._head),
+    ),
+    Section(
+        "9. CycleGAN: two translators, two discriminators, the cycle",
+        CYCLE_TEXT,
+        CYCLE_FORMULAS,
+        (cycle.CycleTrainer.g_losses, cycle.CycleTrainer.d_losses, losses.cycle_loss, losses.identity_loss),
     ),
 )
 

@@ -20,7 +20,18 @@ from typing import TypeVar
 import streamlit as st
 import torch
 
-from gan_demo import config, data, diagnosis_panel, jobs, losses, plots, presets, settings, toys
+from gan_demo import (
+    config,
+    data,
+    diagnosis_panel,
+    domains,
+    jobs,
+    losses,
+    plots,
+    presets,
+    settings,
+    toys,
+)
 from gan_demo.config import TrainConfig
 
 RUN_EVERY_S = 1.0  # how often the live panel redraws while a run trains
@@ -47,6 +58,8 @@ PAGES: tuple[PageInfo, ...] = (
              "Rings and grids of Gaussians: D's heatmap, G's gradient field, mode collapse."),
     PageInfo("app_pages/cgan.py", "Conditional GAN", ":material/category:", "cgan",
              "Draw me a 7: G(z, y) and a D that checks the label, with label accuracy per class."),
+    PageInfo("app_pages/cyclegan.py", "CycleGAN", ":material/sync_alt:", "cyclegan",
+             "Unpaired translation X ↔ Y: two generators, two Ds, the cycle loss, and what it does not fix."),
     PageInfo("app_pages/theory.py", "Theory", ":material/menu_book:", "theory",
              "Every formula of the seeds beside the code that computes it."),
 )  # fmt: skip
@@ -119,6 +132,28 @@ def data_problem(name: str, root: str | None = None) -> str | None:
 
 # ---------------------------------------------------------------- the config form
 _FIELDS = tuple(f.name for f in dataclasses.fields(TrainConfig))
+
+# The form's rows of settings per objective (a cell is a field name: a number box, a selectbox for a
+# field with choices, or the optimizer's selectbox and lr_decay's checkbox): a form shows only what its objective's trainer uses. The fields it
+# leaves out keep the values the form was filled with (the defaults, or a preset's).
+FORM_ROWS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "gan": (("steps", "batch_size", "z_dim", "hidden", "seed"),
+            ("optimizer", "lr_d", "lr_g", "beta1", "beta2"),
+            ("d_steps", "clip", "gp_weight", "pack", "instance_noise", "lr_decay")),
+    "cgan": (("steps", "batch_size", "z_dim", "hidden", "seed"),
+             ("optimizer", "lr_d", "lr_g", "beta1", "beta2"),
+             ("d_steps", "clip", "gp_weight", "lr_decay"),
+             ("condition", "mismatch_weight", "label_dim")),
+    "cyclegan": (("steps", "batch_size", "hidden", "seed"),
+                 ("optimizer", "lr_d", "lr_g", "beta1", "beta2"),
+                 ("lambda_cyc", "lambda_id", "d_steps", "clip", "gp_weight", "lr_decay")),
+}  # fmt: skip
+_LOGGING = ("log_every", "snapshot_every")
+
+
+def form_numbers(objective: str = "gan") -> tuple[str, ...]:
+    """The number fields the form of ``objective`` shows, in order (the Logging expander's last)."""
+    return tuple(n for row in FORM_ROWS[objective] for n in row if n in config.NUMBERS) + _LOGGING
 
 
 def _key(page: str, name: str) -> str:
@@ -230,16 +265,18 @@ def _preset_from_url(page: str) -> None:
 
 
 def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan") -> tuple[dict, dict[str, str]]:
-    """Every TrainConfig setting as a widget; returns (values, errors by field: :func:`form_errors`).
+    """The TrainConfig settings of ``objective`` as widgets (:data:`FORM_ROWS`); returns (values, errors
+    by field: :func:`form_errors`).
 
     Changing the loss refills the optimizer settings with that loss's classic defaults. Each bad
-    value's message is shown under its widget. The page trains ``objective``; the fields only that
-    objective reads (``config.OBJECTIVE_FIELDS``) get a row of their own.
+    value's message is shown under its widget. The page trains ``objective`` and shows the fields its
+    trainer reads (``FORM_ROWS[objective]``; the conditional GAN's own get a row of their own).
     """
     if _key(page, "loss") not in st.session_state:
         _write(
             page,
-            {**TrainConfig().to_dict(), **config.defaults_for("non-saturating", data_choices[0])},
+            {**TrainConfig().to_dict(), **config.defaults_for("non-saturating", data_choices[0]),
+             "objective": objective},
         )
     st.session_state[_key(page, "objective")] = objective  # a page trains its own objective
     _preset_from_url(page)
@@ -277,7 +314,11 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
     with cols[0]:
         st.selectbox(config.FIELDS["data"].label, data_choices, key=_key(page, "data"), persist_state="session")
     with cols[1]:
-        if all(name in toys.NAMES for name in data_choices):  # toys always train the toy MLPs
+        if all(name in domains.NAMES for name in data_choices):  # CycleGAN's 2-D translators
+            st.selectbox("Model", ["translator MLPs"], disabled=True, key=_key(page, "model_shown"),
+                         help="G, F, D_X and D_Y: 3 hidden layers of 'hidden' units with ReLU; the "
+                         "translators' outputs are linear")  # fmt: skip
+        elif all(name in toys.NAMES for name in data_choices):  # toys always train the toy MLPs
             st.selectbox("Model", ["toy MLP"], disabled=True, key=_key(page, "model_shown"),
                          help="G and D: 3 hidden layers of 'hidden' units with ReLU; G's output is linear")  # fmt: skip
         else:
@@ -306,6 +347,9 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
         if objective == "cgan":
             st.latex(losses.conditional_note(spec.name))
         st.caption(spec.note)
+        if objective == "cyclegan":
+            st.caption("CycleGAN trains both pairs with this loss: D_Y against G (D is D_Y, G(z) is G(x)) and "
+                       "D_X against F (D is D_X, G(z) is F(y)).")  # fmt: skip
 
     def optimizer() -> None:
         st.selectbox("Optimizer", config.OPTIMIZERS, key=_key(page, "optimizer"),
@@ -317,27 +361,22 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
         st.checkbox(f.label, key=_key(page, "lr_decay"), persist_state="session", help=f.help)
 
     adam = values["optimizer"] == "adam"
-    rows = (("steps", "batch_size", "z_dim", "hidden", "seed"),
-            (optimizer, "lr_d", "lr_g", "beta1", "beta2"),
-            ("d_steps", "clip", "gp_weight", "pack", "instance_noise", lr_decay))  # fmt: skip
-    for row in rows:
+    special = {"optimizer": optimizer, "lr_decay": lr_decay}
+    for row in FORM_ROWS[objective]:
         for col, cell in zip(st.columns(len(row)), row, strict=True):
             with col:
-                if callable(cell):
-                    cell()
+                if cell in special:
+                    special[cell]()
+                elif (f := config.FIELDS[cell]).choices is not None:  # an objective's own choice (cgan's D)
+                    st.selectbox(f.label, f.choices, key=_key(page, cell), persist_state="session", help=f.help)
+                    note(cell)
                 else:
                     number(cell, disabled=cell.startswith("beta") and not adam)
-    own = config.OBJECTIVE_FIELDS.get(objective, ())
-    for col, name in zip(st.columns(max(5, len(own))) if own else (), own, strict=False):
-        with col:
-            f = config.FIELDS[name]
-            if f.choices is not None:
-                st.selectbox(f.label, f.choices, key=_key(page, name), persist_state="session", help=f.help)
-                note(name)
-            else:
-                number(name)
+    shown = {cell for row in FORM_ROWS[objective] for cell in row} | {"data", "model", "loss", *_LOGGING}
+    for name in sorted(set(errors) - shown):  # a field this form does not show, still set wrong: say so
+        note(name)
     with st.expander("Logging"):
-        for col, name in zip(st.columns(5), ("log_every", "snapshot_every"), strict=False):
+        for col, name in zip(st.columns(5), _LOGGING, strict=False):
             with col:
                 number(name)
     return values, errors

@@ -199,8 +199,10 @@ def test_label_accuracy_counts_per_class():
 
 # ---------------------------------------------------------------- config and CLI
 def test_objective_and_cgan_fields_are_validated_with_their_allowed_values():
-    with pytest.raises(ConfigError, match="objective: 'cyclegan' is not allowed; choose one of: gan, cgan"):
-        TrainConfig(objective="cyclegan")
+    with pytest.raises(ConfigError, match="objective: 'cycle' is not allowed; choose one of: gan, cgan, cyclegan"):
+        TrainConfig(objective="cycle")
+    with pytest.raises(ConfigError, match="data: the conditional GAN needs labelled images; choose one of: digits"):
+        TrainConfig(objective="cgan", data="ring8-stretched")  # CycleGAN's domain pair has no labels either
     with pytest.raises(ConfigError, match="data: the conditional GAN needs labelled images; choose one of: digits"):
         TrainConfig.for_loss("non-saturating", "ring8", objective="cgan")
     with pytest.raises(ConfigError, match="pack: the conditional GAN's D judges one"):

@@ -58,7 +58,7 @@ def browser_page(pw):
         browser.close()
 
 
-MENU_TITLES = ("Home", "Train", "D* on 1-D", "2-D toys", "Conditional GAN", "Theory")
+MENU_TITLES = ("Home", "Train", "D* on 1-D", "2-D toys", "Conditional GAN", "CycleGAN", "Theory")
 
 
 def _first_visit(p, path: str) -> tuple[list[str], str, int]:
@@ -111,12 +111,38 @@ def test_first_visitor_of_a_fresh_server_gets_the_menu_and_the_page(pw, path, ti
 
 def test_every_page_opens(browser_page):
     url, page = browser_page
-    for path in ("", "train", "d_star_1d", "toys_2d", "cgan", "theory"):
+    for path in ("", "train", "d_star_1d", "toys_2d", "cgan", "cyclegan", "theory"):
         page.goto(f"{url}/{path}")
         wait_idle(page)
         page.wait_for_selector("h1", timeout=30_000)
         _no_exception(page)
         _shot(page, path or "home")
+
+
+def test_cyclegan_lesson_link_trains_live(browser_page):
+    """The healthy lesson's link fills the form; Start trains it live (shortened to 300 steps: the
+    machine may be shared): the two planes, the mode table (a heatmap of 8 rows) and the readouts are
+    drawn, and the four readouts show."""
+    url, page = browser_page
+    page.goto(f"{url}/cyclegan?preset=healthy-cyclegan")
+    wait_idle(page)
+    page.wait_for_selector("text=Watch for:", timeout=30_000)
+    steps = page.get_by_label("Steps", exact=True)
+    steps.fill("300")
+    steps.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].some(
+               el => (el._fullData || []).some(t => t.type === 'heatmap' && (t.z || []).length === 8))""",
+        timeout=90_000,
+    )
+    page.wait_for_selector("text=done", timeout=150_000)
+    wait_idle(page)
+    _no_exception(page)
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert len(values) == 4 and re.fullmatch(r"\d / 8", values[2]), values
+    _shot(page, "cyclegan-healthy")
 
 
 def test_train_live_run(browser_page):

@@ -21,7 +21,9 @@ from gan_demo.config import TrainConfig
 from gan_demo.metrics import quality
 from gan_demo.train import GanTrainer
 
-PAGES = ("train", "toys_2d", "d_star_1d")
+PAGES = ("train", "toys_2d", "d_star_1d", "cyclegan")
+# the GAN objective's presets: the diagnosis panel reads them (CycleGAN's lessons: tests/test_cycle.py)
+GAN = [p for p in presets._ALL if p.page != "cyclegan"]
 GOOD = ("healthy", "near_equilibrium")  # the two verdicts that mean "no failure"
 
 
@@ -123,10 +125,12 @@ def test_presets_are_unique_slugs_on_known_pages_with_valid_configs():
     for p in presets._ALL:  # the conditional GAN's presets: tests/test_cgan.py
         assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", p.name), p.name
         assert p.page in PAGES and p.title and 20 <= len(p.watch_for) <= 500
-        assert p.expect in dg.STATES
         cfg = p.config()
         assert isinstance(cfg, TrainConfig) and cfg.steps == p.overrides["steps"]
-        assert (p.page == "train") == (not cfg.is_toy)
+        assert (p.page == "cyclegan") == (cfg.objective == "cyclegan")
+        if p.page != "cyclegan":
+            assert p.expect in dg.STATES
+            assert (p.page == "train") == (not cfg.is_toy)
     assert presets.get("mode-collapse").page == "toys_2d"
     assert {p.name for p in presets.for_page("d_star_1d")} == {"healthy-mix2", "mode-collapse-1d"}
     with pytest.raises(ValueError, match="healthy-ring8"):
@@ -166,7 +170,7 @@ def test_claims_render_and_measure_as_documented():
 def test_every_loss_has_a_healthy_preset_and_every_failure_is_covered():
     healthy = {p.config().loss for p in presets.PRESETS.values() if p.name.startswith("healthy-") and p.page == "train"}
     assert healthy == {"non-saturating", "minimax", "lsgan", "hinge", "wgan-gp"}  # WGAN-clip: see docs
-    assert all(p.name.startswith("healthy-") == (p.expect == "healthy") for p in presets._ALL)
+    assert all(p.name.startswith("healthy-") == (p.expect == "healthy") for p in presets._ALL)  # CycleGAN's too
     failures = {p.expect for p in presets.PRESETS.values() if p.expect != "healthy"}
     assert {"vanishing_g_gradient", "d_overpowers_g", "mode_collapse", "diverged",
             "clipping_kills_capacity"} <= failures  # fmt: skip
@@ -176,8 +180,8 @@ def test_every_loss_has_a_healthy_preset_and_every_failure_is_covered():
 
 
 # ---------------------------------------------------------------- real training
-FAILURES = [p for p in presets._ALL if p.expect not in GOOD]
-HEALTHY = [p for p in presets._ALL if p.expect in GOOD]
+FAILURES = [p for p in GAN if p.expect not in GOOD]
+HEALTHY = [p for p in GAN if p.expect in GOOD]
 
 
 @pytest.mark.parametrize("preset", FAILURES, ids=[p.name for p in FAILURES])
@@ -229,7 +233,7 @@ elif __name__ == "__main__":  # the table of docs/diagnosis.md
     print("| preset | page | steps | seconds | state at the end (all findings) | expected | first step diagnosed (healthy: no failure from) |")
     print("|---|---|---|---|---|---|---|")
     claims: list[str] = []
-    for p in presets._ALL:
+    for p in GAN:
         o = train_and_diagnose(p)
         found = ", ".join(f.state for f in o.final)
         print(f"| {p.name} | {p.page} | {o.steps} | {o.seconds:.1f} | {found} | {p.expect} | {o.first_step} |", flush=True)

@@ -17,7 +17,7 @@ from streamlit.testing.v1 import AppTest
 
 from gan_demo import losses, onedim, plots, presets, theory, toylab, toys
 from gan_demo.config import TrainConfig
-from gan_demo.train import cgan, gan, loop
+from gan_demo.train import cgan, cycle, gan, loop
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -128,8 +128,16 @@ def _cgan_page() -> None:
     cgan.CganTrainer(cfg).step()
 
 
+def _cyclegan_page() -> None:
+    """The CycleGAN page's feature: a training step of a CycleGAN with the identity loss on."""
+    cfg = TrainConfig.for_loss("non-saturating", "ring8-stretched", objective="cyclegan", lambda_id=1.0,
+                               batch_size=32, seed=0)  # fmt: skip
+    cycle.CycleTrainer(cfg).step()
+
+
 def test_every_section_shows_code_that_its_feature_calls():
-    called = _called_code(_train_every_loss) | _called_code(_d_star_page) | _called_code(_cgan_page)
+    called = (_called_code(_train_every_loss) | _called_code(_d_star_page) | _called_code(_cgan_page)
+              | _called_code(_cyclegan_page))  # fmt: skip
     for section in theory.SECTIONS:
         assert section.code, f"{section.title!r} shows no code"
         for fn in section.code:
@@ -190,6 +198,20 @@ def test_the_seeds_slips_are_corrected_where_the_topic_is_taught():
     assert "optimise two different values" in g_loss.text  # not one value in opposite directions
     note = theory.curves_note()
     assert "overfitting" in note and "seed 001" in note and "corrected" in note
+
+
+def test_the_cyclegan_section_teaches_the_corrected_objective_and_names_the_two_slips():
+    section = next(s for s in theory.SECTIONS if s.title.startswith("9. CycleGAN"))
+    formulas = " ".join(section.formulas)
+    # F's GAN term is judged by D_X, and the backward cycle is G(F(y)); the seed's forms appear only in the note
+    assert "\\log(1 - D_X(F(y)))" in formulas and "D_Y(F(y))" not in formulas
+    assert "\\lVert G(F(y)) - y\\rVert_1" in formulas and "F(G(y))" not in formulas
+    assert "the post writes $D_Y(F(y))$" in section.text
+    assert "the post writes $\\lVert F(G(y)) - y\\rVert_1$" in section.text
+    # the code shown computes exactly those terms (tests/test_cycle.py checks their values)
+    shown = theory.source(cycle.CycleTrainer.g_losses)
+    assert "self.D_X(fake_x)" in shown and "self.D_Y(fake_y)" in shown
+    assert "losses.cycle_loss(x, self.F(fake_y), y, self.G(fake_x))" in shown
 
 
 def test_the_curves_note_states_the_healthy_presets_checked_end_values():

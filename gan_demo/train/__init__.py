@@ -11,6 +11,7 @@ from torch import Tensor
 
 from gan_demo.config import TrainConfig
 from gan_demo.train.cgan import CganTrainer
+from gan_demo.train.cycle import CycleTrainer
 from gan_demo.train.fastpath import FastAdam, apply_gradients, scalar_grads
 from gan_demo.train.gan import GanTrainer
 from gan_demo.train.loop import (
@@ -23,14 +24,17 @@ from gan_demo.train.loop import (
     use_threads,
 )
 
-__all__ = ["CganTrainer", "Draws", "FastAdam", "GanTrainer", "NonFinite", "Trainer", "apply_gradients", "cpu_threads",
-           "is_finite", "make_trainer", "resolve_device", "scalar_grads", "use_threads"]  # fmt: skip
+__all__ = ["CganTrainer", "CycleTrainer", "Draws", "FastAdam", "GanTrainer", "NonFinite", "Trainer", "apply_gradients",
+           "cpu_threads", "is_finite", "make_trainer", "resolve_device", "scalar_grads", "use_threads"]  # fmt: skip
 
 
 def make_trainer(config: TrainConfig, images: Tensor | None = None) -> Trainer:
-    """The trainer of ``config.objective``: :class:`GanTrainer` ("gan") or :class:`CganTrainer`
-    ("cgan"). ``images`` (N, C, H, W) in [-1, 1] replaces loading the config's data set (tests,
-    benchmarks; the conditional GAN loads its labels with its images, so it takes none here)."""
+    """The trainer of ``config.objective``: :class:`GanTrainer` ("gan"), :class:`CganTrainer` ("cgan")
+    or :class:`CycleTrainer` ("cyclegan"). ``images`` (N, C, H, W) in [-1, 1] replaces loading the
+    config's data set (tests, benchmarks; gan only: the conditional GAN loads labels with its images,
+    CycleGAN its domain pair)."""
     if config.objective == "cgan":
         return CganTrainer(config)
+    if config.objective == "cyclegan":
+        return CycleTrainer(config)
     return GanTrainer(config, images=images)

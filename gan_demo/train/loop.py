@@ -49,7 +49,7 @@ def cpu_threads(config: TrainConfig, device: torch.device) -> int | None:
     """
     if device.type != "cpu":
         return None
-    small = config.is_toy or math.prod(data.image_shape(config.data)) <= _SMALL_IMAGE
+    small = config.is_toy or config.objective == "cyclegan" or math.prod(data.image_shape(config.data)) <= _SMALL_IMAGE
     return 1 if small else None
 
 

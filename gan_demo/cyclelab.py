@@ -1,0 +1,113 @@
+"""What the CycleGAN page draws: the snapshot a background run stores, and the Plotly figures.
+
+:func:`snapshot` runs in the worker thread (``jobs.Run(snapshot_fn=...)``) and returns numpy arrays
+and numbers; the figure functions are pure (data in, ``go.Figure`` out), each with a ``uirevision``
+the page keeps constant so a zoom survives the redraws.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import plotly.graph_objects as go
+
+from gan_demo import domains
+from gan_demo.train import CycleTrainer
+
+N_POINTS = 400  # points of each domain kept per snapshot
+N_ARROWS = 3  # arrows x → G(x) per mode of X
+# one colour per mode of X (Plotly's D3 palette), used for x, G(x) and F(G(x)) alike
+COLOURS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#17becf")
+_GREY = "#c7c7c7"
+
+
+def snapshot(trainer: CycleTrainer) -> dict:
+    """Extras for the page, on the run's first ``N_POINTS`` fixed inputs of each domain: ``x``,
+    ``gx`` = G(x), ``fgx`` = F(G(x)), ``y``, ``fy`` = F(y), ``gfy`` = G(F(y)) (float32 (n, 2)),
+    ``x_mode`` (each x's mode of X), and on all 2,500 fixed inputs the :class:`domains.Readout`
+    numbers: ``cycle_err``, ``cycle_err_y``, ``dist_t``, ``y_modes``, ``t_match`` and ``mapping``
+    ((K, K + 1) shares, :func:`domains.mode_mapping`)."""
+    c = trainer.cycles()
+    r = domains.readout(trainer.pair, c["x"], c["gx"], c["fgx"], c["y"], c["gfy"])
+    out = {k: v[:N_POINTS].numpy().astype(np.float32) for k, v in c.items()}
+    out.update(x_mode=trainer.pair.x_modes_of(out["x"]), cycle_err=r.cycle_err_x, cycle_err_y=r.cycle_err_y,
+               dist_t=r.dist_t, y_modes=r.y_modes, t_match=r.t_match, mapping=r.mapping)  # fmt: skip
+    return out
+
+
+def _layout(fig: go.Figure, extent: float, uirevision: str, title: str) -> go.Figure:
+    fig.update_layout(title=title, uirevision=uirevision, height=460, margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(orientation="h", yanchor="top", y=-0.1, x=0), hovermode="closest",
+                      xaxis=dict(range=[-extent, extent], constrain="domain"),
+                      yaxis=dict(range=[-extent, extent], scaleanchor="x", scaleratio=1))  # fmt: skip
+    return fig
+
+
+def _by_mode(fig: go.Figure, pts: np.ndarray, modes: np.ndarray, name: str, size: int, symbol: str = "circle",
+             opacity: float = 1.0) -> None:  # fmt: skip
+    """One trace per mode of X (its colour), the first with ``name`` in the legend."""
+    for k in range(len(COLOURS)):
+        sel = pts[modes == k]
+        fig.add_trace(go.Scattergl(x=sel[:, 0], y=sel[:, 1], mode="markers", name=name, legendgroup=name,
+                                   showlegend=k == 0, opacity=opacity,
+                                   marker=dict(size=size, color=COLOURS[k], symbol=symbol)))  # fmt: skip
+
+
+def forward_figure(extras: dict, pair: domains.DomainPair, uirevision: str) -> go.Figure:
+    """G: X → Y. Y's samples in grey, with T's image of each mode of X marked ("T(k)"); x faint and
+    G(x) solid, both coloured by x's mode; an arrow from a few x to their G(x)."""
+    x, gx, modes = extras["x"], extras["gx"], extras["x_mode"]
+    fig = go.Figure(go.Scattergl(x=extras["y"][:, 0], y=extras["y"][:, 1], mode="markers", name="y (samples of Y)",
+                                 marker=dict(size=4, color=_GREY)))  # fmt: skip
+    _by_mode(fig, x, modes, "x (coloured by its mode)", 4, opacity=0.35)
+    _by_mode(fig, gx, modes, "G(x)", 6, symbol="diamond")
+    ty = pair.modes_y
+    fig.add_trace(go.Scatter(x=ty[:, 0], y=ty[:, 1], mode="markers+text", name="T(mode k): where T sends mode k",
+                             text=[f"T({k})" for k in range(len(ty))], textposition="top center",
+                             marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(width=2, color=list(COLOURS))),
+                             hoverinfo="text"))  # fmt: skip
+    picks = np.concatenate([np.flatnonzero(modes == k)[:N_ARROWS] for k in range(len(COLOURS))])
+    segs = np.stack([x[picks], gx[picks], np.full((len(picks), 2), np.nan)], axis=1).reshape(-1, 2)
+    fig.add_trace(go.Scatter(x=segs[:, 0], y=segs[:, 1], mode="lines", name="x → G(x)",
+                             line=dict(color="#222", width=1), hoverinfo="skip"))  # fmt: skip
+    return _layout(fig, pair.extent, uirevision, "G: X → Y")
+
+
+def backward_figure(extras: dict, pair: domains.DomainPair, uirevision: str) -> go.Figure:
+    """The cycle back: F(G(x)) over X's samples, coloured by x's mode (on top of x if the cycle closes)."""
+    x, modes = extras["x"], extras["x_mode"]
+    fig = go.Figure(go.Scattergl(x=x[:, 0], y=x[:, 1], mode="markers", name="x (samples of X)",
+                                 marker=dict(size=4, color=_GREY)))  # fmt: skip
+    _by_mode(fig, extras["fgx"], modes, "F(G(x))", 6, symbol="diamond")
+    mx = pair.modes_x
+    fig.add_trace(go.Scatter(x=mx[:, 0], y=mx[:, 1], mode="text", name="mode k of X",
+                             text=[str(k) for k in range(len(mx))], textfont=dict(size=14, color=list(COLOURS)),
+                             hoverinfo="text"))  # fmt: skip
+    return _layout(fig, pair.extent, uirevision, "F(G(x)) back in X")
+
+
+def mapping_figure(mapping: np.ndarray, uirevision: str) -> go.Figure:
+    """The mode table as a heatmap: row i = mode i of X, column j = mode T(j) of Y (last: no mode);
+    the cell is the share of mode i's inputs whose G(x) lands there. T itself is the diagonal."""
+    k = mapping.shape[0]
+    cols = [f"T({j})" for j in range(k)] + ["none"]
+    text = [[f"{100 * v:.0f} %" if v > 0 else "" for v in row] for row in mapping]
+    fig = go.Figure(go.Heatmap(z=np.asarray(mapping).tolist(), x=cols, y=[f"mode {i} of X" for i in range(k)], zmin=0, zmax=1,
+                               colorscale="Blues", text=text, texttemplate="%{text}", showscale=False,
+                               hovertemplate="%{y} → %{x}: %{z:.0%}<extra></extra>"))  # fmt: skip
+    fig.update_layout(uirevision=uirevision, height=330, margin=dict(l=10, r=10, t=40, b=10),
+                      title="Which mode of X lands on which mode of Y", yaxis=dict(autorange="reversed"))  # fmt: skip
+    return fig
+
+
+def history_figure(metrics: dict[str, list[float]], names: dict[str, str], title: str, uirevision: str,
+                   percent: bool = False) -> go.Figure:  # fmt: skip
+    """Logged metrics ``names`` (metric → label) over steps; ``percent``: values × 100, a % axis."""
+    fig = go.Figure()
+    scale = 100.0 if percent else 1.0
+    for name, label in names.items():
+        if name in metrics:
+            fig.add_trace(go.Scatter(x=metrics["step"], y=[scale * v for v in metrics[name]], name=label, mode="lines"))
+    fig.update_layout(title=title, uirevision=uirevision, height=320, margin=dict(l=10, r=10, t=50, b=10),
+                      legend=dict(orientation="h", yanchor="top", y=-0.32, x=0), hovermode="x unified",
+                      xaxis=dict(title="step"), yaxis=dict(title="%" if percent else None, rangemode="tozero"))  # fmt: skip
+    return fig

@@ -1,0 +1,183 @@
+"""Domain pairs for CycleGAN: two distributions X and Y related by a known map T, sampled independently.
+
+CycleGAN (Zhu et al. 2017) learns from *unpaired* data: a batch of x and a batch of y are drawn on
+their own, so no y is "the translation" of any x. Here Y is built as T(X) for a known map T, so the
+app can measure what the images hide: where each mode of X lands (:func:`mode_mapping`), how far the
+learned G is from T (:meth:`DomainPair.distance_to_t`), and the cycle error.
+
+- ``ring8-stretched``: X is a ring of 8 Gaussians (radius 1, σ 0.05); Y = T(X) with
+  T(x) = A·R(10°)·x, R a rotation by 10° and A = diag(1.25, 1) a stretch along the first axis. The
+  angle and the stretch are small on purpose: each mode of X is nearer to its own image under T than
+  to any other mode of Y (by at least 0.2, with the ring's neighbouring modes 0.77 apart), so a prior
+  that G should change little (the identity loss) singles out T among the 8 rotations of the ring
+  that also satisfy the cycle (see the page and docs/cyclegan.md).
+
+Every sample is a float32 tensor of shape (n, 2) in the data's own units.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+
+
+def _rotation(degrees: float) -> np.ndarray:
+    t = math.radians(degrees)
+    return np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
+
+
+@dataclass(frozen=True)
+class DomainPair:
+    """A 2-D domain pair: X a mixture of Gaussians with ``modes`` (K, 2) and std ``sigma``, and
+    Y = T(X) with the linear map T(x) = ``matrix`` · x. Y's mode k is T(X's mode k)."""
+
+    name: str
+    title: str
+    modes: tuple[tuple[float, float], ...]
+    sigma: float
+    matrix: tuple[tuple[float, float], tuple[float, float]]
+    t_text: str  # T in words, for the page
+
+    @property
+    def a(self) -> np.ndarray:
+        return np.asarray(self.matrix, dtype=np.float64)
+
+    @property
+    def modes_x(self) -> np.ndarray:
+        """X's mode centres, (K, 2)."""
+        return np.asarray(self.modes, dtype=np.float64)
+
+    @property
+    def modes_y(self) -> np.ndarray:
+        """Y's mode centres T(m_k), (K, 2), in X's mode order."""
+        return self.modes_x @ self.a.T
+
+    @property
+    def sigma_y(self) -> float:
+        """The largest std of a mode of Y along any direction: σ times T's largest singular value."""
+        return self.sigma * float(np.linalg.norm(self.a, 2))
+
+    @staticmethod
+    def _spread(modes: np.ndarray, cov: np.ndarray) -> float:
+        """sqrt(E‖v − E v‖²) of an equal-weight mixture with these centres and one covariance ``cov``."""
+        return math.sqrt(float(((modes - modes.mean(0)) ** 2).sum(1).mean()) + float(np.trace(cov)))
+
+    @property
+    def spread_x(self) -> float:
+        """X's spread, sqrt(E‖x − E x‖²), in the data's units (ring8: sqrt(1 + 2σ²) ≈ 1.0025)."""
+        return self._spread(self.modes_x, self.sigma**2 * np.eye(2))
+
+    @property
+    def spread_y(self) -> float:
+        """Y's spread, sqrt(E‖y − E y‖²) (covariance of a mode: σ² A Aᵀ)."""
+        return self._spread(self.modes_y, self.sigma**2 * self.a @ self.a.T)
+
+    @property
+    def extent(self) -> float:
+        """Half-width of a square view that holds both domains with a margin."""
+        return float(max(np.abs(self.modes_x).max(), np.abs(self.modes_y).max())) * 1.35 + 6 * self.sigma_y
+
+    def sample_x(self, n: int, generator: torch.Generator | None = None, device: str | torch.device = "cpu") -> Tensor:
+        """``n`` samples of X, (n, 2) float32."""
+        modes = torch.tensor(self.modes, dtype=torch.float32, device=device)
+        k = torch.randint(len(self.modes), (n,), generator=generator, device=device)
+        noise = torch.randn(n, 2, generator=generator, device=device)
+        return noise.mul_(self.sigma).add_(modes.index_select(0, k))
+
+    def sample_y(self, n: int, generator: torch.Generator | None = None, device: str | torch.device = "cpu") -> Tensor:
+        """``n`` samples of Y = T(X) from draws of X independent of any batch of X (no pairs)."""
+        return self.t(self.sample_x(n, generator, device))
+
+    def t(self, x: Tensor) -> Tensor:
+        """The true map T(x) = A x, for x of shape (n, 2)."""
+        return x @ torch.tensor(self.a.T, dtype=x.dtype, device=x.device)
+
+    def distance_to_t(self, x: Tensor, gx: Tensor) -> float:
+        """mean ‖G(x) − T(x)‖₂ over the rows of ``x`` / Y's spread: 0 when G is T on these points."""
+        return float((gx - self.t(x)).norm(dim=1).mean()) / self.spread_y
+
+    def x_modes_of(self, x: np.ndarray | Tensor) -> np.ndarray:
+        """The nearest X mode of each point (n,), int."""
+        pts = np.asarray(x, dtype=np.float64).reshape(-1, 2)
+        return np.linalg.norm(pts[:, None] - self.modes_x[None], axis=2).argmin(1)
+
+
+def mode_mapping(x_modes: np.ndarray, gx: np.ndarray, modes_y: np.ndarray, radius: float) -> np.ndarray:
+    """Which mode of X lands on which mode of Y: a (K, K + 1) matrix of shares.
+
+    ``x_modes`` (n,): the X mode each input sits on (0..K−1); ``gx`` (n, 2): G of each input;
+    ``modes_y`` (K, 2): Y's mode centres; ``radius``: a point lands on its nearest Y mode when it lies
+    within ``radius`` of it (the app uses 3σ of Y's modes, as the toys' high-quality rule).
+    Row i: the share of X mode i's inputs landing on Y mode j (column j), and in the last column the
+    share landing on no mode (farther than ``radius`` from every one, or not finite). Each row with
+    inputs sums to 1; a row without inputs is all 0.
+    """
+    x_modes = np.asarray(x_modes, dtype=np.int64)
+    pts = np.asarray(gx, dtype=np.float64).reshape(-1, 2)
+    centres = np.asarray(modes_y, dtype=np.float64).reshape(-1, 2)
+    k = len(centres)
+    dist = np.linalg.norm(pts[:, None] - centres[None], axis=2)
+    dist = np.where(np.isfinite(dist), dist, np.inf)
+    nearest = dist.argmin(1)
+    lands = dist[np.arange(len(pts)), nearest] <= radius
+    target = np.where(lands, nearest, k)
+    counts = np.zeros((k, k + 1))
+    np.add.at(counts, (x_modes, target), 1.0)
+    totals = counts.sum(1, keepdims=True)
+    return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+
+
+@dataclass(frozen=True)
+class Readout:
+    """The numbers the page and the CLI report on a fixed set of inputs (see :func:`readout`)."""
+
+    cycle_err_x: float  # mean ‖F(G(x)) − x‖₂ / X's spread
+    cycle_err_y: float  # mean ‖G(F(y)) − y‖₂ / Y's spread
+    dist_t: float  # mean ‖G(x) − T(x)‖₂ / Y's spread
+    y_modes: int  # modes of Y that receive at least one G(x) (within 3σ_Y)
+    t_match: float  # share of inputs x whose G(x) lands on T's mode (the one T sends x's mode to)
+    mapping: np.ndarray  # mode_mapping's (K, K + 1) shares
+
+
+def readout(pair: DomainPair, x: Tensor, gx: Tensor, fgx: Tensor, y: Tensor, gfy: Tensor) -> Readout:
+    """Cycle errors, distance to T and the mode mapping on inputs ``x``, ``y`` (n, 2) and their
+    translations G(x), F(G(x)), G(F(y)) (n, 2 each)."""
+    mapping = mode_mapping(pair.x_modes_of(x), gx.numpy(), pair.modes_y, 3 * pair.sigma_y)
+    counts = np.bincount(pair.x_modes_of(x), minlength=len(pair.modes)).astype(np.float64)
+    landed = (mapping[:, :-1] * counts[:, None]).sum(0)  # inputs landing on each Y mode
+    return Readout(
+        cycle_err_x=float((fgx - x).norm(dim=1).mean()) / pair.spread_x,
+        cycle_err_y=float((gfy - y).norm(dim=1).mean()) / pair.spread_y,
+        dist_t=pair.distance_to_t(x, gx),
+        y_modes=int((landed > 0).sum()),
+        t_match=float((np.diag(mapping[:, :-1]) * counts).sum() / counts.sum()),
+        mapping=mapping,
+    )
+
+
+PAIRS: dict[str, DomainPair] = {
+    p.name: p
+    for p in (
+        DomainPair(
+            "ring8-stretched",
+            "Ring of 8 (σ 0.05) → the same ring rotated by 10° and stretched 1.25× along x",
+            tuple((float(math.cos(a)), float(math.sin(a))) for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)),
+            0.05,
+            tuple(map(tuple, (np.diag([1.25, 1.0]) @ _rotation(10.0)).tolist())),  # type: ignore[arg-type]
+            "T(x) = A·R(10°)·x with A = diag(1.25, 1): rotate by 10°, then stretch x by 1.25",
+        ),
+    )
+}
+NAMES: tuple[str, ...] = tuple(PAIRS)
+
+
+def get(name: str) -> DomainPair:
+    """The domain pair called ``name``; an unknown name raises ``ValueError`` listing the valid ones."""
+    try:
+        return PAIRS[name]
+    except KeyError:
+        raise ValueError(f"unknown domain pair {name!r}; choose one of: {', '.join(NAMES)}") from None
