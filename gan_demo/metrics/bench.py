@@ -26,6 +26,7 @@ import dataclasses
 import itertools
 import math
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -52,6 +53,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="train both loops with this healthy preset's networks and hyperparameters "
                    "(default: seed 001's MLPs and settings)")  # fmt: skip
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: PyTorch's choice)")
+    p.add_argument("--rates", type=int, default=0, metavar="STEPS",
+                   help="instead: steps/s of both loops in 20 interleaved rounds of STEPS/20 steps each (medians), "
+                   "with the DCGAN pair's convolutions run densely (the default on 8x8) and as conv layers")  # fmt: skip
     p.add_argument("--overhead", type=int, default=0, metavar="STEPS",
                    help="instead: time STEPS steps of the Train page's default run on --data, with the Quality "
                    "panel's report every snapshot_every steps, and print its share of the training time")  # fmt: skip
@@ -107,7 +111,7 @@ def seed_style_loop(cfg: TrainConfig, dataset: torch.utils.data.Dataset, device:
         loss_g.backward()
         optimizer_g.step()
 
-    step.generator = generator
+    step.generator, step.discriminator = generator, discriminator
     return step
 
 
@@ -132,6 +136,38 @@ def overhead(name: str, steps: int) -> None:
           f"steps/s); {reports} reports (one per {cfg.snapshot_every} steps, n = {len(trainer.fixed_noise)}) in "
           f"{report_s:.3f} s ({1000 * report_s / max(reports, 1):.1f} ms each): overhead "
           f"{100 * report_s / train_s:.2f} %; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
+
+
+def rates(cfg: TrainConfig, preset: bool, setting: str, dataset, images: torch.Tensor, steps: int) -> None:
+    """Steps/s of the seed-style loop (``preset``: :func:`seed_style_loop`, else seed 001's own
+    :func:`gan_demo.cli.seed_loop`) and of the Trainer (as :func:`gan_demo.cli.trainer_loop` calls it),
+    each on fresh networks from ``cfg.seed``, in 20 interleaved rounds (:func:`gan_demo.cli.round_rates`):
+    the median, lowest and highest round. With the DCGAN pair on images of at most 8×8 both are timed
+    twice, with the convolutions as dense matrix products (``models._DenseConv``, the default) and as
+    PyTorch's conv layers, on otherwise identical networks."""
+    device = torch.device("cpu")
+    loops = {}
+    variants = (True, False) if cfg.model == "dcgan" and models.build(cfg.model, tuple(images.shape[1:]), cfg.z_dim,
+                                                                          cfg.hidden, cfg.pack)[0].dense else (None,)  # fmt: skip
+    for dense in variants:
+        seed_step = seed_style_loop(cfg, dataset, device) if preset else cli.seed_loop(dataset, images[0].numel(), device)
+        trainer = Trainer(cfg, images=images)
+        suffix = "" if dense is None else (", dense convolutions" if dense else ", conv layers")
+        if dense is not None:
+            seed_step.generator.dense = seed_step.discriminator.dense = trainer.G.dense = trainer.D.dense = dense
+        loops["seed-style loop" + suffix] = seed_step
+        loops["gan_demo Trainer" + suffix] = cli.trainer_loop(trainer)
+    load = os.getloadavg()[0]
+    got = cli.round_rates(loops, steps, 20, device)
+    print(f"{setting}; torch threads {torch.get_num_threads()}; {steps:,} steps each in 20 interleaved rounds; "
+          f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")  # fmt: skip
+    medians = {name: statistics.median(r) for name, r in got.items()}
+    for name, r in got.items():
+        print(f"  {name:<40} {medians[name]:7.1f} steps/s (rounds {min(r):.1f} to {max(r):.1f})")
+    for suffix in ("", ", dense convolutions", ", conv layers"):
+        if "seed-style loop" + suffix in medians:
+            ratio = medians["gan_demo Trainer" + suffix] / medians["seed-style loop" + suffix]
+            print(f"  Trainer / seed-style loop{suffix or ''}: {ratio:.2f}x")
 
 
 class _Clocked:
@@ -184,6 +220,10 @@ def main(argv: list[str]) -> int:
         cfg = dataclasses.replace(preset_cfg, data=args.data, steps=10**6, device="cpu", seed=args.seed)
         setting = (f"preset {args.preset}: {cfg.model} (width {cfg.hidden}, pack {cfg.pack}), z {cfg.z_dim}, batch "
                    f"{cfg.batch_size}, {cfg.loss}, Adam {cfg.lr_d:g} / {cfg.lr_g:g}, β {cfg.beta1:g} / {cfg.beta2:g}")  # fmt: skip
+    if args.rates > 0:
+        with tempfile.TemporaryDirectory() as tmp:
+            rates(cfg, args.preset is not None, setting, cli._seed_dataset(args.data, Path(tmp)), images, args.rates)
+        return 0
     noise = torch.randn(args.n, cfg.z_dim, generator=torch.Generator().manual_seed(args.seed + 1))
     torch.manual_seed(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
