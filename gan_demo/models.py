@@ -1,7 +1,9 @@
 """Generators and discriminators. Every D returns raw logits (shape (N,)); losses apply the sigmoid.
 
 - The MLP pair of seed 001 (G: z→256→256→image, Tanh; D: image→256→256→1), sized from the data.
-- A small DCGAN-style conv pair for square images whose side is a multiple of 4 (8×8, 28×28).
+- A small DCGAN-style conv pair for square images whose side is a multiple of 4 (8×8, 28×28). On
+  the 8×8 digits its convolutions run as dense matrix products (:class:`_DenseConv`): the same
+  networks and parameters, a faster way to compute them on images this small.
 - Toy MLPs (3 hidden layers, ReLU) for the 1-D and 2-D distributions; G's output is linear, and both
   work on the data divided by its standard deviation (``scale``).
 
@@ -126,10 +128,11 @@ class _DenseConv(nn.Module):
     every call: ``W (out, in · kernel²) @ taps`` and a transpose. Same function of the same
     parameters; the sums run in another order, so values differ from ``Conv2d``'s in the last bits
     (relative 1e-6, tests/test_models.py). On the 8×8 digits, where a layer has at most 64 positions
-    on either side, oneDNN's convolution kernels spend most of their time outside the arithmetic:
-    measured on one 2-core VM thread (``python -m gan_demo bench-quality --profile``, docs/quality.md)
-    a DCGAN training step takes about half the time. It holds no parameters (``layer`` does, and
-    state dicts are unchanged) and a non-persistent buffer, the taps.
+    on either side, oneDNN's convolution kernels spend most of their time outside the arithmetic,
+    above all in the backward pass: with these products the Trainer's DCGAN step runs about 1.6×
+    as fast on one CPU thread (``python -m gan_demo bench-quality --preset healthy-lsgan --threads 1
+    --rates 3000``; figures in docs/quality.md). It holds no parameters (``layer`` does, and state
+    dicts are unchanged), only a non-persistent buffer, the taps.
 
     ``layer`` is read on each call through ``owner[index]``, so a layer replaced in the Sequential
     after construction is used as it is (a layer that is no longer a convolution is called as is).

@@ -85,6 +85,7 @@ def test_dense_path_leaves_the_parameters_and_state_dict_alone_and_only_small_im
 def test_dense_path_uses_layers_replaced_after_construction():
     torch.manual_seed(0)
     D = models.ConvDiscriminator((1, 8, 8), channels=8)
+    assert D.dense and sorted(D._dense) == ["0", "2"]  # the path under test
     x = torch.randn(5, 1, 8, 8)
     D.net[1] = D.net[3] = torch.nn.Identity()  # a linear critic, as tests/test_losses.py makes one
     with torch.no_grad():
