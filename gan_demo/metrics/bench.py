@@ -144,8 +144,8 @@ def overhead(name: str, steps: int) -> None:
 def rates(cfg: TrainConfig, preset: bool, setting: str, dataset, images: torch.Tensor, steps: int) -> None:
     """Steps/s of the seed-style loop (``preset``: :func:`seed_style_loop`, else seed 001's own
     :func:`gan_demo.cli.seed_loop`) and of the Trainer (as :func:`gan_demo.cli.trainer_loop` calls it),
-    each on fresh networks from ``cfg.seed``, in 20 interleaved rounds (:func:`gan_demo.cli.round_rates`):
-    the median, lowest and highest round. With the DCGAN pair on images of at most 8×8 both are timed
+    each on fresh networks from ``cfg.seed``, in 20 interleaved rounds (as :func:`gan_demo.cli.round_rates`
+    times them, also counting the thread's CPU seconds): the median, lowest and highest round. With the DCGAN pair on images of at most 8×8 both are timed
     twice, with the convolutions as dense matrix products (``models._DenseConv``, the default) and as
     PyTorch's conv layers, on otherwise identical networks."""
     device = torch.device("cpu")
@@ -161,16 +161,31 @@ def rates(cfg: TrainConfig, preset: bool, setting: str, dataset, images: torch.T
         loops["seed-style loop" + suffix] = seed_step
         loops["gan_demo Trainer" + suffix] = cli.trainer_loop(trainer)
     load = os.getloadavg()[0]
-    got = cli.round_rates(loops, steps, 20, device)
+    for loop in loops.values():  # warm up
+        for _ in range(20):
+            loop()
+    block = max(1, steps // 20)
+    wall: dict[str, list[float]] = {name: [] for name in loops}
+    cpu: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(20):
+        for name, loop in loops.items():
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            for _ in range(block):
+                loop()
+            wall[name].append(block / (time.perf_counter() - start))
+            cpu[name].append(block / max(time.thread_time() - start_cpu, 1e-9))
     print(f"{setting}; torch threads {torch.get_num_threads()}; {steps:,} steps each in 20 interleaved rounds; "
           f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")  # fmt: skip
-    medians = {name: statistics.median(r) for name, r in got.items()}
-    for name, r in got.items():
-        print(f"  {name:<40} {medians[name]:7.1f} steps/s (rounds {min(r):.1f} to {max(r):.1f})")
+    med_wall = {name: statistics.median(r) for name, r in wall.items()}
+    med_cpu = {name: statistics.median(r) for name, r in cpu.items()}
+    for name, r in wall.items():
+        print(f"  {name:<40} {med_wall[name]:7.1f} steps/s (rounds {min(r):.1f} to {max(r):.1f}); per CPU second of "
+              f"the thread {med_cpu[name]:.1f}")  # fmt: skip
     for suffix in ("", ", dense convolutions", ", conv layers"):
-        if "seed-style loop" + suffix in medians:
-            ratio = medians["gan_demo Trainer" + suffix] / medians["seed-style loop" + suffix]
-            print(f"  Trainer / seed-style loop{suffix or ''}: {ratio:.2f}x")
+        if "seed-style loop" + suffix in med_wall:
+            ours, theirs = "gan_demo Trainer" + suffix, "seed-style loop" + suffix
+            print(f"  Trainer / seed-style loop{suffix or ''}: {med_wall[ours] / med_wall[theirs]:.2f}x "
+                  f"(CPU: {med_cpu[ours] / med_cpu[theirs]:.2f}x)")  # fmt: skip
 
 
 class _Clocked:
