@@ -1,7 +1,9 @@
 """Generators and discriminators. Every D returns raw logits (shape (N,)); losses apply the sigmoid.
 
 - The MLP pair of seed 001 (G: z→256→256→image, Tanh; D: image→256→256→1), sized from the data.
-- A small DCGAN-style conv pair for square images whose side is a multiple of 4 (8×8, 28×28).
+- A small DCGAN-style conv pair for square images whose side is a multiple of 4 (8×8, 28×28). On
+  the 8×8 digits its convolutions run as dense matrix products (:class:`_DenseConv`): the same
+  networks and parameters, a faster way to compute them on images this small.
 - Toy MLPs (3 hidden layers, ReLU) for the 1-D and 2-D distributions; G's output is linear, and both
   work on the data divided by its standard deviation (``scale``).
 
@@ -106,10 +108,109 @@ class MLPDiscriminator(nn.Module):
         return _run(self._plan, x).squeeze(1)
 
 
-class ConvGenerator(nn.Module):
-    """DCGAN-style: z → (2c, s/4, s/4) → ConvT → (c, s/2, s/2) → ConvT → (C, s, s), Tanh."""
+# the convolutions of an image this small run as one dense matrix product each (see _DenseConv)
+_DENSE_POSITIONS = 64  # pixel positions (8x8) at most, on both sides of a layer
 
-    def __init__(self, z_dim: int, shape: tuple[int, int, int], channels: int = 64):
+
+def _taps(size: int, kernel: int, stride: int, padding: int) -> tuple[Tensor, int]:
+    """Where a square convolution's kernel taps fall: a 0/1 matrix of shape (kernel², L · size²) whose
+    entry (t, l · size² + q) is 1 exactly when input pixel q lies under tap t at output position l,
+    and L, the number of output positions (``F.unfold`` of the identity images)."""
+    eye = torch.eye(size * size).view(size * size, 1, size, size)
+    cols = F.unfold(eye, kernel, padding=padding, stride=stride)  # (size², kernel², L)
+    return cols.permute(1, 2, 0).reshape(kernel * kernel, -1).contiguous(), cols.shape[2]
+
+
+class _DenseConv(nn.Module):
+    """A ``Conv2d`` or ``ConvTranspose2d`` layer (square kernel and input, no dilation or groups, no
+    output padding) on inputs of one fixed size, run as one matrix product with the dense matrix of
+    the layer's linear map (the Toeplitz matrix of the convolution), built from the layer's weight on
+    every call: ``W (out, in · kernel²) @ taps`` and a transpose. Same function of the same
+    parameters; the sums run in another order, so values differ from ``Conv2d``'s in the last bits
+    (relative 1e-6, tests/test_models.py). On the 8×8 digits, where a layer has at most 64 positions
+    on either side, oneDNN's convolution kernels spend most of their time outside the arithmetic,
+    above all in the backward pass: with these products the Trainer's DCGAN step runs about 1.6×
+    as fast on one CPU thread (``python -m gan_demo bench-quality --preset healthy-lsgan --threads 1
+    --rates 3000``; figures in docs/quality.md). It holds no parameters (``layer`` does, and state
+    dicts are unchanged), only a non-persistent buffer, the taps.
+
+    ``layer`` is read on each call through ``owner[index]``, so a layer replaced in the Sequential
+    after construction is used as it is (a layer that is no longer a convolution is called as is).
+    """
+
+    def __init__(self, layer: nn.Conv2d | nn.ConvTranspose2d, size: int):
+        super().__init__()
+        self.transposed = isinstance(layer, nn.ConvTranspose2d)
+        (k, _), (s, _), (p, _) = layer.kernel_size, layer.stride, layer.padding
+        # a transposed convolution is the adjoint of the convolution with the same weight and settings
+        # over its output image: taps over the larger image, product with the matrix not transposed
+        self.out_size = (size - 1) * s - 2 * p + k if self.transposed else (size + 2 * p - k) // s + 1
+        big = self.out_size if self.transposed else size
+        taps, positions = _taps(big, k, s, p)
+        self.register_buffer("taps", taps, persistent=False)
+        self.positions, self.pixels = positions, big * big  # of the convolution: output positions, input pixels
+
+    @staticmethod
+    def fits(layer: nn.Module, size: int) -> bool:
+        if not isinstance(layer, nn.Conv2d | nn.ConvTranspose2d):
+            return False
+        k, s, p = layer.kernel_size, layer.stride, layer.padding
+        if k[0] != k[1] or s[0] != s[1] or p[0] != p[1] or layer.groups != 1 or layer.dilation != (1, 1) \
+                or layer.padding_mode != "zeros" or any(getattr(layer, "output_padding", (0, 0))):
+            return False
+        out = (size - 1) * s[0] - 2 * p[0] + k[0] if isinstance(layer, nn.ConvTranspose2d) \
+            else (size + 2 * p[0] - k[0]) // s[0] + 1
+        return 0 < out and max(size, out) ** 2 <= _DENSE_POSITIONS
+
+    def forward(self, layer: nn.Conv2d | nn.ConvTranspose2d, x: Tensor) -> Tensor:
+        w = layer.weight  # Conv2d: (out, in, k, k); ConvTranspose2d: (in, out, k, k)
+        a, b = w.shape[:2]
+        # the convolution's matrix, rows (a, output position), columns (b, input pixel)
+        m = (w.reshape(a * b, -1) @ self.taps).view(a, b, self.positions, self.pixels).transpose(1, 2)
+        m = m.reshape(a * self.positions, b * self.pixels)
+        n = x.shape[0]
+        channels = b if self.transposed else a
+        flat = x.reshape(n, -1)  # transposed: (n, a · L); else (n, b · pixels)
+        m = m if self.transposed else m.t()
+        if layer.bias is None:
+            out = flat @ m
+        else:  # the bias of each output channel at each of its positions, added inside the product
+            out = torch.addmm(layer.bias.view(channels, 1).expand(channels, self.out_size**2).reshape(-1), flat, m)
+        return out.view(n, channels, self.out_size, self.out_size)
+
+
+def _dense_plan(net: nn.Sequential, size: int) -> nn.ModuleDict:
+    """A :class:`_DenseConv` for each convolution of ``net`` that fits one (keyed by its index in
+    ``net``), following the image size from ``size`` through the layers."""
+    plan = nn.ModuleDict()
+    for i, layer in enumerate(net):
+        if isinstance(layer, nn.Conv2d | nn.ConvTranspose2d):
+            if _DenseConv.fits(layer, size):
+                plan[str(i)] = _DenseConv(layer, size)
+            k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
+            size = (size - 1) * s - 2 * p + k if isinstance(layer, nn.ConvTranspose2d) else (size + 2 * p - k) // s + 1
+    return plan
+
+
+def _run_dense(net: nn.Sequential, plan: nn.ModuleDict, x: Tensor) -> Tensor:
+    """``net(x)`` with the planned convolutions as dense matrix products (:class:`_DenseConv`)."""
+    for i, layer in enumerate(net):
+        dense = plan[str(i)] if str(i) in plan else None
+        if dense is not None and isinstance(layer, nn.Conv2d | nn.ConvTranspose2d):
+            x = dense(layer, x)
+        else:
+            x = layer(x)
+    return x
+
+
+class ConvGenerator(nn.Module):
+    """DCGAN-style: z → (2c, s/4, s/4) → ConvT → (c, s/2, s/2) → ConvT → (C, s, s), Tanh.
+
+    ``dense`` (default: on when the image has at most 8×8 pixels) runs the transposed convolutions as
+    dense matrix products (:class:`_DenseConv`): the same network, faster on small images; it can be
+    switched at any time (the attribute)."""
+
+    def __init__(self, z_dim: int, shape: tuple[int, int, int], channels: int = 64, dense: bool | None = None):
         super().__init__()
         c, h, _ = shape
         self.start = (2 * channels, h // 4, h // 4)
@@ -123,15 +224,20 @@ class ConvGenerator(nn.Module):
             nn.ConvTranspose2d(channels, c, 4, 2, 1),
             nn.Tanh(),
         )
+        self._dense = _dense_plan(self.net, h // 4)
+        self.dense = bool(self._dense) if dense is None else dense and bool(self._dense)
 
     def forward(self, z: Tensor) -> Tensor:
-        return self.net(self.project(z).view(-1, *self.start))
+        x = self.project(z).view(-1, *self.start)
+        return _run_dense(self.net, self._dense, x) if self.dense else self.net(x)
 
 
 class ConvDiscriminator(nn.Module):
-    """DCGAN-style critic without BatchNorm: conv(stride 2) × 2 with LeakyReLU(0.2), then linear."""
+    """DCGAN-style critic without BatchNorm: conv(stride 2) × 2 with LeakyReLU(0.2), then linear.
 
-    def __init__(self, shape: tuple[int, int, int], channels: int = 64, pack: int = 1):
+    ``dense``: as for :class:`ConvGenerator`, the convolutions as dense matrix products."""
+
+    def __init__(self, shape: tuple[int, int, int], channels: int = 64, pack: int = 1, dense: bool | None = None):
         super().__init__()
         c, h, w = shape
         self.pack = pack
@@ -143,10 +249,13 @@ class ConvDiscriminator(nn.Module):
             nn.Flatten(),
             nn.Linear(2 * channels * (h // 4) * (w // 4), 1),
         )
+        self._dense = _dense_plan(self.net, h) if h == w else nn.ModuleDict()
+        self.dense = bool(self._dense) if dense is None else dense and bool(self._dense)
 
     def forward(self, x: Tensor) -> Tensor:
         n, c, h, w = x.shape
-        return self.net(x.reshape(n // self.pack, self.pack * c, h, w)).squeeze(1)
+        x = x.reshape(n // self.pack, self.pack * c, h, w)
+        return (_run_dense(self.net, self._dense, x) if self.dense else self.net(x)).squeeze(1)
 
 
 def build(model: str, shape: tuple[int, ...], z_dim: int, hidden: int, pack: int = 1, toy: bool = False,

@@ -70,3 +70,34 @@ def test_the_seed_style_loop_starts_from_the_trainers_weights_and_refuses_other_
     assert any(not torch.equal(before[k], v) for k, v in step.generator.state_dict().items())
     with pytest.raises(ValueError, match="non-saturating or LSGAN"):
         bench.seed_style_loop(dataclasses.replace(cfg, loss="hinge"), dataset, torch.device("cpu"))
+
+
+def test_rates_mode_times_both_loops_with_dense_and_conv_layers(capsys):
+    assert cli.main(["bench-quality", "--data", "digits", "--preset", "healthy-lsgan", "--rates", "40",
+                     "--threads", "1"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "40 steps each in 20 interleaved rounds" in out
+    for loop in ("seed-style loop", "gan_demo Trainer"):
+        for variant in ("dense convolutions", "conv layers"):
+            assert out.count(f"{loop}, {variant} ") == 1
+    assert out.count("Trainer / seed-style loop, ") == 2 and out.count("x (CPU: ") == 2
+
+
+def test_clocked_loop_counts_wall_and_cpu_seconds_of_its_turns():
+    import time
+
+    from gan_demo.metrics import bench
+
+    sleeper = bench._Clocked("sleeps", lambda: time.sleep(0.01), lambda: None)
+    sleeper.run_for(0.2)
+    assert sleeper.seconds >= 0.2 and 1 <= sleeper.steps <= 21
+    assert sleeper.cpu < 0.25 * sleeper.seconds  # asleep: wall time passes, CPU time hardly
+
+    def spin():
+        end = time.perf_counter() + 0.01
+        while time.perf_counter() < end:
+            pass
+
+    spinner = bench._Clocked("spins", spin, lambda: None)
+    spinner.run_for(0.2)
+    assert spinner.seconds >= 0.2 and 0 < spinner.cpu <= spinner.seconds + 0.01

@@ -8,7 +8,10 @@ on the same data with the same networks (MLPs 256-256, z 100, batch 64, BCE non-
 batch against a real batch of n). The two loops take turns of ``--slice`` seconds so that a slow
 spell of a shared machine falls on both alike; each is evaluated after every ``--eval-every``
 seconds of its own training, and evaluation time is not counted. A loop that does not get there
-within ``--limit`` seconds is reported with the best distance it reached.
+within ``--limit`` seconds is reported with the best distance it reached. Seconds are wall seconds;
+beside them the training thread's CPU seconds (``time.thread_time``) in the same turns are printed,
+which a machine shared with other work disturbs far less (with one torch thread all of a loop's work
+runs on that thread: ``DataLoader`` without workers, MKL and oneDNN on one thread).
 
 ``--preset NAME`` trains both loops with a healthy image preset's networks and hyperparameters
 (:mod:`gan_demo.presets`: model, width, z, batch, loss, Adam's rates and betas) instead: the seed-style
@@ -26,6 +29,7 @@ import dataclasses
 import itertools
 import math
 import os
+import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -52,6 +56,9 @@ def _parser() -> argparse.ArgumentParser:
                    help="train both loops with this healthy preset's networks and hyperparameters "
                    "(default: seed 001's MLPs and settings)")  # fmt: skip
     p.add_argument("--threads", type=int, default=None, help="torch intra-op threads (default: PyTorch's choice)")
+    p.add_argument("--rates", type=int, default=0, metavar="STEPS",
+                   help="instead: steps/s of both loops in 20 interleaved rounds of STEPS/20 steps each (medians), "
+                   "with the DCGAN pair's convolutions run densely (the default on 8x8) and as conv layers")  # fmt: skip
     p.add_argument("--overhead", type=int, default=0, metavar="STEPS",
                    help="instead: time STEPS steps of the Train page's default run on --data, with the Quality "
                    "panel's report every snapshot_every steps, and print its share of the training time")  # fmt: skip
@@ -107,7 +114,7 @@ def seed_style_loop(cfg: TrainConfig, dataset: torch.utils.data.Dataset, device:
         loss_g.backward()
         optimizer_g.step()
 
-    step.generator = generator
+    step.generator, step.discriminator = generator, discriminator
     return step
 
 
@@ -134,21 +141,70 @@ def overhead(name: str, steps: int) -> None:
           f"{100 * report_s / train_s:.2f} %; load average {os.getloadavg()[0]:.1f}")  # fmt: skip
 
 
+def rates(cfg: TrainConfig, preset: bool, setting: str, dataset, images: torch.Tensor, steps: int) -> None:
+    """Steps/s of the seed-style loop (``preset``: :func:`seed_style_loop`, else seed 001's own
+    :func:`gan_demo.cli.seed_loop`) and of the Trainer (as :func:`gan_demo.cli.trainer_loop` calls it),
+    each on fresh networks from ``cfg.seed``, in 20 interleaved rounds (as :func:`gan_demo.cli.round_rates`
+    times them, also counting the thread's CPU seconds): the median, lowest and highest round. With the DCGAN pair on images of at most 8×8 both are timed
+    twice, with the convolutions as dense matrix products (``models._DenseConv``, the default) and as
+    PyTorch's conv layers, on otherwise identical networks."""
+    device = torch.device("cpu")
+    loops = {}
+    variants = (True, False) if cfg.model == "dcgan" and models.build(cfg.model, tuple(images.shape[1:]), cfg.z_dim,
+                                                                          cfg.hidden, cfg.pack)[0].dense else (None,)  # fmt: skip
+    for dense in variants:
+        seed_step = seed_style_loop(cfg, dataset, device) if preset else cli.seed_loop(dataset, images[0].numel(), device)
+        trainer = Trainer(cfg, images=images)
+        suffix = "" if dense is None else (", dense convolutions" if dense else ", conv layers")
+        if dense is not None:
+            seed_step.generator.dense = seed_step.discriminator.dense = trainer.G.dense = trainer.D.dense = dense
+        loops["seed-style loop" + suffix] = seed_step
+        loops["gan_demo Trainer" + suffix] = cli.trainer_loop(trainer)
+    load = os.getloadavg()[0]
+    for loop in loops.values():  # warm up
+        for _ in range(20):
+            loop()
+    block = max(1, steps // 20)
+    wall: dict[str, list[float]] = {name: [] for name in loops}
+    cpu: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(20):
+        for name, loop in loops.items():
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            for _ in range(block):
+                loop()
+            wall[name].append(block / (time.perf_counter() - start))
+            cpu[name].append(block / max(time.thread_time() - start_cpu, 1e-9))
+    print(f"{setting}; torch threads {torch.get_num_threads()}; {steps:,} steps each in 20 interleaved rounds; "
+          f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")  # fmt: skip
+    med_wall = {name: statistics.median(r) for name, r in wall.items()}
+    med_cpu = {name: statistics.median(r) for name, r in cpu.items()}
+    for name, r in wall.items():
+        print(f"  {name:<40} {med_wall[name]:7.1f} steps/s (rounds {min(r):.1f} to {max(r):.1f}); per CPU second of "
+              f"the thread {med_cpu[name]:.1f}")  # fmt: skip
+    for suffix in ("", ", dense convolutions", ", conv layers"):
+        if "seed-style loop" + suffix in med_wall:
+            ours, theirs = "gan_demo Trainer" + suffix, "seed-style loop" + suffix
+            print(f"  Trainer / seed-style loop{suffix or ''}: {med_wall[ours] / med_wall[theirs]:.2f}x "
+                  f"(CPU: {med_cpu[ours] / med_cpu[theirs]:.2f}x)")  # fmt: skip
+
+
 class _Clocked:
     """A training loop with its own clock, evaluation times and first time within the target."""
 
     def __init__(self, name: str, step, sample):
         self.name, self.step, self.sample = name, step, sample
         self.seconds, self.steps, self.next_eval = 0.0, 0, 0.0
+        self.cpu = 0.0  # CPU seconds of this thread (time.thread_time) in the same turns
         self.curve: list[tuple[float, int, float]] = []  # (seconds, steps, distance)
-        self.reached: tuple[float, int] | None = None
+        self.reached: tuple[float, int, float] | None = None  # (seconds, steps, CPU seconds)
 
     def run_for(self, seconds: float) -> None:
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.thread_time()
         while time.perf_counter() - start < seconds:
             self.step()
             self.steps += 1
         self.seconds += time.perf_counter() - start
+        self.cpu += time.thread_time() - cpu
 
 
 def main(argv: list[str]) -> int:
@@ -184,6 +240,10 @@ def main(argv: list[str]) -> int:
         cfg = dataclasses.replace(preset_cfg, data=args.data, steps=10**6, device="cpu", seed=args.seed)
         setting = (f"preset {args.preset}: {cfg.model} (width {cfg.hidden}, pack {cfg.pack}), z {cfg.z_dim}, batch "
                    f"{cfg.batch_size}, {cfg.loss}, Adam {cfg.lr_d:g} / {cfg.lr_g:g}, β {cfg.beta1:g} / {cfg.beta2:g}")  # fmt: skip
+    if args.rates > 0:
+        with tempfile.TemporaryDirectory() as tmp:
+            rates(cfg, args.preset is not None, setting, cli._seed_dataset(args.data, Path(tmp)), images, args.rates)
+        return 0
     noise = torch.randn(args.n, cfg.z_dim, generator=torch.Generator().manual_seed(args.seed + 1))
     torch.manual_seed(args.seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -218,18 +278,22 @@ def main(argv: list[str]) -> int:
                     fd = quality.report(lp.sample(), args.data)["fd"]
                     lp.curve.append((lp.seconds, lp.steps, fd))
                     if fd <= target:
-                        lp.reached = (lp.seconds, lp.steps)
+                        lp.reached = (lp.seconds, lp.steps, lp.cpu)
     print(f"load average at the end {os.getloadavg()[0]:.1f}")
     for lp in loops:
         best = min(lp.curve, key=lambda c: c[2])
-        got = (f"within {args.factor:g} × floor after {lp.reached[0]:.1f} s ({lp.reached[1]:,} steps)" if lp.reached
+        got = (f"within {args.factor:g} × floor after {lp.reached[0]:.1f} s ({lp.reached[1]:,} steps; "
+               f"CPU {lp.reached[2]:.1f} s)" if lp.reached
                else f"not within {args.factor:g} × floor in {lp.seconds:.0f} s ({lp.steps:,} steps)")  # fmt: skip
         print(f"{lp.name:<17} {got}; best distance {best[2]:.3g} at {best[0]:.0f} s ({best[1]:,} steps); "
               f"{lp.steps / lp.seconds:.1f} steps/s")  # fmt: skip
         print("  " + ", ".join(f"{s:.0f} s: {d:.3g}" for s, _, d in lp.curve))
     seed, ours = loops
     if seed.reached and ours.reached:
-        print(f"ratio (seed loop seconds / Trainer seconds): {seed.reached[0] / ours.reached[0]:.2f}x")
+        print(f"ratio (seed loop seconds / Trainer seconds): {seed.reached[0] / ours.reached[0]:.2f}x; in CPU "
+              f"seconds of the training thread {seed.reached[2] / ours.reached[2]:.2f}x; per step "
+              f"{(seed.seconds / seed.steps) / (ours.seconds / ours.steps):.2f}x (wall), "
+              f"{(seed.cpu / seed.steps) / (ours.cpu / ours.steps):.2f}x (CPU)")  # fmt: skip
     elif ours.reached:
         print(f"ratio: more than {seed.seconds / ours.reached[0]:.2f}x (the seed loop did not get there)")
     elif not math.isnan(ours.curve[-1][2]):
