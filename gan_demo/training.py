@@ -294,6 +294,7 @@ class Trainer:
         else:
             pick = Draws(lambda n: torch.randint(len(self.images), (n,), generator=self.gen, device=self.device),
                          cfg.batch_size)  # fmt: skip
+            self._pick = pick  # for resume_state: the image indices left in the current block
             self._real = lambda: self.images.index_select(0, pick())
         # instance noise for D's inputs: 2B rows for D's batch, then B for G's update
         self._instance = Draws(lambda n: torch.randn(n, *self.data_shape, generator=self.gen, device=self.device),
@@ -496,6 +497,71 @@ class Trainer:
         self.D.load_state_dict(d)
         if "fixed_noise" in tensors:
             self.fixed_noise = tensors["fixed_noise"].to(self.device)
+
+    # ------------------------------------------------------------------ resume
+    def _draws(self) -> dict[str, Draws]:
+        real = self._real if isinstance(self._real, Draws) else self._pick
+        return {"noise": self._noise, "real": real, "instance": self._instance}
+
+    def resume_state(self) -> tuple[dict[str, Tensor], dict]:
+        """What continuing this run bit for bit needs besides :meth:`state_tensors`: (tensors on the
+        CPU, JSON-able values).
+
+        Tensors: ``rng`` (:attr:`gen`'s state, uint8), ``draws.<name>`` (the batches left in the
+        current block of each :class:`Draws`: noise, real (toys: points; images: indices) and
+        instance noise, stacked to (k, batch, ...); absent when none is left), ``opt_g.<i>.<key>`` and
+        ``opt_d.<i>.<key>`` (each optimizer's per-parameter state: Adam's step, exp_avg, exp_avg_sq;
+        RMSprop's step, square_avg). Values: ``step_count``, ``draws`` (batches left per block),
+        ``opt_g`` / ``opt_d`` (``param_groups`` and non-tensor state), ``schedulers`` (their
+        ``state_dict``).
+        """
+        tensors: dict[str, Tensor] = {"rng": self.gen.get_state()}
+        values: dict = {"step_count": self.step_count, "draws": {},
+                        "schedulers": [s.state_dict() for s in self.schedulers]}  # fmt: skip
+        for name, draws in self._draws().items():
+            rest = draws._block[draws._next :]
+            values["draws"][name] = len(rest)
+            if rest:
+                tensors[f"draws.{name}"] = torch.stack(rest).cpu()
+        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+            sd = opt.state_dict()
+            other: dict[str, dict] = {}
+            for index, state in sd["state"].items():
+                for key, value in state.items():
+                    if isinstance(value, Tensor):  # cloned: Adam's shared step counter is one tensor
+                        tensors[f"{name}.{index}.{key}"] = value.detach().cpu().clone()
+                    else:
+                        other.setdefault(str(index), {})[key] = value
+            values[name] = {"param_groups": sd["param_groups"], "state": other}
+        return tensors, values
+
+    def load_resume_state(self, tensors: dict[str, Tensor], values: dict) -> None:
+        """Restore what :meth:`resume_state` returned (after :meth:`load_state_tensors`); the next
+        :meth:`step` is then the one the saved run would have taken. Raises ``KeyError``,
+        ``ValueError`` or ``RuntimeError`` when the state does not fit this trainer's networks."""
+        self.gen.set_state(tensors["rng"].to(torch.uint8))
+        for name, draws in self._draws().items():
+            left = int(values["draws"][name])
+            block = tensors[f"draws.{name}"].to(self.device) if left else None
+            if block is not None and len(block) != left:
+                raise ValueError(f"draws.{name} holds {len(block)} batches, the state says {left}")
+            draws._block, draws._next = (tuple(block.unbind(0)) if block is not None else ()), 0
+        for name, opt in (("opt_g", self.opt_g), ("opt_d", self.opt_d)):
+            saved = values[name]
+            state: dict[int, dict] = {}
+            for key, value in tensors.items():
+                if key.startswith(name + "."):
+                    index, field = key[len(name) + 1 :].split(".", 1)
+                    state.setdefault(int(index), {})[field] = value
+            for index, other in saved["state"].items():
+                state.setdefault(int(index), {}).update(other)
+            groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else g for g in saved["param_groups"]]
+            opt.load_state_dict({"state": state, "param_groups": groups})
+        if len(values["schedulers"]) != len(self.schedulers):
+            raise ValueError(f"{len(values['schedulers'])} schedulers saved, this run has {len(self.schedulers)}")
+        for sched, sd in zip(self.schedulers, values["schedulers"], strict=True):
+            sched.load_state_dict(sd)
+        self.step_count = int(values["step_count"])
 
 
 def is_finite(metrics: dict[str, float]) -> bool:
