@@ -1,6 +1,6 @@
 """The diagnosis panel: what state training is in, the numbers that show it, and what to try.
 
-``render(view)`` draws it for a ``jobs.RunView``. It runs inside the page's ``st.fragment`` every
+``render(view)`` draws it for a ``live.RunView``. It runs inside the page's ``st.fragment`` every
 second, so it stays cheap: the rules read medians of the recent window, the quality numbers are
 cached per (run, snapshot), and the history of changes lives in a :class:`DiagnosisLog` kept in
 ``st.session_state`` per run, which only diagnoses the checkpoints it has not seen yet.

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from gan_demo import jobs
+from gan_demo.runs import live
 
 THREAD_PREFIX = "gan-"  # every thread the app starts is named "gan-..." (runs: "gan-run-<id>")
 
@@ -26,7 +26,7 @@ def gan_threads() -> list[threading.Thread]:
 def no_thread_left_behind():
     """Fail a test that leaves a gan-* thread alive (after a 5 s grace for threads still ending)."""
     yield
-    left = jobs.stop_all(
+    left = live.stop_all(
         timeout=10.0
     )  # clean up first, so one bad test does not fail the next ones
     assert not left, f"runs still alive after the test: {left}; stop() your runs"

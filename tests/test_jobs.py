@@ -1,4 +1,4 @@
-"""Tests for gan_demo.jobs: a run's life (done, pause, one step, resume, stop, failures) and the
+"""Tests for gan_demo.runs.live: a run's life (done, pause, one step, resume, stop, failures) and the
 registry's cap, session isolation, the reconnect grace period and idle limit (with a fake clock),
 and that releasing or reaping a session never waits for a worker. Tiny toy runs on the CPU."""
 
@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_demo import data, diagnostics, jobs, ui
+from gan_demo import data, diagnostics, ui
 from gan_demo.config import TrainConfig
-from gan_demo.jobs import Busy, Run, RunRegistry
+from gan_demo.runs import live
+from gan_demo.runs.live import Busy, Run, RunRegistry
 from gan_demo.training import Trainer
 
 
@@ -263,14 +264,14 @@ def test_the_idle_limit_ends_a_run_nobody_watches_and_old_records_are_forgotten(
 def slow_steps(monkeypatch, seconds: float = 1.0) -> threading.Event:
     """Every training step sleeps ``seconds`` first; the event is set once a worker is mid-step."""
     inside = threading.Event()
-    step = jobs.Trainer.step
+    step = live.Trainer.step
 
     def slow(self, with_metrics=True):
         inside.set()
         time.sleep(seconds)
         return step(self, with_metrics)
 
-    monkeypatch.setattr(jobs.Trainer, "step", slow)
+    monkeypatch.setattr(live.Trainer, "step", slow)
     return inside
 
 
