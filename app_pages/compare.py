@@ -56,21 +56,21 @@ def _view(item: object) -> live.RunView | None:
     return item.view(run_id=f"upload-{item.name}")
 
 
-def _pick(keys: list[str]) -> None:
+def _pick(keys: list[str], metric: str) -> None:
     st.session_state[PICK] = keys
+    st.session_state[f"{PAGE}_metric"] = metric
 
 
 def _lessons(sources: dict[str, tuple[str, object]]) -> None:
-    ready = [(t, names, text) for t, names, text in recordings.LESSONS
-             if all(f"recording:{n}" in sources for n in names)]  # fmt: skip
+    ready = [lesson for lesson in recordings.LESSONS if all(f"recording:{n}" in sources for n in lesson[1])]
     if not ready:
         return
     cols = st.columns(len(ready))
-    for col, (title, names, _) in zip(cols, ready, strict=True):
-        col.button(title, key=f"{PAGE}_lesson_{names[0]}", on_click=_pick, args=([f"recording:{n}" for n in names],),
-                   icon=":material/school:", width="stretch")  # fmt: skip
+    for col, (title, names, _, metric) in zip(cols, ready, strict=True):
+        col.button(title, key=f"{PAGE}_lesson_{names[0]}", on_click=_pick,
+                   args=([f"recording:{n}" for n in names], metric), icon=":material/school:", width="stretch")  # fmt: skip
     chosen = st.session_state.get(PICK, [])
-    for title, names, text in ready:
+    for title, names, text, _ in ready:
         if chosen == [f"recording:{n}" for n in names]:
             st.info(f"**{title}.** {text}", icon=":material/school:")
 

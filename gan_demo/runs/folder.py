@@ -50,8 +50,8 @@ from torch import Tensor, nn
 import gan_demo
 from gan_demo import data, models, toys
 from gan_demo.config import ConfigError, TrainConfig
-from gan_demo.runs.live import RunView, Snapshot
 from gan_demo.runs import snapshots as snapfiles
+from gan_demo.runs.live import RunView, Snapshot
 
 FORMAT = "gan_demo.run"
 FORMAT_VERSION = 1

@@ -41,20 +41,21 @@ VARIANTS: dict[str, presets.Preset] = {p.name: p for p in (
                    dict(data="digits", model="mlp", loss="wgan", steps=1000)),
 )}  # fmt: skip
 
-# (title, the recordings compared, what to look at): the Compare page's one-click lessons
-LESSONS: tuple[tuple[str, tuple[str, ...], str], ...] = (
+# (title, the recordings compared, what to look at, the metric the chart opens on): the Compare
+# page's one-click lessons
+LESSONS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
     ("Minimax vs non-saturating G loss", ("d-overpowers-g", "d-overpowers-g-non-saturating"),
      "The same strong D, two G losses: with the minimax (saturating) loss ‖∇G‖ collapses as D(G(z)) → 0 "
      "and the grid freezes; the non-saturating loss keeps G's gradient large (Goodfellow et al. 2014, "
-     "section 3)."),
+     "section 3).", "grad_g"),
     ("With and without packing", ("mode-collapse", "mode-collapse-packed"),
      "The mode-collapse preset, and the same run with D judging 2 samples at once (PacGAN, Lin et al. "
      "2018), nothing else changed: compare the modes captured under the samples. Packing spreads G over "
      "more modes; the points reach the modes' centres only with the healthy-ring8 preset's other remedies "
-     "(instance noise, learning-rate decay, more steps)."),
+     "(instance noise, learning-rate decay, more steps).", "loss_d"),
     ("Weight clipping vs gradient penalty", ("wgan-clip", "healthy-wgan-gp"),
      "WGAN with each loss's classic settings: clipping at ±0.01 (Arjovsky et al. 2017) against the "
-     "gradient penalty λ = 10 (Gulrajani et al. 2017). Compare −L_D (w1) and the samples."),
+     "gradient penalty λ = 10 (Gulrajani et al. 2017). Compare −L_D and the samples.", "w1"),
 )  # fmt: skip
 
 
