@@ -117,8 +117,8 @@ def _diagnosis(view: live.RunView) -> None:
         st.caption(f"warming up: the first {diagnostics.WARMUP_STEPS} steps are not judged")
         return
     head = findings[0]
-    diagnosis_panel._box(head.severity)(f"**{head.title}** ({head.rule})  \n{head.evidence}",
-                                       icon=diagnosis_panel.ICONS[head.severity])  # fmt: skip
+    box = {"error": st.error, "warning": st.warning, "info": st.info, "ok": st.success}[head.severity]
+    box(f"**{head.title}** ({head.rule})  \n{head.evidence}", icon=diagnosis_panel.ICONS[head.severity])
 
 
 def _upto(view: live.RunView, step: int) -> live.RunView:
