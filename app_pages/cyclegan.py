@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_demo import cyclelab, domains, jobs, presets, theory, ui
+from gan_demo import cyclelab, domains, presets, theory, ui
+from gan_demo.runs import live
 
 PAGE = "cyclegan"
 
@@ -39,7 +40,7 @@ _READOUTS = {"cycle_err": "cycle error x → G → F (% of X's spread)",
              "dist_t": "distance of G to T (% of Y's spread)", "t_match": "x sent where T sends it (%)"}  # fmt: skip
 
 
-def render(view: jobs.RunView) -> None:
+def render(view: live.RunView) -> None:
     """The live panel: the plane at one snapshot, the mode table, and the readouts over steps."""
     if (picked := ui.toy_snapshots(PAGE, view, "mapping")) is None:
         return

@@ -6,7 +6,8 @@ import math
 
 import streamlit as st
 
-from gan_demo import diagnosis_panel, jobs, onedim, plots, toylab, toys, ui
+from gan_demo import diagnosis_panel, onedim, plots, toylab, toys, ui
+from gan_demo.runs import live
 
 PAGE = "d_star_1d"
 
@@ -94,7 +95,7 @@ def explore() -> None:
                    f"changes nothing for G. W1 = {c.w1:.3f} still measures the distance.")  # fmt: skip
 
 
-def render(view: jobs.RunView) -> None:
+def render(view: live.RunView) -> None:
     """The live panel: the snapshot's D, D* and p_g; JS (with a perfect G's floor) and W1 over the snapshots."""
     if (picked := ui.toy_snapshots(PAGE, view, "js")) is None:
         return

@@ -7,7 +7,8 @@ import numpy as np
 import streamlit as st
 import torch
 
-from gan_demo import diagnosis_panel, jobs, losses, plots, toylab, toys, ui
+from gan_demo import diagnosis_panel, losses, plots, toylab, toys, ui
+from gan_demo.runs import live
 
 PAGE = "toys_2d"
 
@@ -65,7 +66,7 @@ def real_points(name: str, n: int = 1000) -> np.ndarray:
     return toys.TOYS_2D[name].sample(n, torch.Generator().manual_seed(0)).numpy()
 
 
-def render(view: jobs.RunView) -> None:
+def render(view: live.RunView) -> None:
     """The live panel: the plane at one snapshot, and mode coverage over the snapshots."""
     if (picked := ui.toy_snapshots(PAGE, view, "hz")) is None:
         return

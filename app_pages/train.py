@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_demo import theory, ui
+from gan_demo import runs_panel, theory, ui
 from gan_demo.data import IMAGE_DATASETS
 from gan_demo.metrics import quality
 
@@ -20,4 +20,6 @@ with st.expander("How to read the curves and their dashed lines"):
     st.markdown(theory.NOTATION)
 values, errors = ui.config_form(PAGE, IMAGE_DATASETS)
 ui.run_controls(PAGE, errors, quality.snapshot_extras)  # the Quality panel's numbers
+with st.expander("Open a saved run (.zip)", icon=":material/upload_file:"):
+    runs_panel.upload(PAGE, IMAGE_DATASETS)
 ui.live_view(PAGE, ui.image_run_panel(PAGE))

@@ -6,7 +6,7 @@
   it);
 - :func:`interpolation_frames` / :func:`gif_bytes`: G(z, e) with z fixed while e goes from one class's
   embedding to another's, as uint8 frames and as an animated GIF (PIL);
-- :func:`snapshot_fn`: the page's ``jobs.SnapshotFn`` (the classifier's per-class numbers and G's copy).
+- :func:`snapshot_fn`: the page's ``live.SnapshotFn`` (the classifier's per-class numbers and G's copy).
 """
 
 from __future__ import annotations
@@ -99,7 +99,7 @@ def gif_bytes(frames: np.ndarray, scale: int = 8, frame_ms: int = 120, bounce: b
 
 
 def snapshot_fn() -> Callable[[Any], dict[str, Any]]:
-    """A ``jobs.SnapshotFn`` for one run: ``{"cgan": the per-class report, "latest_g": LatestG}``.
+    """A ``live.SnapshotFn`` for one run: ``{"cgan": the per-class report, "latest_g": LatestG}``.
     Every snapshot of the run shares the one :class:`LatestG` (one copy of G, not one per snapshot)."""
     latest = LatestG()
 

@@ -1,10 +1,17 @@
-"""The command line: ``python -m gan_demo train | bench | bench-toy | toybench | train-classifier | bench-quality``.
+"""The command line: ``python -m gan_demo train | sample | export | record-presets | bench | bench-toy |
+toybench | train-classifier | bench-quality``.
 
-- ``train`` runs one :class:`Trainer` with a progress bar and writes ``config.json``,
-  ``metrics.csv``, ``samples.npy`` and ``checkpoint.safetensors`` into ``--out`` (``--objective cgan``:
-  2,500 samples, 250 of each class, class by class, and ``labels.npy``, the class of each). Every
+- ``train`` runs one :class:`Trainer` with a progress bar and writes a run folder
+  (:mod:`gan_demo.runs.folder`: config, metrics, snapshots, weights, optimizer state) into ``--out``,
+  and ``samples.npy`` (2,500 samples of G; ``--objective cgan``: 250 of each class, class by class,
+  with ``labels.npy``, the class of each; ``--objective cyclegan``: G(x) of ``inputs.npy``, 2,500 x of
+  X); ``--preset NAME`` starts from a preset's settings, ``--stop-at K`` stops early, and ``--resume
+  DIR --steps N`` continues a saved run (bit-identical to training it at once, on a CPU). Every
   :class:`TrainConfig` field is a flag (``--lr-d``, ``--d-steps``, ``--pack`` ...) over the loss's
   classic defaults; a bad value exits with status 2 and the field's valid range.
+- ``sample --run DIR --n N --out FILE`` draws from a saved G without its data set (.npy or .png);
+  ``export --run DIR --gif FILE --png FILE`` writes the fixed-noise grids over training.
+- ``record-presets`` (maintainers) records every preset into ``checkpoints/`` with its index.
 - ``bench`` times the trainer against a loop written the way seed 001 writes it (see
   :func:`seed_loop`), in one process, on Fashion-MNIST when present and the 8x8 digits otherwise.
 - ``bench-toy`` times the trainer on the default 2-D toy configuration.
@@ -14,12 +21,12 @@
 from __future__ import annotations
 
 import argparse
-import csv
 import dataclasses
 import gzip
 import itertools
 import json
 import math
+import shlex
 import shutil
 import statistics
 import sys
@@ -32,16 +39,13 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_demo import checkpoints, config, data, jobs, losses, onedim, toys
+from gan_demo import config, data, losses, onedim, presets, toys
 from gan_demo.config import ConfigError, TrainConfig
-from gan_demo.train import (
-    CycleTrainer,
-    NonFinite,
-    Trainer,
-    make_trainer,
-    resolve_device,
-    use_threads,
-)
+from gan_demo.runs import export as runexport
+from gan_demo.runs import folder as runfolder
+from gan_demo.runs import live
+from gan_demo.runs import loop as runloop
+from gan_demo.train import CycleTrainer, Trainer, make_trainer, resolve_device, use_threads
 
 N_SAMPLES = 2500  # samples of G written at the end of a run (the toys' metrics use 2,500)
 
@@ -77,17 +81,14 @@ def _add_config_flags(parser: argparse.ArgumentParser) -> None:
 
 
 def config_from_args(args: argparse.Namespace) -> TrainConfig:
-    """The loss's classic defaults on the data set, then every flag that was given."""
+    """``--preset``'s settings (else the loss's classic defaults on the data set), then every flag
+    that was given. Raises ``ValueError`` for an unknown preset (the message lists them)."""
     given = {f.name: getattr(args, f.name) for f in dataclasses.fields(TrainConfig) if hasattr(args, f.name)}
+    if getattr(args, "preset", None):
+        return TrainConfig.from_dict({**presets.get(args.preset).config().to_dict(), **given})
     loss = given.pop("loss", TrainConfig.loss)
     data_name = given.pop("data", TrainConfig.data)
     return TrainConfig.for_loss(loss, data_name, **given)
-
-
-def _first_bad(metrics: dict[str, float], step: int) -> NonFinite | None:
-    """The first non-finite value of a metric row, if any."""
-    name = next((k for k, v in metrics.items() if not math.isfinite(v)), None)
-    return None if name is None else NonFinite(step, name, metrics[name], "the logged row")
 
 
 def _toy_summary(toy: toys.Toy1D | toys.Toy2D, samples: np.ndarray) -> str | None:
@@ -106,90 +107,171 @@ def _toy_summary(toy: toys.Toy1D | toys.Toy2D, samples: np.ndarray) -> str | Non
             f"(a perfect G with {len(s):,} samples reads {floor:.4f})")
 
 
-def _train_loop(trainer: Trainer, out: Path, quiet: bool) -> str | None:
-    """Train to the end, writing the logged rows (the first, every ``log_every``-th, the last) to
-    ``metrics.csv``; returns None, or what went non-finite at which step (every step is checked, and
-    that step's row is written)."""
+def _progress(trainer: Trainer, quiet: bool, start: int, until: int):
+    """(on_step for runs.loop.train, the bar to close): a tqdm bar over the steps still to train."""
     from tqdm import tqdm
 
-    cfg, names = trainer.config, trainer.metric_names
-    with open(out / "metrics.csv", "w", newline="") as fh:
-        writer = csv.writer(fh)
-        writer.writerow(names)
-        bar = tqdm(range(cfg.steps), desc=f"{cfg.loss} on {cfg.data}", unit="step", dynamic_ncols=True,
-                   disable=quiet)  # fmt: skip
-        for _ in bar:
-            metrics = trainer.step(with_metrics=trainer.logs(trainer.step_count + 1))
-            if metrics is None:
-                continue
-            writer.writerow([f"{metrics[n]:.6g}" for n in names])
-            bad = trainer.nonfinite or _first_bad(metrics, trainer.step_count)
-            if bad is not None:
-                bar.close()
-                return (f"{jobs.divergence_message(f'{bad.name} (in {bad.update})', bad.value, bad.step, cfg)} "
-                        f"Metrics up to here are in {out / 'metrics.csv'}")  # fmt: skip
-            bar.set_postfix(loss_d=f"{metrics['loss_d']:.3f}", loss_g=f"{metrics['loss_g']:.3f}", refresh=False)
-    return None
+    cfg = trainer.config
+    bar = tqdm(total=until, initial=start, desc=f"{cfg.loss} on {cfg.data}", unit="step", dynamic_ncols=True,
+               disable=quiet)  # fmt: skip
+
+    def on_step(step: int, row: dict[str, float] | None) -> None:
+        bar.update(1)
+        if row is not None:
+            bar.set_postfix(loss_d=f"{row['loss_d']:.3g}", loss_g=f"{row['loss_g']:.3g}", refresh=False)
+
+    return on_step, bar
 
 
-def cmd_train(args: argparse.Namespace) -> int:
+def _trainer_for(args: argparse.Namespace) -> tuple[Trainer, runloop.Record, Path, str | None]:
+    """The trainer, the record so far, the output folder and the preset's name: a new run from the
+    flags (over ``--preset``'s settings), or ``--resume DIR`` continued to ``--steps``."""
+    if args.resume:
+        given = [f"--{f.name.replace('_', '-')}" for f in dataclasses.fields(TrainConfig)
+                 if hasattr(args, f.name) and f.name not in ("steps", "device")]  # fmt: skip
+        if given or args.preset:
+            raise ConfigError({"resume": f"--resume continues the saved run's settings; only --steps and --device "
+                                         f"may be given with it, not {', '.join(given or ['--preset'])}"})  # fmt: skip
+        saved = runfolder.load(args.resume)
+        trainer = runfolder.resume(saved, getattr(args, "steps", None), getattr(args, "device", None))
+        record = runloop.Record({k: list(v) for k, v in saved.metrics.items()}, list(saved.snapshots),
+                                int(saved.manifest.get("snapshot_every") or trainer.config.snapshot_every))  # fmt: skip
+        return trainer, record, Path(args.out or args.resume), saved.manifest.get("preset")
+    if not args.out:
+        raise ConfigError({"out": "--out DIR is needed (the run folder to write), unless --resume DIR is given"})
+    cfg = config_from_args(args)
+    trainer = make_trainer(cfg)
+    return trainer, runloop.Record.empty(trainer), Path(args.out), args.preset
+
+
+def cmd_train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     try:
-        cfg = config_from_args(args)
-        trainer = make_trainer(cfg)
+        trainer, record, out, preset = _trainer_for(args)
     except ConfigError as e:
         return _fail(f"bad setting: {e}", 2)
-    except (data.DataUnavailable, RuntimeError, ValueError) as e:  # no data, no CUDA
+    except runfolder.RunFormatError as e:
+        return _fail(f"--resume: {e}", 2)
+    except (data.DataUnavailable, RuntimeError, ValueError) as e:  # no data, no CUDA, unknown preset
         return _fail(str(e), 2)
-    out = Path(args.out)
+    cfg = trainer.config
     try:
         out.mkdir(parents=True, exist_ok=True)
-        (out / "config.json").write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
+        (out / runfolder.CONFIG).write_text(json.dumps(cfg.to_dict(), indent=2) + "\n")
     except OSError as e:  # a file in the way, no permission, a read-only or missing parent
-        return _fail(f"--out {args.out}: cannot write the run folder there ({e.strerror or e}); "
+        return _fail(f"--out {out}: cannot write the run folder there ({e.strerror or e}); "
                      "give a folder path that can be created or written to", 2)  # fmt: skip
+    until = cfg.steps if args.stop_at is None else min(args.stop_at, cfg.steps)
     # the trainer's thread count, set once for the whole run (--threads, set by main(), wins)
     previous = torch.get_num_threads()
     use_threads(trainer.threads if args.threads is None else None)
+    on_step, bar = _progress(trainer, args.quiet, trainer.step_count, until)
+    start_step, started = trainer.step_count, time.perf_counter()
     try:
-        failure = _train_loop(trainer, out, args.quiet)
+        runloop.train(trainer, record, until, on_step=on_step)
     finally:  # main() may be called in-process (tests): leave the caller's setting as it was
+        bar.close()
         use_threads(previous)
-    if failure is not None:
-        return _fail(failure, 1)
-    if isinstance(trainer, CycleTrainer):
-        return _finish_cycle(trainer, out)
-    written = ""
-    if cfg.objective == "cgan":  # the same number of samples of each class, and the class of each one
-        images, labels = trainer.sample_per_class(math.ceil(N_SAMPLES / trainer.n_classes))
-        samples = images.numpy().astype(np.float32)
-        np.save(out / "labels.npy", labels.numpy().astype(np.int64))
-        written = f", labels.npy {tuple(labels.shape)}"
-    else:
-        samples = trainer.sample(max(N_SAMPLES, len(trainer.fixed_noise))).numpy().astype(np.float32)
-    np.save(out / "samples.npy", samples)
-    checkpoints.save(trainer, out / "checkpoint.safetensors")
-    print(f"wrote config.json, metrics.csv, samples.npy {samples.shape}{written}, checkpoint.safetensors to {out}")
-    if trainer.toy is not None:
+    elapsed = time.perf_counter() - started
+    bad = record.failure
+    status = "failed" if bad else ("done" if trainer.step_count >= cfg.steps else "stopped")
+    error = None if bad is None else live.divergence_message(f"{bad.name} (in {bad.update})", bad.value, bad.step, cfg)
+    command = "python -m gan_demo " + shlex.join(argv if argv is not None else sys.argv[1:])
+    runfolder.save_trainer(out, trainer, record.metrics, record.snapshots, status=status, error=error, preset=preset,
+                           steps_per_s=(trainer.step_count - start_step) / elapsed if elapsed > 0 else 0.0,
+                           made_by={"tool": "cli", "command": command}, name=out.name,
+                           snapshot_every=record.snapshot_every)  # fmt: skip
+    if error is not None:
+        return _fail(f"{error} The run up to here is in {out} ({runfolder.METRICS}, ...).", 1)
+    print(f"wrote the run folder {out} (step {trainer.step_count:,} of {cfg.steps:,}, {status}): "
+          f"{', '.join(runfolder.FILES)}")  # fmt: skip
+    if status != "done":
+        return 0
+    samples = _write_samples(trainer, out)
+    if getattr(trainer, "toy", None) is not None:
         summary = _toy_summary(trainer.toy, samples)
         if summary:
             print(summary)
     return 0
 
 
-def _finish_cycle(trainer: CycleTrainer, out: Path) -> int:
-    """A CycleGAN run's files: ``inputs.npy`` (the run's 2,500 fixed inputs x of X, (n, 2)),
-    ``samples.npy`` (G(x) of each, same order) and the four networks' weights; prints the readout."""
-    inputs = trainer.fixed_x.cpu().numpy().astype(np.float32)
-    samples = trainer.translate(trainer.fixed_x).numpy().astype(np.float32)
-    np.save(out / "inputs.npy", inputs)
+def _write_samples(trainer: Trainer, out: Path) -> np.ndarray:
+    """``samples.npy`` beside the run folder (float32): 2,500 samples of G; a conditional GAN's are
+    250 of each class, class by class, with ``labels.npy`` (int64, the class of each); a CycleGAN's
+    are G(x) of ``inputs.npy`` (the run's 2,500 fixed inputs x of X, same order). Returns the samples."""
+    if isinstance(trainer, CycleTrainer):
+        inputs = trainer.fixed_x.cpu().numpy().astype(np.float32)
+        samples = trainer.translate(trainer.fixed_x).numpy().astype(np.float32)
+        np.save(out / "inputs.npy", inputs)
+        np.save(out / "samples.npy", samples)
+        r = trainer.readout()
+        print(f"wrote inputs.npy {inputs.shape} and samples.npy {samples.shape}. Cycle error: "
+              f"{100 * r.cycle_err_x:.2f} % of X's spread (x → G → F), {100 * r.cycle_err_y:.2f} % of Y's (y → F → G); "
+              f"distance of G to T: {100 * r.dist_t:.1f} % of Y's spread; Y modes receiving G(x): "
+              f"{r.y_modes}/{len(trainer.pair.modes)}; inputs sent where T sends them: {100 * r.t_match:.1f} %")  # fmt: skip
+        return samples
+    if trainer.config.objective == "cgan":
+        images, labels = trainer.sample_per_class(math.ceil(N_SAMPLES / trainer.n_classes))
+        samples = images.numpy().astype(np.float32)
+        np.save(out / "samples.npy", samples)
+        np.save(out / "labels.npy", labels.numpy().astype(np.int64))
+        print(f"wrote samples.npy {samples.shape} and labels.npy {tuple(labels.shape)}")
+        return samples
+    samples = trainer.sample(max(N_SAMPLES, len(trainer.fixed_noise))).numpy().astype(np.float32)
     np.save(out / "samples.npy", samples)
-    checkpoints.save(trainer, out / "checkpoint.safetensors")
-    print(f"wrote config.json, metrics.csv, inputs.npy {inputs.shape}, samples.npy {samples.shape}, "
-          f"checkpoint.safetensors (G, F, D_X, D_Y) to {out}")  # fmt: skip
-    r = trainer.readout()
-    print(f"cycle error: {100 * r.cycle_err_x:.2f} % of X's spread (x → G → F), {100 * r.cycle_err_y:.2f} % of "
-          f"Y's (y → F → G); distance of G to T: {100 * r.dist_t:.1f} % of Y's spread; Y modes receiving G(x): "
-          f"{r.y_modes}/{len(trainer.pair.modes)}; inputs sent where T sends them: {100 * r.t_match:.1f} %")  # fmt: skip
+    print(f"wrote samples.npy {samples.shape}")
+    return samples
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    """G's samples from a saved run, without its data set: ``.npy`` (float32) or ``.png`` (a grid)."""
+    try:
+        run = runfolder.load(args.run)
+        if args.n < 1:
+            raise ValueError(f"--n must be at least 1, got {args.n}")
+        samples = run.sample(args.n, seed=args.seed)
+        out = Path(args.out)
+        if out.suffix == ".npy":
+            np.save(out, samples)
+        elif out.suffix == ".png":
+            out.write_bytes(runexport.png_bytes(samples))
+        else:
+            raise ValueError(f"--out {out}: name a .npy file (the samples) or a .png file (their grid)")
+    except (runfolder.RunFormatError, runexport.ExportError, ValueError) as e:
+        return _fail(str(e), 2)
+    except OSError as e:
+        return _fail(f"--out {args.out}: cannot write there ({e.strerror or e})", 2)
+    print(f"wrote {len(samples):,} samples of shape {samples.shape[1:]} to {out}")
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """The fixed-noise grid over training as a GIF, and/or the last snapshot's grid as a PNG."""
+    if not (args.gif or args.png):
+        return _fail("export needs --gif FILE and/or --png FILE", 2)
+    try:
+        run = runfolder.load(args.run)
+        if args.gif:
+            Path(args.gif).write_bytes(runexport.gif_bytes(run.snapshots))
+            print(f"wrote {args.gif}: {len(run.snapshots)} frames (steps {run.snapshots[0].step:,} to "
+                  f"{run.snapshots[-1].step:,})")  # fmt: skip
+        if args.png:
+            Path(args.png).write_bytes(runexport.png_bytes(run.snapshots[-1].samples))
+            print(f"wrote {args.png}: the fixed-noise grid at step {run.snapshots[-1].step:,}")
+    except (runfolder.RunFormatError, runexport.ExportError) as e:
+        return _fail(str(e), 2)
+    except OSError as e:
+        return _fail(f"cannot write the export ({e.strerror or e})", 2)
+    return 0
+
+
+def cmd_record_presets(args: argparse.Namespace) -> int:
+    """Record every preset (or ``--only`` these) into ``checkpoints/`` and rewrite its index."""
+    from gan_demo.runs import recordings
+
+    try:
+        recordings.record_all(args.out, args.only)
+    except ValueError as e:
+        return _fail(str(e), 2)
     return 0
 
 
@@ -404,11 +486,30 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m gan_demo", description="Train and benchmark GANs.")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    train = sub.add_parser("train", help="train one GAN (or a CycleGAN: --objective cyclegan) and write its "
-                           "metrics, samples and checkpoint")
-    train.add_argument("--out", required=True, help="output folder (created if missing)")
+    train = sub.add_parser("train", help="train one GAN (a conditional GAN: --objective cgan; a CycleGAN: "
+                           "--objective cyclegan) and write its run folder (gan_demo.runs.folder) and samples.npy")
+    train.add_argument("--out", help="the run folder to write (created if missing); with --resume: the "
+                                     "resumed run's folder, by default the one resumed")  # fmt: skip
+    train.add_argument("--preset", help=f"start from a preset's settings (flags override them): {', '.join(presets.PRESETS)}")
+    train.add_argument("--resume", metavar="DIR", help="continue the run saved in DIR (to --steps, default its own)")
+    train.add_argument("--stop-at", type=int, metavar="STEP", help="stop at this step (the run can be resumed)")
     train.add_argument("--quiet", action="store_true", help="no progress bar")
     _add_config_flags(train)
+
+    sample = sub.add_parser("sample", help="draw samples from a saved run's G (no data set needed)")
+    sample.add_argument("--run", required=True, help="a run folder")
+    sample.add_argument("--n", type=int, default=N_SAMPLES, help=f"how many samples (default {N_SAMPLES})")
+    sample.add_argument("--seed", type=int, default=0, help="seed of the noise z (default 0)")
+    sample.add_argument("--out", required=True, help="a .npy file (float32 samples) or a .png file (their grid)")
+
+    export = sub.add_parser("export", help="a run's fixed-noise grids as an animated GIF and/or its last grid as PNG")
+    export.add_argument("--run", required=True, help="a run folder")
+    export.add_argument("--gif", help="the GIF to write (one frame per snapshot)")
+    export.add_argument("--png", help="the PNG to write (the last snapshot's grid)")
+
+    record = sub.add_parser("record-presets", help="(maintainers) record every preset into checkpoints/")
+    record.add_argument("--out", default=None, help="the checkpoints folder (default: the project's checkpoints/)")
+    record.add_argument("--only", nargs="*", default=None, help="record only these presets")
 
     bench = sub.add_parser("bench", help="the trainer's steps/s against seed 001's loop")
     bench.add_argument("--steps", type=int, default=300, help="timed steps per loop (default 300)")
@@ -446,8 +547,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return metrics_cli.main(argv)
     args = build_parser().parse_args(argv)
-    handlers = {"train": cmd_train, "bench": cmd_bench, "bench-toy": cmd_bench_toy}
-    if args.threads is None:
+    handlers = {"train": lambda a: cmd_train(a, argv), "bench": cmd_bench, "bench-toy": cmd_bench_toy,
+                "sample": cmd_sample, "export": cmd_export, "record-presets": cmd_record_presets}  # fmt: skip
+    if getattr(args, "threads", None) is None:
         return handlers[args.command](args)
     if args.threads < 1:
         return _fail(f"--threads must be at least 1, got {args.threads}", 2)

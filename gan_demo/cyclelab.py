@@ -1,6 +1,6 @@
 """What the CycleGAN page draws: the snapshot a background run stores, and the Plotly figures.
 
-:func:`snapshot` runs in the worker thread (``jobs.Run(snapshot_fn=...)``) and returns numpy arrays
+:func:`snapshot` runs in the worker thread (``live.Run(snapshot_fn=...)``) and returns numpy arrays
 and numbers; the figure functions are pure (data in, ``go.Figure`` out), each with a ``uirevision``
 the page keeps constant so a zoom survives the redraws.
 """

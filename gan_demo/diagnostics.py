@@ -744,7 +744,7 @@ def real_diversity(data: str, root: str | None = None, n: int = 64) -> float:
 
 
 def view_quality(view: Any) -> tuple[list[dict] | None, list[dict] | None]:
-    """(modes, diversity) per snapshot of a ``jobs.RunView``: for toys with modes, ``mode_summary`` of
+    """(modes, diversity) per snapshot of a ``live.RunView``: for toys with modes, ``mode_summary`` of
     each snapshot's samples (toylab's extras hold the same numbers for 2-D runs, but not the
     ``nearest`` counts R9 needs, nor anything for 1-D runs); for images, the fixed-noise batch's
     mean pairwise distance next to a real batch's. Both are cached per (run, step)."""
@@ -789,7 +789,7 @@ def _upto(items: list[dict] | None, step: int) -> list[dict] | None:
 
 
 def diagnose_view(view: Any) -> list[Finding]:
-    """``diagnose`` on a live or finished ``jobs.RunView``, with its snapshots' quality numbers."""
+    """``diagnose`` on a live or finished ``live.RunView``, with its snapshots' quality numbers."""
     modes, div = view_quality(view)
     return diagnose(view.metrics, view.config.loss, config=view.config, modes=modes,
                     diversity=div[-1] if div else None)  # fmt: skip

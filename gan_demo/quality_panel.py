@@ -58,7 +58,7 @@ def histogram_figure(report: dict, step: int, uirevision: str) -> go.Figure:
 
 
 def render(view: Any, page: str) -> None:
-    """The panel for a ``jobs.RunView`` of an image run (nothing for toys)."""
+    """The panel for a ``live.RunView`` of an image run (nothing for toys)."""
     from gan_demo import ui  # the page layer; imported here because ui imports this module
 
     if view.config.is_toy:

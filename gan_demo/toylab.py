@@ -1,7 +1,7 @@
 """What the toy pages draw: D on a grid, G's gradient field, the snapshot extras a background run
 stores for the 1-D and the 2-D page, and the Plotly figures made from them.
 
-The snapshot functions run in the worker thread (``jobs.Run(snapshot_fn=...)``) and return plain
+The snapshot functions run in the worker thread (``live.Run(snapshot_fn=...)``) and return plain
 numpy arrays and numbers (float32 for the big arrays), never touching the UI. The figure functions
 are pure (data in, ``go.Figure`` out); each takes a ``uirevision`` that the page keeps constant, so
 a zoom survives the redraws.

@@ -1,6 +1,6 @@
 """Streamlit pieces shared by the pages: the run registry, the config form, run controls, live panels.
 
-Widget functions draw and return values; everything they compute comes from ``config``, ``jobs``
+Widget functions draw and return values; everything they compute comes from ``config``, ``runs.live``
 and ``plots``. Every widget key starts with the page's name (``"train_lr_d"``), so two pages can
 hold two forms and two runs. A page's run lives in the process-wide :class:`RunRegistry` (one per
 server, in ``st.cache_resource``) under this browser session's id. When Streamlit releases the
@@ -25,14 +25,15 @@ from gan_demo import (
     data,
     diagnosis_panel,
     domains,
-    jobs,
     losses,
     plots,
     presets,
+    runs_panel,
     settings,
     toys,
 )
 from gan_demo.config import TrainConfig
+from gan_demo.runs import live
 
 RUN_EVERY_S = 1.0  # how often the live panel redraws while a run trains
 TOY_RUN_EVERY_S = 0.5  # the toy pages redraw twice a second (their charts are cached per snapshot)
@@ -60,6 +61,8 @@ PAGES: tuple[PageInfo, ...] = (
              "Draw me a 7: G(z, y) and a D that checks the label, with label accuracy per class."),
     PageInfo("app_pages/cyclegan.py", "CycleGAN", ":material/sync_alt:", "cyclegan",
              "Unpaired translation X ↔ Y: two generators, two Ds, the cycle loss, and what it does not fix."),
+    PageInfo("app_pages/compare.py", "Compare", ":material/compare:", "compare",
+             "Two to four runs side by side: curves on one chart, samples, diagnoses, the settings that differ."),
     PageInfo("app_pages/theory.py", "Theory", ":material/menu_book:", "theory",
              "Every formula of the seeds beside the code that computes it."),
 )  # fmt: skip
@@ -70,20 +73,20 @@ _T = TypeVar("_T")
 
 # ---------------------------------------------------------------- process and session
 @st.cache_resource(show_spinner=False)
-def registry() -> jobs.RunRegistry:
+def registry() -> live.RunRegistry:
     """The one run registry of this server process (it holds the concurrency cap).
 
     Its grace period (``GAN_DEMO_RECONNECT_GRACE_S``, 60 s by default) is capped at Streamlit's
     ``server.disconnectedSessionTTL`` (120 s by default): after that Streamlit may drop the
     disconnected session, and a browser that reconnects gets a new one, which cannot see the run."""
     ttl = float(st.get_option("server.disconnectedSessionTTL"))
-    return jobs.RunRegistry(grace_s=min(settings.current().reconnect_grace_s, ttl))
+    return live.RunRegistry(grace_s=min(settings.current().reconnect_grace_s, ttl))
 
 
 @dataclass(frozen=True)
 class _SessionToken:
     session_id: str
-    registry: jobs.RunRegistry
+    registry: live.RunRegistry
 
 
 def _release_session(token: _SessionToken) -> None:
@@ -210,6 +213,9 @@ def _write(page: str, values: dict) -> None:
         st.session_state[_key(page, name)] = value
 
 
+write_form = _write  # for runs_panel's "Train it live"
+
+
 def _on_loss_change(page: str) -> None:
     """The loss's classic defaults replace the optimizer settings (Adam 2e-4 vs RMSprop 5e-5...)."""
     _write(page, config.defaults_for(st.session_state[_key(page, "loss")],
@@ -262,6 +268,7 @@ def _preset_from_url(page: str) -> None:
         st.session_state[_key(page, "preset_from_url")] = name
         st.session_state[_key(page, "preset")] = name
         _on_preset_change(page)
+        runs_panel.replay_of_preset(page, name)  # the recording opens at once (if there is one)
 
 
 def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan") -> tuple[dict, dict[str, str]]:
@@ -339,6 +346,10 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
                    "longer apply.")  # fmt: skip
     elif preset is not None and preset.watch_for:
         st.info(f"**Watch for:** {preset.watch_for}", icon=":material/visibility:")
+    if preset is not None and preset.name in runs_panel.recorded():
+        st.button("Replay its recording", icon=":material/replay:", key=_key(page, "replay_preset"),
+                  on_click=runs_panel.replay_of_preset, args=(page, preset.name),
+                  help="the preset's recorded run, at once: scrub through its curves, samples and diagnosis")  # fmt: skip
     if values["loss"] in losses.NAMES:
         spec = losses.get(values["loss"])
         clip = st.session_state.get(_key(page, "clip"))  # the form's c (None while the field is empty)
@@ -383,34 +394,38 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
 
 
 # ---------------------------------------------------------------- run controls
-def current_run(page: str) -> jobs.Run | None:
+def current_run(page: str) -> live.Run | None:
     """The run this page started in this session (the latest one), if the registry still has it."""
     run_id = st.session_state.get(_key(page, "run_id"))
     return registry().get(session_id(), run_id) if run_id else None
 
 
-def _start(page: str, snapshot_fn: jobs.SnapshotFn | None, share: bool = True) -> None:
+def _start(page: str, snapshot_fn: live.SnapshotFn | None, share: bool = True) -> None:
     values = form_values(page)
     if form_errors(page):  # the form shows the messages; a bad config never starts
         return
+    runs_panel.close_replay(page)  # the live run replaces a replay
     try:
         run = registry().start(session_id(), TrainConfig.from_dict(values), snapshot_fn, share=share)
-    except jobs.Busy as e:
+    except live.Busy as e:
         st.session_state[_key(page, "notice")] = str(e)
         return
     st.session_state[_key(page, "run_id")] = run.run_id
 
 
-def _take_copy(page: str, snapshot_fn: jobs.SnapshotFn | None) -> None:
+def _take_copy(page: str, snapshot_fn: live.SnapshotFn | None) -> None:
     """A viewer's own copy of the shared run it watches: the same config, trained by its own run."""
     if (run := current_run(page)) is None:
         return
     try:
         copy = registry().start(session_id(), run.config, snapshot_fn, share=False)
-    except jobs.Busy as e:
+    except live.Busy as e:
         st.session_state[_key(page, "notice")] = str(e)
         return
     st.session_state[_key(page, "run_id")] = copy.run_id
+
+
+start = _start  # for runs_panel's "Train it live"
 
 
 def _control(page: str, action: str) -> None:
@@ -426,7 +441,7 @@ def _leave(page: str) -> None:
 
 
 def run_controls(
-    page: str, errors: dict[str, str], snapshot_fn: jobs.SnapshotFn | None = None
+    page: str, errors: dict[str, str], snapshot_fn: live.SnapshotFn | None = None
 ) -> None:
     """Start / Pause / Resume / Stop / Step buttons for the page's run.
 
@@ -439,7 +454,7 @@ def run_controls(
     run = current_run(page)
     status = run.status if run is not None else None
     owner = run is None or registry().is_owner(session_id(), run)
-    busy = status in jobs.ACTIVE or status == jobs.QUEUED
+    busy = status in live.ACTIVE or status == live.QUEUED
     buttons = (
         ("Start", ":material/play_arrow:", _start, (page, snapshot_fn), (busy and owner) or bool(errors)),
         ("Pause", ":material/pause:", _control, (page, "pause"), not owner or status not in ("starting", "running")),
@@ -476,17 +491,22 @@ def run_controls(
 
 
 # ---------------------------------------------------------------- live view
-def live_view(page: str, render: Callable[[jobs.RunView], None], every_s: float = RUN_EVERY_S,
+def live_view(page: str, render: Callable[[live.RunView], None], every_s: float = RUN_EVERY_S,
               empty: str = "Choose the settings and press **Start**. The curves and samples appear here.") -> None:  # fmt: skip
     """Draw ``render(view)`` for the page's run in a fragment that reruns every ``every_s`` seconds
-    while the run trains (and has no timer otherwise, so an idle page costs nothing). Each redraw
+    while the run trains (and has no timer otherwise, so an idle page costs nothing; a shared run
+    with 10 or more watchers redraws every 2 × ``every_s``, 20 or more every 3 ×, ...). Each redraw
     marks the session as watching, so the idle reaper leaves its run alone."""
+    if runs_panel.replay_panel(page, render):  # a recording or an uploaded run, until Start or Close
+        return
     run = current_run(page)
     if run is None:
         st.info(empty)
         return
     first = run.view()
-    every = every_s if first.active or first.waiting else None
+    # a shared run's watchers redraw less often as they grow (every 10 more watchers add every_s): the
+    # redraws of thirty sessions take the GIL from the training thread (docs/load.md)
+    every = every_s * (1 + registry().viewers(run) // 10) if first.active or first.waiting else None
 
     @st.fragment(run_every=every)
     def _live() -> None:
@@ -502,7 +522,7 @@ def live_view(page: str, render: Callable[[jobs.RunView], None], every_s: float 
     _live()
 
 
-def queue_notice(run: jobs.Run) -> None:
+def queue_notice(run: live.Run) -> None:
     """What a queued run's page shows: its place, the estimated wait, and that leaving gives it up."""
     place = registry().queue_place(run)
     if place is None:
@@ -515,7 +535,7 @@ def queue_notice(run: jobs.Run) -> None:
             "case the connection comes back).", icon=":material/hourglass_top:")  # fmt: skip
 
 
-def pick_snapshot(page: str, shots: list[jobs.Snapshot], run_id: str) -> jobs.Snapshot:
+def pick_snapshot(page: str, shots: list[live.Snapshot], run_id: str) -> live.Snapshot:
     """The latest snapshot while "Follow the latest snapshot" is on; with it off, a slider scrubs
     through the snapshots. (A slider that follows by rewriting its own value fights the browser,
     which sends back the value it shows: it got stuck on an old step in the browser test.) The
@@ -532,7 +552,7 @@ def pick_snapshot(page: str, shots: list[jobs.Snapshot], run_id: str) -> jobs.Sn
     return shots[steps.index(chosen)] if chosen in steps else shots[-1]
 
 
-def toy_snapshots(page: str, view: jobs.RunView, extra: str) -> tuple[list[jobs.Snapshot], jobs.Snapshot] | None:
+def toy_snapshots(page: str, view: live.RunView, extra: str) -> tuple[list[live.Snapshot], live.Snapshot] | None:
     """A toy page's live panel header: the run's progress, then (the snapshots that carry ``extra``,
     the one to show: :func:`pick_snapshot`), or a caption and None before the first one."""
     progress(view)
@@ -556,7 +576,7 @@ def _shared_figure(page: str, name: str, key: tuple, _build: Callable[[], _T]) -
     return _build()
 
 
-def progress(view: jobs.RunView) -> None:
+def progress(view: live.RunView) -> None:
     """A progress bar: "step X of N · Y steps/s · Z s left", and the run's error if it failed."""
     parts = [f"step {view.step:,} of {view.total_steps:,}"]
     if view.steps_per_s > 0:
@@ -572,7 +592,7 @@ def progress(view: jobs.RunView) -> None:
         st.info(view.error, icon=":material/stop_circle:")
 
 
-def curves(view: jobs.RunView, page: str) -> None:
+def curves(view: live.RunView, page: str) -> None:
     """The metric charts (losses, D's outputs, gradient norms, W1) with a smoothing control."""
     if not view.metrics.get("step"):
         st.caption("The curves appear after the first logged step.")
@@ -590,35 +610,38 @@ def curves(view: jobs.RunView, page: str) -> None:
                             config={"displaylogo": False})  # fmt: skip
 
 
-def sample_grid(view: jobs.RunView, page: str) -> None:
-    """G's samples from the run's fixed noise, with a slider that scrubs through the snapshots."""
+def sample_grid(view: live.RunView, page: str) -> live.Snapshot | None:
+    """G's samples from the run's fixed noise, with a slider that scrubs through the snapshots; returns
+    the snapshot shown (None before the first)."""
     shots = [s for s in view.snapshots if s.samples.ndim == 4]
     if not shots:
-        return
+        return None
     shot = pick_snapshot(page, shots, view.run_id)
     grid = cached_figure(page, "sample_grid", (view.run_id, shot.step), lambda: plots.image_grid(shot.samples))
     st.image(grid, caption=f"fixed noise, step {shot.step:,}")
+    return shot
 
 
-def downloads(view: jobs.RunView, page: str) -> None:
+def downloads(view: live.RunView, page: str, shot: live.Snapshot | None = None) -> None:
     st.download_button("Metrics CSV", data=lambda: plots.metrics_csv(view.metrics),
                        file_name=f"gan-run-{view.run_id}.csv", mime="text/csv",
                        key=_key(page, "csv"), on_click="ignore", icon=":material/download:")  # fmt: skip
+    runs_panel.downloads(page, view, shot)  # PNG, GIF, the whole run
 
 
-def image_run_panel(page: str) -> Callable[[jobs.RunView], None]:
+def image_run_panel(page: str) -> Callable[[live.RunView], None]:
     """The Train page's live panel: progress, curves, quality, diagnosis, sample grid, downloads."""
     from gan_demo import quality_panel  # imports ui back (cached figures)
 
-    def render(view: jobs.RunView) -> None:
+    def render(view: live.RunView) -> None:
         progress(view)
         left, right = st.columns([3, 1])
         with left:
             curves(view, page)
             quality_panel.render(view, page)  # the classifier's numbers beside the losses (issue 14)
         with right:
-            sample_grid(view, page)
-            downloads(view, page)
+            shot = sample_grid(view, page)
+            downloads(view, page, shot)
             with st.expander("Settings of this run"):
                 st.json(view.config.to_dict(), expanded=False)
         diagnosis_panel.render(view)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from gan_demo import jobs
+from gan_demo.runs import live
 
 THREAD_PREFIX = "gan-"  # every thread the app starts is named "gan-..." (runs: "gan-run-<id>")
 
@@ -33,7 +33,7 @@ def no_thread_left_behind():
 
     ui.registry.clear()
     yield
-    left = jobs.stop_all(
+    left = live.stop_all(
         timeout=10.0
     )  # clean up first, so one bad test does not fail the next ones
     assert not left, f"runs still alive after the test: {left}; stop() your runs"

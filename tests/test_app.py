@@ -17,8 +17,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from gan_demo import config, data, jobs, plots, presets, settings, ui
+from gan_demo import config, data, plots, presets, settings, ui
 from gan_demo.config import TrainConfig
+from gan_demo.runs import live
 from gan_demo.train import GanTrainer
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
@@ -33,7 +34,7 @@ def open_train() -> AppTest:
     return at
 
 
-def page_runs(at: AppTest) -> list[jobs.Run]:
+def page_runs(at: AppTest) -> list[live.Run]:
     return ui.registry().runs_for(at.session_state["gan_session_id"])
 
 
@@ -41,7 +42,7 @@ def texts(elements) -> list[str]:
     return [e.value for e in elements]
 
 
-def wait_finished(run: jobs.Run, timeout: float = 60.0) -> None:
+def wait_finished(run: live.Run, timeout: float = 60.0) -> None:
     run.join(timeout)
     assert not run.alive, "the run did not finish in time"
 
@@ -336,7 +337,8 @@ def test_an_old_link_to_a_renamed_preset_opens_the_new_one_and_says_so():
     at.query_params["preset"] = "oscillation"
     at.run()
     at.switch_page("app_pages/train.py").run()
-    assert not at.exception and not at.error
+    # no error about the link (the replay of its recording shows the run's own diagnosis, which may be one)
+    assert not at.exception and not [e for e in texts(at.error) if "preset" in e.lower()]
     assert at.selectbox(key="train_preset").value == "d-wins-in-bursts"
     expected = presets.get("d-wins-in-bursts").config()
     assert at.number_input(key="train_lr_d").value == pytest.approx(expected.lr_d)

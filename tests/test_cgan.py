@@ -216,7 +216,8 @@ def test_objective_and_cgan_fields_are_validated_with_their_allowed_values():
 
 
 def test_cli_writes_labels_matching_the_samples(tmp_path, capsys):
-    from gan_demo import checkpoints, cli
+    from gan_demo import cli
+    from gan_demo.runs import folder as runfolder
 
     out = tmp_path / "run"
     code = cli.main(["train", "--objective", "cgan", "--data", "digits", "--seed", "0", "--out", str(out),
@@ -226,11 +227,13 @@ def test_cli_writes_labels_matching_the_samples(tmp_path, capsys):
     assert samples.shape == (2500, 1, 8, 8) and samples.dtype == np.float32 and np.abs(samples).max() <= 1
     assert labels.shape == (2500,) and labels.dtype == np.int64
     assert np.bincount(labels).tolist() == [250] * 10
-    assert {"config.json", "metrics.csv", "checkpoint.safetensors"} <= {p.name for p in out.iterdir()}
-    # each sample is G's image of its label: the checkpoint's G, on the z's the CLI drew, reproduces none
-    # of another class's draws, so check the match through the classifier on a trained run instead
-    trainer = checkpoints.load(out / "checkpoint.safetensors", device="cpu")
-    assert isinstance(trainer, CganTrainer) and trainer.step_count == 20
+    assert {"config.json", "metrics.csv", "weights.safetensors", "manifest.json"} <= {p.name for p in out.iterdir()}
+    # the run folder loads, without the data set, as a conditional run whose G draws each class in turn
+    run = runfolder.load(out)
+    assert run.config.objective == "cgan" and run.step == 20
+    assert run.sample(20).shape == (20, 1, 8, 8)
+    resumed = runfolder.resume(run, steps=25)
+    assert isinstance(resumed, CganTrainer) and resumed.step_count == 20
     gan_out = tmp_path / "gan"
     assert cli.main(["train", "--data", "digits", "--out", str(gan_out), "--steps", "3", "--quiet"]) == 0
     assert not (gan_out / "labels.npy").exists()

@@ -1,4 +1,4 @@
-"""The command line: ``train`` writes its four files, bad flags exit 2, ``bench`` prints a ratio."""
+"""The command line: ``train`` writes its run folder, bad flags exit 2, ``bench`` prints a ratio."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 import torch
 
-from gan_demo import checkpoints, cli, losses
+from gan_demo import cli, losses, runs
 from gan_demo.config import TrainConfig
 from gan_demo.train import GanTrainer
 
 
-def test_train_ring8_writes_config_metrics_samples_and_checkpoint(tmp_path, capsys):
+def test_train_ring8_writes_its_run_folder(tmp_path, capsys):
     out = tmp_path / "x"
     args = ["train", "--data", "ring8", "--loss", "wgan-gp", "--steps", "200", "--seed", "0",
             "--hidden", "32", "--d-steps", "2", "--device", "cpu", "--out", str(out)]  # fmt: skip
@@ -29,10 +29,10 @@ def test_train_ring8_writes_config_metrics_samples_and_checkpoint(tmp_path, caps
     assert tuple(rows[0]) == GanTrainer(cfg).metric_names
     assert [int(float(r[0])) for r in rows[1:]] == [1] + list(range(10, 201, 10))  # first, every 10th
     assert all(math.isfinite(float(v)) for r in rows[1:] for v in r)
-    samples = np.load(out / "samples.npy")
+    loaded = runs.load(out)
+    assert loaded.step == 200 and loaded.config == cfg and loaded.manifest["status"] == "done"
+    samples = loaded.sample(2500)
     assert samples.shape == (2500, 2) and samples.dtype == np.float32
-    loaded = checkpoints.load(out / "checkpoint.safetensors", device="cpu")
-    assert loaded.step_count == 200 and loaded.config == cfg
     printed = capsys.readouterr().out
     assert "modes captured:" in printed and "high quality:" in printed
 
@@ -41,7 +41,7 @@ def test_train_on_images_writes_images_in_range(tmp_path):
     out = tmp_path / "d"
     assert cli.main(["train", "--data", "digits", "--steps", "3", "--hidden", "16", "--device", "cpu",
                      "--quiet", "--out", str(out)]) == 0  # fmt: skip
-    samples = np.load(out / "samples.npy")
+    samples = runs.load(out).sample(2500)
     assert samples.shape == (2500, 1, 8, 8)
     assert samples.min() >= -1 and samples.max() <= 1
 
@@ -86,7 +86,8 @@ def test_diverging_run_stops_with_exit_1_and_names_the_metric(tmp_path, capsys, 
     err = capsys.readouterr().err
     assert "loss_g" in err and "step 30" in err and "learning rate" in err
     assert len((tmp_path / "metrics.csv").read_text().splitlines()) == 1 + 4  # rows 1, 10, 20, 30
-    assert not (tmp_path / "checkpoint.safetensors").exists()
+    saved = runs.load(tmp_path)  # the failed run is kept, saying why it stopped
+    assert saved.manifest["status"] == "failed" and "loss_g" in saved.manifest["error"] and saved.step == 30
 
 
 def test_a_non_finite_step_between_logged_steps_exits_1_naming_the_step(tmp_path, capsys):
@@ -103,7 +104,7 @@ def test_a_non_finite_step_between_logged_steps_exits_1_naming_the_step(tmp_path
         rows = list(csv.DictReader(fh))
     assert [r["step"] for r in rows] == ["1", "2"]  # the first step, and the step that went wrong
     assert rows[1]["grad_d"] == "inf" and math.isfinite(float(rows[0]["grad_d"]))
-    assert not (tmp_path / "checkpoint.safetensors").exists()
+    assert runs.load(tmp_path).manifest["status"] == "failed"
 
 
 def test_the_last_step_is_logged(tmp_path):

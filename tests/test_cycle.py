@@ -14,6 +14,7 @@ from safetensors.torch import load_file
 
 from gan_demo import cli, domains, losses, presets
 from gan_demo.config import ConfigError, TrainConfig
+from gan_demo.runs import folder as runfolder
 from gan_demo.train import CycleTrainer, make_trainer
 from gan_demo.translator import Translator
 
@@ -193,7 +194,7 @@ def test_cli_writes_the_run_files(tmp_path, capsys):
     inputs, samples = np.load(out / "inputs.npy"), np.load(out / "samples.npy")
     assert inputs.shape == samples.shape == (2500, 2) and inputs.dtype == samples.dtype == np.float32
     # samples.npy is G of each input, in order: rebuild G from the written weights
-    tensors = load_file(str(out / "checkpoint.safetensors"))
+    tensors = load_file(str(out / "weights.safetensors"))
     assert {k.split(".")[0] for k in tensors} == {"G", "F", "D_X", "D_Y", "fixed_noise"}
     pair = domains.get(PAIR)
     G = Translator(2, cfg["hidden"], pair.spread_x, pair.spread_y)
@@ -202,7 +203,9 @@ def test_cli_writes_the_run_files(tmp_path, capsys):
         assert np.allclose(G(torch.from_numpy(inputs)).numpy(), samples, atol=1e-6)
     header = (out / "metrics.csv").read_text().splitlines()[0].split(",")
     assert {"loss_gan_g", "loss_gan_f", "loss_cyc_x", "loss_cyc_y", "cycle_err", "dist_t", "y_modes"} <= set(header)
-    assert "cycle error:" in capsys.readouterr().out
+    assert "Cycle error:" in capsys.readouterr().out
+    run = runfolder.load(out)  # the run folder loads (its four networks checked) and samples without data
+    assert np.allclose(run.sample(), samples, atol=1e-6)
 
 
 def test_cli_lists_the_domain_pairs_and_refuses_a_wrong_pair(tmp_path, capsys):

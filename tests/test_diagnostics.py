@@ -263,7 +263,7 @@ def test_the_copied_loss_facts_match_losses_py(name):
 # ---------------------------------------------------------------- the view and the panel
 def fake_view(metrics: dict[str, list[float]], loss: str = "non-saturating", data: str = "digits", samples=None):
     from gan_demo.config import TrainConfig
-    from gan_demo.jobs import RunView, Snapshot
+    from gan_demo.runs.live import RunView, Snapshot
 
     cfg = TrainConfig.for_loss(loss, data, steps=int(metrics["step"][-1]))
     snaps = tuple(Snapshot(int(s), x, {}) for s, x in (samples or []))

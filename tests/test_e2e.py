@@ -58,7 +58,7 @@ def browser_page(pw):
         browser.close()
 
 
-MENU_TITLES = ("Home", "Train", "D* on 1-D", "2-D toys", "Conditional GAN", "CycleGAN", "Theory")
+MENU_TITLES = ("Home", "Train", "D* on 1-D", "2-D toys", "Conditional GAN", "CycleGAN", "Compare", "Theory")
 
 
 def _first_visit(p, path: str) -> tuple[list[str], str, int]:
@@ -111,7 +111,7 @@ def test_first_visitor_of_a_fresh_server_gets_the_menu_and_the_page(pw, path, ti
 
 def test_every_page_opens(browser_page):
     url, page = browser_page
-    for path in ("", "train", "d_star_1d", "toys_2d", "cgan", "cyclegan", "theory"):
+    for path in ("", "train", "d_star_1d", "toys_2d", "cgan", "cyclegan", "compare", "theory"):
         page.goto(f"{url}/{path}")
         wait_idle(page)
         page.wait_for_selector("h1", timeout=30_000)
@@ -252,6 +252,8 @@ def test_a_run_survives_a_six_second_network_cut(pw):
             steps.press("Enter")
             wait_idle(page)
             page.get_by_role("button", name="Start").click()
+            # the live run has replaced the preset's recorded replay (whose curves reach 10,000)
+            page.wait_for_selector("text=of 1,000,000", timeout=60_000)
             # the curves (modes over the snapshots) have a few points: the run trains
             page.wait_for_function(f"() => ({CURVE_STEPS})() >= 1000", timeout=120_000)
             step_before, text_before = _progress(page)

@@ -1,4 +1,4 @@
-"""Tests for gan_demo.jobs: a run's life (done, pause, one step, resume, stop, failures) and the
+"""Tests for gan_demo.runs.live: a run's life (done, pause, one step, resume, stop, failures) and the
 registry's cap, session isolation, the reconnect grace period and idle limit (with a fake clock),
 and that releasing or reaping a session never waits for a worker. Tiny toy runs on the CPU."""
 
@@ -12,9 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 
-from gan_demo import data, diagnostics, jobs, toylab, ui
+from gan_demo import data, diagnostics, toylab, ui
 from gan_demo.config import TrainConfig
-from gan_demo.jobs import Busy, Run, RunRegistry
+from gan_demo.runs import live
+from gan_demo.runs.live import Busy, Run, RunRegistry
 from gan_demo.train import GanTrainer
 
 
@@ -218,12 +219,12 @@ def test_one_run_per_session_by_default_and_paused_runs_hold_their_slot():
 def test_the_estimated_start_takes_the_earliest_free_slot_for_each_run_ahead():
     # 2 slots freeing at 10 s and 30 s, 100 steps/s: a 1,000-step run ahead takes the first at 10 s
     # and frees it at 20 s, so the next run starts at 20 s; with nobody ahead, at 10 s
-    assert jobs.estimated_start([10.0, 30.0], 100.0, 2, [1000]) == 20.0
-    assert jobs.estimated_start([10.0, 30.0], 100.0, 2, []) == 10.0
-    assert jobs.estimated_start([10.0, 30.0], 100.0, 2, [1000, 4000]) == 30.0  # 2nd ahead: 30 -> 70
-    assert jobs.estimated_start([10.0], 100.0, 2, []) == 0.0  # a slot is free
-    assert jobs.estimated_start([None, 30.0], 100.0, 2, []) is None  # a paused run: no estimate
-    assert jobs.estimated_start([10.0, 30.0], None, 2, []) is None
+    assert live.estimated_start([10.0, 30.0], 100.0, 2, [1000]) == 20.0
+    assert live.estimated_start([10.0, 30.0], 100.0, 2, []) == 10.0
+    assert live.estimated_start([10.0, 30.0], 100.0, 2, [1000, 4000]) == 30.0  # 2nd ahead: 30 -> 70
+    assert live.estimated_start([10.0], 100.0, 2, []) == 0.0  # a slot is free
+    assert live.estimated_start([None, 30.0], 100.0, 2, []) is None  # a paused run: no estimate
+    assert live.estimated_start([10.0, 30.0], None, 2, []) is None
 
 
 def test_a_shared_run_goes_on_while_any_of_its_sessions_is_here():
@@ -344,14 +345,14 @@ def test_the_idle_limit_ends_a_run_nobody_watches_and_old_records_are_forgotten(
 def slow_steps(monkeypatch, seconds: float = 1.0) -> threading.Event:
     """Every training step sleeps ``seconds`` first; the event is set once a worker is mid-step."""
     inside = threading.Event()
-    step = jobs.Trainer.step
+    step = live.Trainer.step
 
     def slow(self, with_metrics=True):
         inside.set()
         time.sleep(seconds)
         return step(self, with_metrics)
 
-    monkeypatch.setattr(jobs.Trainer, "step", slow)
+    monkeypatch.setattr(live.Trainer, "step", slow)
     return inside
 
 

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from gan_demo import models, presets
-from gan_demo.training import Trainer
+from gan_demo.train import GanTrainer
 
 # biases that a BatchNorm follows: BatchNorm subtracts them out again, so their gradient is zero in
 # exact arithmetic and float32 rounding noise (about 1e-8) on either path; Adam scales any gradient to
@@ -100,7 +100,7 @@ def test_dense_path_uses_layers_replaced_after_construction():
 @pytest.mark.parametrize("preset", ["healthy-lsgan", "healthy-non-saturating"])
 def test_a_training_run_on_the_dense_path_follows_the_convolution_path(preset):
     cfg = dataclasses.replace(presets.get(preset).config(), steps=100, device="cpu", seed=0)
-    dense, conv = Trainer(cfg), Trainer(cfg)
+    dense, conv = GanTrainer(cfg), GanTrainer(cfg)
     conv.G.dense = conv.D.dense = False
     assert dense.G.dense and dense.D.dense
     rows = [(dense.step(), conv.step())]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from gan_demo import jobs, settings
+from gan_demo import settings
+from gan_demo.runs import live
 
 
 @pytest.mark.parametrize("text", ["two", "0", "65", "2.5", "-1", "", " "])
@@ -45,9 +46,9 @@ def test_both_bad_give_two_messages_and_the_registry_uses_the_default(monkeypatc
     settings.current.cache_clear()
     try:
         assert [p.split("=")[0] for p in settings.current().problems] == ["GAN_DEMO_MAX_RUNS", "GAN_DEMO_DATA"]
-        assert jobs.RunRegistry().max_running == 2  # was: ValueError: invalid literal for int()
+        assert live.RunRegistry().max_running == 2  # was: ValueError: invalid literal for int()
         monkeypatch.setenv("GAN_DEMO_MAX_RUNS", "5")  # read once: a later change is not seen
-        assert jobs.RunRegistry().max_running == 2
+        assert live.RunRegistry().max_running == 2
     finally:
         settings.current.cache_clear()
 
@@ -81,6 +82,6 @@ def test_runs_per_session_is_a_whole_number_from_1_to_64_and_the_registry_uses_i
     monkeypatch.setenv("GAN_DEMO_RUNS_PER_SESSION", text)
     settings.current.cache_clear()
     try:
-        assert jobs.RunRegistry().per_session == value
+        assert live.RunRegistry().per_session == value
     finally:
         settings.current.cache_clear()

@@ -154,7 +154,7 @@ def rates(cfg: TrainConfig, preset: bool, setting: str, dataset, images: torch.T
                                                                           cfg.hidden, cfg.pack)[0].dense else (None,)  # fmt: skip
     for dense in variants:
         seed_step = seed_style_loop(cfg, dataset, device) if preset else cli.seed_loop(dataset, images[0].numel(), device)
-        trainer = Trainer(cfg, images=images)
+        trainer = make_trainer(cfg, images=images)
         suffix = "" if dense is None else (", dense convolutions" if dense else ", conv layers")
         if dense is not None:
             seed_step.generator.dense = seed_step.discriminator.dense = trainer.G.dense = trainer.D.dense = dense

@@ -121,7 +121,7 @@ def eval_noise(trainer) -> torch.Tensor:
 
 
 def snapshot_extras(trainer) -> dict:
-    """A ``jobs.SnapshotFn`` for the conditional GAN: ``{"cgan": class_report(...)}`` on PER_CLASS
+    """A ``live.SnapshotFn`` for the conditional GAN: ``{"cgan": class_report(...)}`` on PER_CLASS
     samples of each class, or ``{}`` when the data set has no classifier or G's samples are not finite."""
     cfg = trainer.config
     try:

@@ -168,7 +168,7 @@ def _report(x: torch.Tensor, name: str, root: str | None) -> dict:
 
 
 def snapshot_extras(trainer) -> dict:
-    """A ``jobs.SnapshotFn``: ``{"quality": report(G's fixed-noise samples)}`` for an image run whose
+    """A ``live.SnapshotFn``: ``{"quality": report(G's fixed-noise samples)}`` for an image run whose
     data set has a classifier, else ``{}`` (toys, no weights, non-finite samples)."""
     cfg = trainer.config
     if cfg.is_toy or available(cfg.data) is not None:

@@ -68,6 +68,12 @@ class CganTrainer(Trainer):
     def networks(self) -> dict[str, torch.nn.Module]:
         return {"G": self.G, "D": self.D}
 
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"opt_g": self.opt_g, "opt_d": self.opt_d}
+
+    def _draws(self) -> dict[str, Draws]:
+        return {"noise": self._noise, "pick": self._pick, "offset": self._offset}
+
     def _metric_names(self) -> tuple[str, ...]:
         names = ["step", "loss_d", "loss_d_real", "loss_d_fake"]
         if self.config.mismatch_weight > 0:

@@ -32,6 +32,15 @@ from gan_demo.translator import PointCritic, Translator
 N_FIXED = 2500  # fixed inputs of each domain: snapshots, readouts, the CLI's inputs.npy
 
 
+def build_networks(config: TrainConfig) -> dict[str, torch.nn.Module]:
+    """The run's four networks, untrained, from the config alone: G: X→Y, F: Y→X (translators) and
+    the critics D_X, D_Y (the run format builds them to check and load saved weights)."""
+    pair = domains.get(config.data)
+    sx, sy = pair.spread_x, pair.spread_y
+    return {"G": Translator(2, config.hidden, sx, sy), "F": Translator(2, config.hidden, sy, sx),
+            "D_X": PointCritic(2, config.hidden, sx), "D_Y": PointCritic(2, config.hidden, sy)}  # fmt: skip
+
+
 class CycleTrainer(Trainer):
     """Trains a CycleGAN on a 2-D domain pair (objective "cyclegan").
 
@@ -45,12 +54,10 @@ class CycleTrainer(Trainer):
         super().__init__(config)
         cfg = config
         self.pair = domains.get(cfg.data)
-        sx, sy = self.pair.spread_x, self.pair.spread_y
         with INIT_LOCK, torch.random.fork_rng(devices=[]):
             torch.manual_seed(cfg.seed)
-            G, F = Translator(2, cfg.hidden, sx, sy), Translator(2, cfg.hidden, sy, sx)
-            D_X, D_Y = PointCritic(2, cfg.hidden, sx), PointCritic(2, cfg.hidden, sy)
-        self.G, self.F, self.D_X, self.D_Y = (n.to(self.device) for n in (G, F, D_X, D_Y))
+            nets = build_networks(cfg)
+        self.G, self.F, self.D_X, self.D_Y = (nets[n].to(self.device) for n in ("G", "F", "D_X", "D_Y"))
         self.D = self.D_Y
         self._g_params = list(self.G.parameters()) + list(self.F.parameters())
         self._d_params = list(self.D_X.parameters()) + list(self.D_Y.parameters())
@@ -67,6 +74,12 @@ class CycleTrainer(Trainer):
 
     def networks(self) -> dict[str, torch.nn.Module]:
         return {"G": self.G, "F": self.F, "D_X": self.D_X, "D_Y": self.D_Y}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"opt_g": self.opt_g, "opt_d": self.opt_d}  # (G, F) and (D_X, D_Y), as the authors' code
+
+    def _draws(self) -> dict[str, Draws]:
+        return {"x": self._x, "y": self._y}
 
     def _metric_names(self) -> tuple[str, ...]:
         names = ["step", "loss_d", "loss_d_x", "loss_d_y", "loss_g", "loss_gan_g", "loss_gan_f", "loss_cyc_x",

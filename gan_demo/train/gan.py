@@ -71,9 +71,9 @@ class GanTrainer(Trainer):
         if self.toy is not None:
             self._real = Draws(lambda n: self.real_batch(n) * (1.0 / self._data_std), cfg.batch_size)
         else:
-            pick = Draws(lambda n: torch.randint(len(self.images), (n,), generator=self.gen, device=self.device),
-                         cfg.batch_size)  # fmt: skip
-            self._real = lambda: self.images.index_select(0, pick())
+            self._pick = Draws(lambda n: torch.randint(len(self.images), (n,), generator=self.gen, device=self.device),
+                               cfg.batch_size)  # fmt: skip
+            self._real = lambda: self.images.index_select(0, self._pick())
         # instance noise for D's inputs: 2B rows for D's batch, then B for G's update
         self._instance = Draws(lambda n: torch.randn(n, *self.data_shape, generator=self.gen, device=self.device),
                                3 * cfg.batch_size, per_block=32 if self.toy is not None else 4)  # fmt: skip
@@ -81,6 +81,13 @@ class GanTrainer(Trainer):
 
     def networks(self) -> dict[str, torch.nn.Module]:
         return {"G": self.G, "D": self.D}
+
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        return {"opt_g": self.opt_g, "opt_d": self.opt_d}
+
+    def _draws(self) -> dict[str, Draws]:
+        real = self._real if isinstance(self._real, Draws) else self._pick  # toys: points; images: indices
+        return {"noise": self._noise, "real": real, "instance": self._instance}
 
     def _metric_names(self) -> tuple[str, ...]:
         names = ["step", "loss_d", "loss_d_real", "loss_d_fake", "loss_g", "d_real", "d_fake", "d_fake_g",

@@ -97,6 +97,14 @@ class Draws:
         self._block: tuple[Tensor, ...] = ()
         self._next = 0
 
+    def left(self) -> tuple[Tensor, ...]:
+        """The batches of the current block not drawn yet (what a resumed run must draw next)."""
+        return self._block[self._next :]
+
+    def restore(self, batches: tuple[Tensor, ...]) -> None:
+        """Make ``batches`` the next ones drawn, then fresh blocks as usual (:meth:`left`'s inverse)."""
+        self._block, self._next = tuple(batches), 0
+
     def __call__(self) -> Tensor:
         if self._next == len(self._block):
             self._block = self.sample(self.batch * self.per_block).split(self.batch)
@@ -218,3 +226,71 @@ class Trainer:
             net.load_state_dict({k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)})
         if "fixed_noise" in tensors:
             self.fixed_noise = tensors["fixed_noise"].to(self.device)
+
+    # ------------------------------------------------------------------ resume
+    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
+        """The run's optimizers by name ("opt_g", "opt_d"): what a resumable run folder saves."""
+        raise NotImplementedError(f"the {self.config.objective} objective cannot be resumed yet")
+
+    def _draws(self) -> dict[str, Draws]:
+        """The run's blocks of pre-drawn batches by name (see :class:`Draws`)."""
+        raise NotImplementedError(f"the {self.config.objective} objective cannot be resumed yet")
+
+    def resume_state(self) -> tuple[dict[str, Tensor], dict]:
+        """What continuing this run bit for bit needs besides :meth:`state_tensors`: (tensors on the
+        CPU, JSON-able values).
+
+        Tensors: ``rng`` (:attr:`gen`'s state, uint8), ``draws.<name>`` (the batches left in the
+        current block of each :class:`Draws`, stacked to (k, batch, ...); absent when none is left),
+        ``<opt>.<i>.<key>`` (each optimizer's per-parameter state: Adam's step, exp_avg, exp_avg_sq;
+        RMSprop's step, square_avg). Values: ``step_count``, ``draws`` (batches left per block), one
+        entry per optimizer (``param_groups`` and non-tensor state), ``schedulers`` (their
+        ``state_dict``). Raises NotImplementedError for an objective that cannot be resumed.
+        """
+        tensors: dict[str, Tensor] = {"rng": self.gen.get_state()}
+        values: dict = {"step_count": self.step_count, "draws": {},
+                        "schedulers": [s.state_dict() for s in self.schedulers]}  # fmt: skip
+        for name, draws in self._draws().items():
+            rest = draws.left()
+            values["draws"][name] = len(rest)
+            if rest:
+                tensors[f"draws.{name}"] = torch.stack(rest).cpu()
+        for name, opt in self.optimizers().items():
+            sd = opt.state_dict()
+            other: dict[str, dict] = {}
+            for index, state in sd["state"].items():
+                for key, value in state.items():
+                    if isinstance(value, Tensor):  # cloned: Adam's shared step counter is one tensor
+                        tensors[f"{name}.{index}.{key}"] = value.detach().cpu().clone()
+                    else:
+                        other.setdefault(str(index), {})[key] = value
+            values[name] = {"param_groups": sd["param_groups"], "state": other}
+        return tensors, values
+
+    def load_resume_state(self, tensors: dict[str, Tensor], values: dict) -> None:
+        """Restore what :meth:`resume_state` returned (after :meth:`load_state_tensors`); the next
+        :meth:`step` is then the one the saved run would have taken. Raises ``KeyError``,
+        ``ValueError`` or ``RuntimeError`` when the state does not fit this trainer's networks."""
+        self.gen.set_state(tensors["rng"].to(torch.uint8))
+        for name, draws in self._draws().items():
+            left = int(values["draws"][name])
+            block = tensors[f"draws.{name}"].to(self.device) if left else None
+            if block is not None and len(block) != left:
+                raise ValueError(f"draws.{name} holds {len(block)} batches, the state says {left}")
+            draws.restore(tuple(block.unbind(0)) if block is not None else ())
+        for name, opt in self.optimizers().items():
+            saved = values[name]
+            state: dict[int, dict] = {}
+            for key, value in tensors.items():
+                if key.startswith(name + "."):
+                    index, field = key[len(name) + 1 :].split(".", 1)
+                    state.setdefault(int(index), {})[field] = value
+            for index, other in saved["state"].items():
+                state.setdefault(int(index), {}).update(other)
+            groups = [{**g, "betas": tuple(g["betas"])} if "betas" in g else g for g in saved["param_groups"]]
+            opt.load_state_dict({"state": state, "param_groups": groups})
+        if len(values["schedulers"]) != len(self.schedulers):
+            raise ValueError(f"{len(values['schedulers'])} schedulers saved, this run has {len(self.schedulers)}")
+        for sched, sd in zip(self.schedulers, values["schedulers"], strict=True):
+            sched.load_state_dict(sd)
+        self.step_count = int(values["step_count"])

@@ -158,9 +158,11 @@ class Run:
         self._stop_reason: str | None = None  # why the run was stopped, when not by the user
         self._single_requested = 0  # one-step requests not yet started
         self._single_done = 0  # one-step requests completed
+        self._single_started = 0  # one-step requests started (a step is under way while > _single_done)
         self._version = 0  # bumped on every change; view() reuses its copy while unchanged
         self._view: RunView | None = None
         self._view_version = -1
+        self._trainer: Trainer | None = None  # kept once built, so a paused or finished run can be saved
 
     # ------------------------------------------------------------------ control (any thread)
     def start(self) -> None:
@@ -279,6 +281,7 @@ class Run:
     def _train(self) -> None:
         cfg = self.config
         trainer = make_trainer(cfg)
+        self._trainer = trainer
         use_threads(trainer.threads)  # once, for this worker thread only (not process-wide)
         with self._cond:
             self._metric_names = trainer.metric_names
@@ -365,6 +368,7 @@ class Run:
                 return "stop"
             if self._single_requested > 0:
                 self._single_requested -= 1
+                self._single_started += 1
                 return "single"
             self._status = "running"
             self._active_since = time.perf_counter()
@@ -395,15 +399,38 @@ class Run:
         samples = trainer.fixed_samples().numpy()
         extras = dict(self.snapshot_fn(trainer)) if self.snapshot_fn is not None else {}
         with self._cond:
-            self._snapshots.append(Snapshot(step, samples, extras))
-            while len(self._snapshots) > self.max_snapshots:
-                self._snap_every *= 2
-                last = len(self._snapshots) - 1
-                self._snapshots = [
-                    s for i, s in enumerate(self._snapshots)
-                    if i in (0, last) or s.step % self._snap_every == 0
-                ]  # fmt: skip
+            self._snapshots, self._snap_every = add_snapshot(
+                self._snapshots, Snapshot(step, samples, extras), self._snap_every, self.max_snapshots
+            )
             self._version += 1
+
+    # ------------------------------------------------------------------ saving
+    def files(self, **kwargs: Any) -> dict[str, bytes]:
+        """The run folder's files of this run (``gan_demo.runs.folder.encode``, ``kwargs`` passed on),
+        while it is paused or finished (the worker is not stepping then). Raises ``RuntimeError``
+        while it trains or before its networks are built."""
+        from gan_demo.runs import folder  # the run format imports this module
+
+        with self._cond:
+            stepping = self._single_started > self._single_done  # a Step while paused is under way
+            if self._trainer is None or self._status in ("starting", "running") or stepping:
+                raise RuntimeError("a run can be saved while it is paused or once it has finished")
+            view = self.view()
+            return folder.encode(view.config, view.metric_names, view.metrics, view.snapshots, view.step,
+                                 self._trainer, status=view.status, steps_per_s=view.steps_per_s,
+                                 error=view.error, **kwargs)  # fmt: skip
+
+
+def add_snapshot(shots: list[Snapshot], snap: Snapshot, every: int, keep: int) -> tuple[list[Snapshot], int]:
+    """``shots`` with ``snap`` appended, and the snapshot interval: while more than ``keep`` are held
+    the interval doubles and only the first, the last and those on the interval stay (the worker and
+    the CLI thin alike)."""
+    shots = [*shots, snap]
+    while len(shots) > keep:
+        every *= 2
+        last = len(shots) - 1
+        shots = [s for i, s in enumerate(shots) if i in (0, last) or s.step % every == 0]
+    return shots, every
 
 
 class Busy(RuntimeError):

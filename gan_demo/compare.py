@@ -1,0 +1,61 @@
+"""What the Compare page computes: curves of several runs on one chart, the snapshot each run shows at a
+chosen step, and the config fields in which the runs differ. No Streamlit here.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import plotly.graph_objects as go
+
+from gan_demo.config import TrainConfig
+
+COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")  # one per run, in the order picked (at most 4)
+LABELS = {"loss_d": "L_D", "loss_g": "L_G", "d_real": "D(x)", "d_fake": "D(G(z))", "d_fake_g": "D(G(z)) after D's update",
+          "d_acc": "D's accuracy", "grad_d": "‖∇D‖", "grad_g": "‖∇G‖", "w1": "−L_D (WGAN: ≤ K·W1)",
+          "gp_norm": "‖∇D(x̂)‖", "clip_frac": "share of D's weights at ±c", "loss_d_real": "L_D's real term",
+          "loss_d_fake": "L_D's fake term", "gp": "λ · gradient penalty"}  # fmt: skip
+
+
+def common_metrics(names: Sequence[Sequence[str]]) -> list[str]:
+    """The metrics every run logs, in the first run's order ("step" left out)."""
+    if not names:
+        return []
+    shared = set(names[0]).intersection(*map(set, names[1:]))
+    return [n for n in names[0] if n in shared and n != "step"]
+
+
+def overlay_figure(runs: Sequence[tuple[str, Mapping[str, Sequence[float]]]], metric: str,
+                   uirevision: str = "compare") -> go.Figure:  # fmt: skip
+    """One line per run (label, metric columns): ``metric`` against the step, on shared axes."""
+    fig = go.Figure()
+    for (label, metrics), color in zip(runs, COLORS, strict=False):
+        fig.add_scatter(x=list(metrics["step"]), y=list(metrics[metric]), mode="lines", name=label,
+                        line={"color": color, "width": 1.6})  # fmt: skip
+    fig.update_layout(title={"text": f"{LABELS.get(metric, metric)} by step", "font": {"size": 15}}, height=380,
+                      uirevision=uirevision, xaxis_title="step", yaxis_title=LABELS.get(metric, metric),
+                      margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="x unified",
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})  # fmt: skip
+    return fig
+
+
+def snapshot_at(snapshots: Sequence[Any], step: int) -> Any | None:
+    """The last snapshot at or before ``step`` (None when the run has none by then)."""
+    before = [s for s in snapshots if s.step <= step]
+    return before[-1] if before else None
+
+
+def differing_fields(configs: Sequence[TrainConfig]) -> list[str]:
+    """The TrainConfig fields whose values are not all equal, in the config's field order."""
+    dicts = [c.to_dict() for c in configs]
+    return [f.name for f in dataclasses.fields(TrainConfig) if len({repr(d[f.name]) for d in dicts}) > 1]
+
+
+def config_table(labels: Sequence[str], configs: Sequence[TrainConfig]) -> tuple[list[list[Any]], list[str]]:
+    """(rows: [field, value per run] for every field, the fields that differ)."""
+    dicts = [c.to_dict() for c in configs]
+    rows = [[f.name, *(repr(d[f.name]) if d[f.name] is None else d[f.name] for d in dicts)]
+            for f in dataclasses.fields(TrainConfig)]  # fmt: skip
+    return rows, differing_fields(configs)

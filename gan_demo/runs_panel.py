@@ -1,0 +1,192 @@
+"""Saved runs in the app: Replay of a recording or an uploaded run, the upload, and the downloads.
+
+A page shows a *replay* instead of its live run while one is open (``st.session_state
+["<page>_replay"]``): a recorded preset (``checkpoints/runs``, loaded once per server process, so it
+opens at once however busy the server is) or a run this session uploaded. A slider picks the step the
+run is shown at: the charts, the sample grid and the diagnosis get the run as it was at that step
+(:meth:`RunData.view` with ``upto``), as if it had just trained that far. **Train it live** fills the
+page's form with the run's settings and starts it; Start does the same for the form's settings.
+
+Uploaded runs live in this browser session (at most :data:`MAX_UPLOADS`); the Compare page lists
+them with this session's runs and the recordings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import streamlit as st
+
+from gan_demo.runs import archive, export, live, recordings
+from gan_demo.runs.folder import RunData, RunFormatError
+
+UPLOADS = "gan_uploaded_runs"  # session_state: {key: RunData}
+MAX_UPLOADS = 8
+
+
+def _key(page: str, name: str) -> str:
+    return f"{page}_{name}"
+
+
+# ---------------------------------------------------------------- sources
+@st.cache_resource(show_spinner=False)
+def recording(name: str) -> RunData:
+    """A preset's recording, read and checked once per server process (shared, read-only)."""
+    return recordings.load(name)
+
+
+def recorded() -> dict[str, dict]:
+    """The recordings' index entries by preset name."""
+    return recordings.entries()
+
+
+def uploads() -> dict[str, RunData]:
+    return st.session_state.setdefault(UPLOADS, {})
+
+
+def source(ref: tuple[str, str]) -> RunData | None:
+    """("recording", preset) or ("upload", key) -> the run, or None if it is gone."""
+    kind, name = ref
+    if kind == "recording":
+        try:
+            return recording(name)
+        except RunFormatError:
+            return None
+    return uploads().get(name)
+
+
+def label(ref: tuple[str, str]) -> str:
+    kind, name = ref
+    return f"recording of the preset '{name}'" if kind == "recording" else f"uploaded run '{name}'"
+
+
+# ---------------------------------------------------------------- replay
+def open_replay(page: str, ref: tuple[str, str]) -> None:
+    st.session_state[_key(page, "replay")] = ref
+
+
+def close_replay(page: str) -> None:
+    st.session_state.pop(_key(page, "replay"), None)
+
+
+def replay_of_preset(page: str, preset: str) -> bool:
+    """Open the recording of ``preset`` on ``page`` if there is one; whether it was opened."""
+    if preset in recorded():
+        open_replay(page, ("recording", preset))
+        return True
+    return False
+
+
+def _train_live(page: str, run: RunData) -> None:
+    from gan_demo import ui
+    from gan_demo.runs.loop import snapshot_fn
+
+    values = {**run.config.to_dict(), "device": "auto"}
+    ui.write_form(page, values)
+    close_replay(page)
+    ui.start(page, snapshot_fn(run.config))
+
+
+def replay_panel(page: str, render: Callable[[live.RunView], None]) -> bool:
+    """Draw the page's open replay (header, step slider, ``render(view)``); False when none is open."""
+    ref = st.session_state.get(_key(page, "replay"))
+    run = source(ref) if ref else None
+    if run is None:
+        return False
+    made = run.manifest.get("made_by", {})
+    st.info(f"**Replay** of the {label(ref)}: {run.step:,} steps, {run.manifest['status']}, made by "
+            f"`{made.get('command') or made.get('tool', '?')}`. Every chart, the samples and the diagnosis "
+            "show the run as it was at the step you choose. Nothing trains.", icon=":material/replay:")  # fmt: skip
+    a, b, _ = st.columns([1, 1, 3])
+    a.button("Train it live", icon=":material/play_arrow:", key=_key(page, "train_live"), type="primary",
+             on_click=_train_live, args=(page, run), width="stretch",
+             help="fill the form with this run's settings and train it now")  # fmt: skip
+    b.button("Close the replay", icon=":material/close:", key=_key(page, "close_replay"), on_click=close_replay,
+             args=(page,), width="stretch")  # fmt: skip
+    steps = [s.step for s in run.snapshots]
+    name = hashlib.sha1(repr(ref).encode()).hexdigest()[:8]
+    at = st.select_slider("Replay up to step", steps, value=steps[-1], key=_key(page, f"replay_step_{name}"),
+                          help="the run as it was at this snapshot: curves, samples and diagnosis up to here")  # fmt: skip
+    render(run.view(run_id=f"replay-{name}-{at}", upto=at))
+    return True
+
+
+# ---------------------------------------------------------------- upload and downloads
+def upload(page: str, data_names: tuple[str, ...] = ()) -> None:
+    """An uploader for a run ``.zip``; a valid one is kept in this session and opened as a replay on
+    this page when its data is one of ``data_names``. A bad or foreign file gets the message naming
+    the problem, and nothing runs."""
+    file = st.file_uploader("Run archive (.zip)", type=["zip"], key=_key(page, "upload"),
+                            help=f"a run downloaded from this app or written by `python -m gan_demo train` and zipped; "
+                                 f"at most {archive.MAX_ZIP_BYTES // 2**20} MB, holding {archive.ALLOWED}")  # fmt: skip
+    if file is None:
+        return
+    seen = st.session_state.get(_key(page, "upload_seen"))
+    if seen and seen[0] == file.file_id:
+        if seen[1]:
+            st.error(seen[1], icon=":material/error:")
+        return
+    try:
+        run = archive.from_zip(file.getvalue(), file.name)
+    except RunFormatError as e:
+        st.session_state[_key(page, "upload_seen")] = (file.file_id, f"Not opened: {e}")
+        st.error(f"Not opened: {e}", icon=":material/error:")
+        return
+    store = uploads()
+    key = file.name.removesuffix(".zip")
+    while key in store:
+        key += "+"
+    store[key] = run
+    while len(store) > MAX_UPLOADS:
+        store.pop(next(iter(store)))
+    st.session_state[_key(page, "upload_seen")] = (file.file_id, None)
+    here = run.config.data in data_names
+    st.success(f"Opened {file.name}: {run.config.loss} on {run.config.data}, step {run.step:,}. "
+               + ("It is replayed below and listed on the Compare page." if here else
+                  "Its data belongs on another page; it is listed on the Compare page."),
+               icon=":material/check:")  # fmt: skip
+    if here:
+        open_replay(page, ("upload", key))
+
+
+def run_zip(page: str, view: Any) -> bytes | None:
+    """The zip of what the page shows: an open replay's run, or the page's paused or finished run."""
+    from gan_demo import ui
+
+    ref = st.session_state.get(_key(page, "replay"))
+    if ref:
+        kind, name = ref
+        if kind == "recording":
+            entry = recorded().get(name, {})
+            return (recordings.CHECKPOINTS / entry["file"]).read_bytes() if entry else None
+        run = uploads().get(name)
+        if run is None:
+            return None
+        return archive.to_zip(run.files, name)
+    live = ui.current_run(page)
+    if live is None or live.run_id != view.run_id:
+        return None
+    try:
+        return archive.to_zip(live.files(name=f"gan-run-{live.run_id}", made_by={"tool": "app"}), f"gan-run-{live.run_id}")
+    except RuntimeError:
+        return None
+
+
+def downloads(page: str, view: Any, shot: live.Snapshot | None) -> None:
+    """The shown grid as PNG, the fixed-noise grids as a GIF, the whole run as a .zip."""
+    if shot is not None and shot.samples.ndim == 4:
+        st.download_button("Sample grid (PNG)", data=lambda: export.png_bytes(shot.samples),
+                           file_name=f"gan-samples-step{shot.step}.png", mime="image/png",
+                           key=_key(page, "png"), on_click="ignore", icon=":material/image:")  # fmt: skip
+        image_shots = [s for s in view.snapshots if s.samples.ndim == 4]
+        st.download_button("Grids over training (GIF)", data=lambda: export.gif_bytes(image_shots),
+                           file_name="gan-training.gif", mime="image/gif", key=_key(page, "gif"),
+                           on_click="ignore", icon=":material/animation:")  # fmt: skip
+    active = view.status in ("starting", "running")
+    st.download_button("Whole run (.zip)", data=lambda: run_zip(page, view) or b"", file_name=f"{view.run_id}.zip",
+                       mime="application/zip", key=_key(page, "zip"), on_click="ignore", icon=":material/folder_zip:",
+                       disabled=active, help="pause or stop the run to download it" if active else
+                       "config, metrics, snapshots, weights and optimizer state: open it here again, or resume it "
+                       "with `python -m gan_demo train --resume DIR` after unzipping")  # fmt: skip
