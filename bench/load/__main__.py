@@ -87,6 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--spread", type=float, default=10, help="seconds over which the sessions press Start")
     ap.add_argument("--baseline", type=float, default=15, help="seconds the one-viewer run is measured")
     ap.add_argument("--watch", type=float, default=30, help="seconds the class watches in (d)")
+    ap.add_argument("--server-option", action="append", default=[], metavar="KEY=VALUE",
+                    help="a Streamlit config option for the server, e.g. runner.postScriptGC=false (repeatable)")
     ap.add_argument("--only", choices=("ad", "bc"), help="run one server's scenarios only")
     ap.add_argument("--out", type=Path, default=Path("bench/load/results/load.json"))
     args = ap.parse_args(argv)
@@ -97,17 +99,22 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     env = {"GAN_DEMO_MAX_RUNS": str(args.max_runs), "GAN_DEMO_RECONNECT_GRACE_S": f"{args.grace:g}",
            "GAN_DEMO_RUNS_PER_SESSION": "1"}  # fmt: skip
+    bad = [o for o in args.server_option if "=" not in o]
+    if bad:
+        print(f"--server-option wants KEY=VALUE (e.g. runner.postScriptGC=false), not {', '.join(bad)}", file=sys.stderr)
+        return 2
+    options = dict(o.split("=", 1) for o in args.server_option)
     logs = args.out.parent
     result = {"command": " ".join(["python -m bench.load", *(argv if argv is not None else sys.argv[1:])]),
-              "env": env, "uptime_start": load_average(), "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}  # fmt: skip
+              "env": env, "server_options": options, "uptime_start": load_average(), "started": time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime())}  # fmt: skip
     a = b = {}
     if args.only in (None, "ad"):
         a = scenarios.class_on_one_link(args.sessions, args.browsers, args.browser_procs, args.preset, args.spread,
-                                        args.baseline, args.watch, env, logs)  # fmt: skip
+                                        args.baseline, args.watch, env, logs, options)  # fmt: skip
         result["a_d"] = a
     if args.only in (None, "bc"):
         b = scenarios.queue_then_leave(args.sessions, args.browsers, args.browser_procs, args.queue_preset, args.steps,
-                                       args.spread, env, logs)  # fmt: skip
+                                       args.spread, env, logs, options=options)  # fmt: skip
         b["grace_s"] = args.grace
         result["b_c"] = b
     result["uptime_end"] = load_average()

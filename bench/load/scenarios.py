@@ -102,10 +102,10 @@ async def _until(check, timeout: float, every: float = 0.25) -> bool:
 
 
 def class_on_one_link(n: int, n_browsers: int, procs: int, preset: str, spread_s: float, baseline_s: float,
-                      watch_s: float, env: dict, log_dir: Path) -> dict:  # fmt: skip
+                      watch_s: float, env: dict, log_dir: Path, options: dict | None = None) -> dict:  # fmt: skip
     """Scenarios (a) and (d); returns the raw figures."""
     protos = protocol.probe()
-    with Server(env, log_dir / "server_a.log") as server:
+    with Server(env, log_dir / "server_a.log", options) as server:
         sampler = Sampler(server.proc.pid)
         url = f"{server.url}/{PAGE}?preset={preset}"
         fig: dict = {"preset": preset, "sessions": n, "browsers": n_browsers, "uptime_start": load_average()}
@@ -167,10 +167,10 @@ def class_on_one_link(n: int, n_browsers: int, procs: int, preset: str, spread_s
 
 
 def queue_then_leave(n: int, n_browsers: int, procs: int, preset: str, steps: int, spread_s: float,
-                     env: dict, log_dir: Path, timeout_s: float = 900) -> dict:  # fmt: skip
+                     env: dict, log_dir: Path, timeout_s: float = 600, options: dict | None = None) -> dict:  # fmt: skip
     """Scenarios (b) and (c); returns the raw figures."""
     protos = protocol.probe()
-    with Server(env, log_dir / "server_b.log") as server:
+    with Server(env, log_dir / "server_b.log", options) as server:
         sampler = Sampler(server.proc.pid)
         url = f"{server.url}/{PAGE}?preset={preset}"
         fig: dict = {"preset": preset, "steps": steps, "sessions": n, "browsers": n_browsers}

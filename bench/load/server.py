@@ -33,19 +33,21 @@ def free_port() -> int:
 
 
 class Server:
-    """``streamlit run app.py`` on a free loopback port with ``env`` added; a context manager."""
+    """``streamlit run app.py`` on a free loopback port with ``env`` added and ``options`` (Streamlit
+    config options, ``{"runner.postScriptGC": "false"}``) on its command line; a context manager."""
 
-    def __init__(self, env: dict[str, str], log: Path):
+    def __init__(self, env: dict[str, str], log: Path, options: dict[str, str] | None = None):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self._env = {**os.environ, **env}
         self._log = log
+        self._options = [a for k, v in (options or {}).items() for a in (f"--{k}", v)]
         self.proc: subprocess.Popen | None = None
 
     def __enter__(self) -> Server:
         cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
                "--server.fileWatcherType", "none", "--server.port", str(self.port),
-               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false"]  # fmt: skip
+               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *self._options]  # fmt: skip
         self._log.parent.mkdir(parents=True, exist_ok=True)
         self._out = open(self._log, "w")  # noqa: SIM115 (closed in __exit__)
         self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self._env, stdout=self._out, stderr=subprocess.STDOUT)
