@@ -34,7 +34,7 @@ def table(a: dict, b: dict) -> str:
                      f"max {_fmt(worst, ' s')} (light {_fmt(max(x for x in a['to_progress_s_light'] if x is not None) if any(a['to_progress_s_light']) else None, ' s')}, "
                      f"browsers {', '.join(_fmt(x, ' s') for x in a['to_progress_s_browser'])}); {missing} never showed it",
                      "met" if worst is not None and worst <= 3 and not missing else f"missed ({_fmt(worst, ' s')} > 3 s)"))  # fmt: skip
-        one, many = a.get("steps_per_s_one_viewer"), a.get("steps_per_s_class")
+        one, many = a.get("steps_per_s_one_viewer"), a.get("steps_per_s_class") or a.get("steps_per_s_class_since_start")
         ratio = many / one if one and many else None
         rows.append((f"(a) shared run's speed with {a['sessions']} viewers ≥ 70 % of one viewer's",
                      f"{_fmt(many, ' steps/s', 1)} vs {_fmt(one, ' steps/s', 1)}: {_fmt(None if ratio is None else 100 * ratio, ' %', 0)}",

@@ -147,6 +147,12 @@ def class_on_one_link(n: int, n_browsers: int, procs: int, preset: str, spread_s
                                           for s in sessions]  # fmt: skip
             pts = [(t, st) for s in sessions for t, st, _, _ in s.seen.progress if t_watch <= t <= t_end]
             fig["steps_per_s_class"] = _rate(pts)
+            # the pages may redraw too rarely under load for the window: then from the class's first
+            # progress bar on (all sessions were joining or watching the same run then)
+            t_first = min((s.seen.first_progress for s in sessions if s.seen.first_progress), default=t_watch)
+            fig["steps_per_s_class_since_start"] = _rate([(t, st) for s in sessions for t, st, _, _ in s.seen.progress
+                                                          if t_first + 3 <= t <= t_end])  # fmt: skip
+            fig["progress_observations_watch"] = len(pts)
             frag = [x for s in sessions for x in s.seen.fragment_s]  # whole scenario
             fig["fragment_s_watch"] = _pct([x for s in sessions for x in s.seen.fragment_s[-int(watch_s * 2):]], 0.95)
             fig["fragment_p50_s"], fig["fragment_p95_s"] = _pct(frag, 0.5), _pct(frag, 0.95)
