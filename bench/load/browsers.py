@@ -1,0 +1,114 @@
+"""Real browser sessions: Debian's chromium driven by Playwright in a worker process (as Streamlit's
+own e2e_playwright/load_testing runs its browsers outside the process that measures the server).
+
+A worker opens ``len(jobs)`` tabs (one browser context each, so each is its own Streamlit session) in
+one chromium, does what each job says (type numbers, press Start at a given time), watches each
+tab's page for the progress bar, the queue's place and error boxes, and reports on ``results``
+when ``done`` is set (then it closes the browser: every tab disconnects at once).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import asdict, dataclass, field
+
+from bench.load.protocol import DIAGNOSIS
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--no-first-run"]  # fmt: skip
+_PLACE = re.compile(r"place (\d+) of (\d+)")
+# notes (epoch ms) when a progress bar first appears in the page, without polling from Python
+_OBSERVE = """() => { window.__firstProgress = null;
+  const look = () => { if (!window.__firstProgress && document.querySelector('[data-testid="stProgress"]'))
+                         window.__firstProgress = Date.now(); };
+  new MutationObserver(look).observe(document.body, {childList: true, subtree: true}); }"""
+
+
+@dataclass
+class Job:
+    url: str  # the page with its query string (a preset link)
+    start_at: float  # time.time() at which to press Start
+    numbers: dict[str, float] = field(default_factory=dict)  # field label -> value typed before Start
+
+
+@dataclass
+class Result:
+    start_sent: float | None = None  # time.time() of the click
+    first_progress: float | None = None  # time.time() the progress bar was first visible
+    places: list[tuple[int, int]] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    last_status: str = ""
+    problem: str = ""  # why the tab could not do its job
+
+
+def _wait_idle(page, timeout_ms: int = 120_000) -> None:
+    page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
+    page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
+
+
+def worker(jobs: list[Job], results, done, watch_s: float) -> None:
+    """Entry point of the worker process; puts a list of ``asdict(Result)`` on ``results``."""
+    from playwright.sync_api import sync_playwright
+
+    out = [Result() for _ in jobs]
+    try:
+        with sync_playwright() as pw:
+            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            pages = []
+            for job in jobs:
+                page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
+                page.goto(job.url, timeout=120_000)
+                pages.append(page)
+            for page, job, res in zip(pages, jobs, out, strict=True):
+                try:
+                    _wait_idle(page)
+                    for label, value in job.numbers.items():
+                        box = page.get_by_label(label, exact=True)
+                        box.fill(f"{value:g}")
+                        box.press("Enter")
+                        _wait_idle(page)
+                except Exception as e:  # a tab that could not load is reported, not fatal
+                    res.problem = f"{type(e).__name__}: {e}"[:300]
+            order = sorted(range(len(jobs)), key=lambda i: jobs[i].start_at)
+            for i in order:
+                if out[i].problem:
+                    continue
+                time.sleep(max(0.0, jobs[i].start_at - time.time()))
+                pages[i].evaluate(_OBSERVE)
+                out[i].start_sent = time.time()
+                pages[i].get_by_role("button", name="Start").click()
+            deadline = time.time() + watch_s
+            while not done.is_set() and time.time() < deadline:
+                for page, res in zip(pages, out, strict=True):
+                    if res.start_sent is None:
+                        continue
+                    _look(page, res)
+                time.sleep(0.2)
+            browser.close()
+    except Exception as e:
+        for res in out:
+            res.problem = res.problem or f"{type(e).__name__}: {e}"[:300]
+    results.put([asdict(r) for r in out])
+
+
+def _look(page, res: Result) -> None:
+    """Read the tab's page: progress bar text, the queue's place, error boxes."""
+    try:
+        if res.first_progress is None and (first := page.evaluate("() => window.__firstProgress")):
+            res.first_progress = first / 1000
+        bar = page.locator('[data-testid="stProgress"]')
+        if bar.count():
+            res.last_status = bar.first.inner_text()
+        for alert in page.locator('[data-testid="stAlert"]').all_inner_texts():
+            if m := _PLACE.search(alert):
+                place = (int(m[1]), int(m[2]))
+                if not res.places or res.places[-1] != place:
+                    res.places.append(place)
+        for text in page.locator('[data-testid="stAlertContentError"], [data-testid="stException"]').all_inner_texts():
+            if text not in res.errors and not DIAGNOSIS.match(text):
+                res.errors.append(text[:300])
+    except Exception:  # the page redrew under the locator: read it again next time
+        pass

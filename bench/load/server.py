@@ -1,0 +1,161 @@
+"""The server under test and what is sampled from it: ``streamlit run app.py`` in a subprocess, its
+resident memory, CPU and threads every ``interval`` seconds (psutil when installed, else /proc),
+and the load average of the machine.
+
+Training threads are recognised by their work, not their names (Python 3.11 does not give a
+thread's name to the OS): a thread of the server that burns more than ``BUSY`` of a core between
+two samples is busy; after every session disconnected only the training threads stay busy (no
+page reruns any more), so :meth:`Sampler.busy_tids` then names them.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+BUSY = 0.1  # share of a core above which a thread counts as busy (the machine is shared)
+_TICK = os.sysconf("SC_CLK_TCK")
+_PAGE = os.sysconf("SC_PAGE_SIZE")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    """``streamlit run app.py`` on a free loopback port with ``env`` added and ``options`` (Streamlit
+    config options, ``{"runner.postScriptGC": "false"}``) on its command line; a context manager."""
+
+    def __init__(self, env: dict[str, str], log: Path, options: dict[str, str] | None = None):
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self._env = {**os.environ, **env}
+        self._log = log
+        self._options = [a for k, v in (options or {}).items() for a in (f"--{k}", v)]
+        self.proc: subprocess.Popen | None = None
+
+    def __enter__(self) -> Server:
+        cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
+               "--server.fileWatcherType", "none", "--server.port", str(self.port),
+               "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *self._options]  # fmt: skip
+        self._log.parent.mkdir(parents=True, exist_ok=True)
+        self._out = open(self._log, "w")  # noqa: SIM115 (closed in __exit__)
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self._env, stdout=self._out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 90
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"streamlit exited with {self.proc.returncode}; see {self._log}")
+            try:
+                with urllib.request.urlopen(self.url + "/_stcore/health", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"streamlit did not answer on {self.url} within 90 s")
+            time.sleep(0.3)
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+        self._out.close()
+
+
+def load_average() -> str:
+    """The output of ``uptime`` (load averages over 1, 5 and 15 minutes)."""
+    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
+
+
+@dataclass
+class Sample:
+    t: float  # time.perf_counter()
+    rss_mb: float
+    cpu: float  # cores used since the previous sample (1.0 = one core)
+    threads: int
+    busy: tuple[int, ...]  # ids of threads above BUSY since the previous sample
+
+
+@dataclass
+class Sampler:
+    """Samples process ``pid`` every ``interval`` s in a daemon thread until :meth:`stop`."""
+
+    pid: int
+    interval: float = 0.5
+    samples: list[Sample] = field(default_factory=list)
+
+    def __post_init__(self):
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="bench-sampler", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> list[Sample]:
+        self._stop.set()
+        self._thread.join(5)
+        return self.samples
+
+    def between(self, t0: float, t1: float = float("inf")) -> list[Sample]:
+        return [s for s in self.samples if t0 <= s.t <= t1]
+
+    def busy_tids(self) -> set[int]:
+        return set(self.samples[-1].busy) if self.samples else set()
+
+    def alive_tids(self) -> set[int]:
+        try:
+            return {int(t) for t in os.listdir(f"/proc/{self.pid}/task")}
+        except FileNotFoundError:
+            return set()
+
+    def _read(self) -> tuple[float, float, dict[int, float]]:
+        """(rss MB, process CPU seconds, CPU seconds by thread id) from /proc (psutil if present)."""
+        try:
+            import psutil
+
+            p = psutil.Process(self.pid)
+            rss = p.memory_info().rss / 2**20
+            threads = {t.id: t.user_time + t.system_time for t in p.threads()}
+            ct = p.cpu_times()
+            return rss, ct.user + ct.system, threads
+        except ImportError:
+            pass
+        with open(f"/proc/{self.pid}/statm") as f:
+            rss = int(f.read().split()[1]) * _PAGE / 2**20
+        threads = {}
+        for tid in os.listdir(f"/proc/{self.pid}/task"):
+            try:
+                with open(f"/proc/{self.pid}/task/{tid}/stat") as f:
+                    fields = f.read().rsplit(")", 1)[1].split()
+                threads[int(tid)] = (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+        with open(f"/proc/{self.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return rss, (int(fields[11]) + int(fields[12])) / _TICK, threads
+
+    def _loop(self) -> None:
+        prev_t, prev_cpu, prev_threads = None, 0.0, {}
+        while not self._stop.is_set():
+            try:
+                rss, cpu, threads = self._read()
+            except (FileNotFoundError, ProcessLookupError):
+                return
+            now = time.perf_counter()
+            if prev_t is not None:
+                dt = now - prev_t
+                busy = tuple(tid for tid, c in threads.items()
+                             if tid != self.pid and (c - prev_threads.get(tid, c)) / dt > BUSY)  # fmt: skip
+                self.samples.append(Sample(now, rss, (cpu - prev_cpu) / dt, len(threads), busy))
+            prev_t, prev_cpu, prev_threads = now, cpu, threads
+            self._stop.wait(self.interval)

@@ -1,0 +1,76 @@
+"""The load benchmark's light client (bench/load/protocol.py) against a real server: it speaks
+Streamlit's websocket protocol well enough to open a page, press Start and see the run, and its
+probe of Streamlit's internal messages fails loudly when one is missing."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from pathlib import Path
+
+import pytest
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: Streamlit's own dependency reads TOML
+    import toml as tomllib
+
+from bench.load import protocol
+from tests.browser import streamlit_server
+
+
+def test_probe_finds_the_messages_of_the_installed_streamlit():
+    protos = protocol.probe()
+    assert {"BackMsg", "ClientState", "WidgetStates", "ForwardMsg", "AutoRerun"} <= set(protos)
+
+
+def test_probe_names_what_is_missing(monkeypatch):
+    needed = dict(protocol._NEEDED)
+    needed["ClientState_pb2.ClientState"] += ("no_such_field",)
+    needed["Nope_pb2.Nope"] = ("x",)
+    monkeypatch.setattr(protocol, "_NEEDED", needed)
+    with pytest.raises(protocol.ProtocolMismatch) as e:
+        protocol.probe()
+    assert "ClientState.no_such_field" in str(e.value)
+    assert "streamlit.proto.Nope_pb2.Nope" in str(e.value)
+
+
+def test_two_light_sessions_share_one_run():
+    """One session presses Start on a preset link: its page shows the run's progress bar ("step s of
+    1,500", the preset's steps) and the fragment timer redraws it; a second session asking for the
+    same run is told it watches the first one's run (issue 18's shared run)."""
+    protos = protocol.probe()
+    env = {"GAN_DEMO_MAX_RUNS": "1", "GAN_DEMO_RECONNECT_GRACE_S": "1"}
+    with streamlit_server(env) as url:
+
+        async def main():
+            link = f"{url}/toys_2d?preset=mode-collapse"
+            a, b = protocol.LightSession(link, protos), protocol.LightSession(link, protos)
+            await a.connect()
+            await b.connect()
+            await a.press("toys_2d_start")
+            deadline = time.monotonic() + 60
+            while (not a.seen.fragment_s or not a.seen.progress) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            await b.press("toys_2d_start")
+            while not any("watching a run" in t for t in b.texts) and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            await a.close()
+            await b.close()
+            return a, b
+
+        a, b = asyncio.run(main())
+    assert a.seen.first_progress is not None and a.seen.first_progress > a.seen.start_sent
+    assert a.seen.progress[-1][2] == 1500, a.seen.progress[-1]
+    assert a.seen.fragment_s, "the live panel's fragment timer never reran"
+    assert any("watching a run that another session started" in t for t in b.texts), b.texts
+    assert not a.seen.errors and not b.seen.errors, (a.seen.errors, b.seen.errors)
+
+
+def test_streamlit_skips_the_full_gc_after_each_rerun():
+    """Streamlit's default ``runner.postScriptGC = true`` runs gc.collect(2) after every script run,
+    fragment reruns included; with torch and plotly loaded that held the GIL for 0.3-2 s per rerun
+    and, with thirty sessions, starved the training threads (docs/load.md: 0 of 30 queued runs done
+    in 914 s with it, 30 of 30 in 61 s without)."""
+    cfg = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
+    assert cfg["runner"]["postScriptGC"] is False
