@@ -37,6 +37,7 @@ from gan_demo.runs import live
 
 RUN_EVERY_S = 1.0  # how often the live panel redraws while a run trains
 TOY_RUN_EVERY_S = 0.5  # the toy pages redraw twice a second (their charts are cached per snapshot)
+WATCHERS_PER_INTERVAL = 4  # a shared run's redraw interval grows by one every_s per this many watchers
 
 
 @dataclass(frozen=True)
@@ -491,11 +492,18 @@ def run_controls(
 
 
 # ---------------------------------------------------------------- live view
+def redraw_interval(every_s: float, viewers: int) -> float:
+    """Seconds between a live panel's redraws for a run watched by ``viewers`` sessions besides its
+    owner: ``every_s``, plus ``every_s`` per :data:`WATCHERS_PER_INTERVAL` watchers."""
+    return every_s * (1 + viewers // WATCHERS_PER_INTERVAL)
+
+
 def live_view(page: str, render: Callable[[live.RunView], None], every_s: float = RUN_EVERY_S,
               empty: str = "Choose the settings and press **Start**. The curves and samples appear here.") -> None:  # fmt: skip
     """Draw ``render(view)`` for the page's run in a fragment that reruns every ``every_s`` seconds
     while the run trains (and has no timer otherwise, so an idle page costs nothing; a shared run
-    with 10 or more watchers redraws every 2 × ``every_s``, 20 or more every 3 ×, ...). Each redraw
+    with 4 or more watchers besides its owner redraws every 2 × ``every_s``, 8 or more every 3 ×, ...:
+    :data:`WATCHERS_PER_INTERVAL`). Each redraw
     marks the session as watching, so the idle reaper leaves its run alone."""
     if runs_panel.replay_panel(page, render):  # a recording or an uploaded run, until Start or Close
         return
@@ -504,9 +512,10 @@ def live_view(page: str, render: Callable[[live.RunView], None], every_s: float 
         st.info(empty)
         return
     first = run.view()
-    # a shared run's watchers redraw less often as they grow (every 10 more watchers add every_s): the
-    # redraws of thirty sessions take the GIL from the training thread (docs/load.md)
-    every = every_s * (1 + registry().viewers(run) // 10) if first.active or first.waiting else None
+    # a shared run's watchers redraw less often as they grow (every 4 more watchers add every_s): each
+    # redraw serialises the page's charts in the server's one Python process, so thirty sessions
+    # redrawing twice a second left the training thread a fifth of its speed (docs/load.md)
+    every = redraw_interval(every_s, registry().viewers(run)) if first.active or first.waiting else None
 
     @st.fragment(run_every=every)
     def _live() -> None:

@@ -449,3 +449,10 @@ def test_the_worker_sets_its_thread_count_once_and_threads_started_meanwhile_kee
         assert torch.get_num_threads() == 2
     finally:
         torch.set_num_threads(before)
+
+
+def test_a_crowded_shared_run_redraws_less_often():
+    """docs/load.md: thirty sessions redrawing a toy page twice a second slowed the shared run to a
+    fifth of its speed; its watchers now redraw every 0.5 s alone, every 1 s from 4 watchers, every
+    4 s at 29 (a class of 30)."""
+    assert [ui.redraw_interval(0.5, n) for n in (0, 3, 4, 8, 29)] == [0.5, 0.5, 1.0, 1.5, 4.0]
