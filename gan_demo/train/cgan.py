@@ -24,7 +24,7 @@ from torch import Tensor
 from gan_demo import conditional, data, losses
 from gan_demo.config import TrainConfig
 from gan_demo.train.fastpath import apply_gradients, clamp_, scalar_grads
-from gan_demo.train.loop import INIT_LOCK, Draws, NonFinite, Trainer, grad_norm
+from gan_demo.train.loop import INIT_LOCK, Draws, Trainer, grad_norm
 
 GRID_COLUMNS = 8  # fixed z's of the per-class grid: row = class, column = one z ("style")
 
@@ -82,13 +82,7 @@ class CganTrainer(Trainer):
         if self.config.mismatch_weight > 0:
             names += ["d_wrong"]
         names += ["d_acc", "grad_d", "grad_g"]
-        if self.config.gp_weight > 0:
-            names += ["gp", "gp_norm"]
-        if self.loss.family == "wgan":
-            names += ["w1"]
-        if self.config.clip > 0:
-            names += ["clip_frac"]
-        return tuple(names)
+        return tuple(names + self._constraint_metric_names())
 
     # ------------------------------------------------------------------ sampling
     def noise(self, n: int) -> Tensor:
@@ -212,17 +206,3 @@ class CganTrainer(Trainer):
             values += [(flat >= 0.99 * cfg.clip).float().mean()]
         numbers = torch.stack([torch.as_tensor(v).detach().float().reshape(()) for v in values]).tolist()
         return dict(zip(self.metric_names, [float(self.step_count)] + numbers, strict=True))
-
-    def _first_nonfinite(self, d_updates, row: dict[str, float]) -> NonFinite | None:
-        """The first non-finite value of the step: an earlier D update's loss or gradient norm, else the
-        row's first non-finite metric in the order the step computes them."""
-        step, d_steps = self.step_count, self.config.d_steps
-        for k, (total, grads) in enumerate(d_updates[:-1]):
-            for name, value in (("loss_d", total.item()), ("grad_d", grad_norm(grads).item())):
-                if not math.isfinite(value):
-                    return NonFinite(step, name, value, f"D update {k + 1} of {d_steps}")
-        name = next((n for n in self.metric_names[1:] if not math.isfinite(row[n])), None)
-        if name is None:
-            return None
-        where = "G's update" if name in ("d_fake_g", "loss_g", "grad_g") else "D's update"
-        return NonFinite(step, name, row[name], where)

@@ -21,15 +21,13 @@ a few hundred tiny operations, so their per-call overhead is most of its time):
 
 from __future__ import annotations
 
-import math
-
 import torch
 from torch import Tensor
 
 from gan_demo import data, losses, models, toys
 from gan_demo.config import TrainConfig
 from gan_demo.train.fastpath import apply_gradients, clamp_, scalar_grads
-from gan_demo.train.loop import INIT_LOCK, Draws, NonFinite, Trainer, grad_norm
+from gan_demo.train.loop import INIT_LOCK, Draws, Trainer, grad_norm
 
 
 class GanTrainer(Trainer):
@@ -92,13 +90,7 @@ class GanTrainer(Trainer):
     def _metric_names(self) -> tuple[str, ...]:
         names = ["step", "loss_d", "loss_d_real", "loss_d_fake", "loss_g", "d_real", "d_fake", "d_fake_g",
                  "d_acc", "grad_d", "grad_g"]  # fmt: skip
-        if self.config.gp_weight > 0:
-            names += ["gp", "gp_norm"]
-        if self.loss.family == "wgan":
-            names += ["w1"]
-        if self.config.clip > 0:
-            names += ["clip_frac"]
-        return tuple(names)
+        return tuple(names + self._constraint_metric_names())
 
     # ------------------------------------------------------------------ sampling
     def real_batch(self, n: int | None = None) -> Tensor:
@@ -217,22 +209,3 @@ class GanTrainer(Trainer):
     # the order in which a step computes its metrics: the first non-finite one is named as the cause
     _CAUSE_ORDER = ("d_real", "d_fake", "loss_d_real", "loss_d_fake", "loss_d", "gp_norm", "gp", "w1", "grad_d",
                     "d_fake_g", "loss_g", "grad_g")  # fmt: skip
-
-    def _first_nonfinite(self, d_updates: list[tuple[Tensor, tuple[Tensor, ...]]],
-                         row: dict[str, float]) -> NonFinite | None:  # fmt: skip
-        """What went non-finite first in this step: the L_D (+ penalty) or ‖∇D‖ of a D update before the
-        last (not in the row), else the first non-finite metric of the row in the order the step
-        computes them; None if every one of them is finite."""
-        d_steps, step = self.config.d_steps, self.step_count
-        for k, (total, grads) in enumerate(d_updates[:-1]):
-            for name, value in (("loss_d", total.item()), ("grad_d", grad_norm(grads).item())):
-                if not math.isfinite(value):
-                    if name == "loss_d" and self.config.gp_weight > 0:
-                        name = "loss_d + gp"
-                    return NonFinite(step, name, value, f"D update {k + 1} of {d_steps}")
-        name = next((n for n in self._CAUSE_ORDER if n in row and not math.isfinite(row[n])), None)
-        if name is None:
-            return None
-        where = "G's update" if name in ("d_fake_g", "loss_g", "grad_g") else (
-            f"D update {d_steps} of {d_steps}" if d_steps > 1 else "D's update")  # fmt: skip
-        return NonFinite(step, name, row[name], where)

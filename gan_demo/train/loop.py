@@ -203,6 +203,43 @@ class Trainer:
     def _step(self, with_metrics: bool) -> dict[str, float] | None:
         raise NotImplementedError
 
+    # the order in which a step computes its metrics: the first non-finite one is named as the cause
+    # (an objective may list its own; by default, the order of metric_names)
+    _CAUSE_ORDER: tuple[str, ...] = ()
+    _G_METRICS = ("d_fake_g", "loss_g", "grad_g")  # computed in G's update
+
+    def _constraint_metric_names(self) -> list[str]:
+        """The metric names the critic's constraints add, in this order: ``gp`` and ``gp_norm`` with
+        the gradient penalty, ``w1`` for the WGAN family, ``clip_frac`` with weight clipping."""
+        cfg, names = self.config, []
+        if cfg.gp_weight > 0:
+            names += ["gp", "gp_norm"]
+        if self.loss.family == "wgan":
+            names += ["w1"]
+        if cfg.clip > 0:
+            names += ["clip_frac"]
+        return names
+
+    def _first_nonfinite(self, d_updates: list[tuple[Tensor, tuple[Tensor, ...]]],
+                         row: dict[str, float]) -> NonFinite | None:  # fmt: skip
+        """What went non-finite first in this step: the L_D (+ penalty) or ‖∇D‖ of a D update before the
+        last (not in the row), else the first non-finite metric of the row in the order the step
+        computes them; None if every one of them is finite."""
+        d_steps, step = self.config.d_steps, self.step_count
+        for k, (total, grads) in enumerate(d_updates[:-1]):
+            for name, value in (("loss_d", total.item()), ("grad_d", grad_norm(grads).item())):
+                if not math.isfinite(value):
+                    if name == "loss_d" and self.config.gp_weight > 0:
+                        name = "loss_d + gp"
+                    return NonFinite(step, name, value, f"D update {k + 1} of {d_steps}")
+        order = self._CAUSE_ORDER or self.metric_names[1:]
+        name = next((n for n in order if n in row and not math.isfinite(row[n])), None)
+        if name is None:
+            return None
+        where = "G's update" if name in self._G_METRICS else (
+            f"D update {d_steps} of {d_steps}" if d_steps > 1 else "D's update")  # fmt: skip
+        return NonFinite(step, name, row[name], where)
+
     @staticmethod
     def _all_finite(checked: list[Tensor]) -> bool:
         """One norm over flat tensors: finite exactly when all of them are and their sum of squares stays
