@@ -151,8 +151,11 @@ def upload(page: str, data_names: tuple[str, ...] = ()) -> None:
         open_replay(page, ("upload", key))
 
 
-def run_zip(page: str, view: Any) -> bytes | None:
-    """The zip of what the page shows: an open replay's run, or the page's paused or finished run."""
+def zip_source(page: str, view: Any) -> Callable[[], bytes] | None:
+    """How to build the zip of what the page shows (an open replay's run, or the page's paused or
+    finished run), or None when there is nothing to zip. Everything the session knows is looked up
+    here, in the page's script thread: Streamlit calls a download button's ``data`` callable later,
+    outside it, where ``st.session_state`` is empty (the zip came out as 0 bytes that way)."""
     from gan_demo import ui
 
     ref = st.session_state.get(_key(page, "replay"))
@@ -160,18 +163,15 @@ def run_zip(page: str, view: Any) -> bytes | None:
         kind, name = ref
         if kind == "recording":
             entry = recorded().get(name, {})
-            return (recordings.CHECKPOINTS / entry["file"]).read_bytes() if entry else None
+            path = recordings.CHECKPOINTS / entry["file"] if entry else None
+            return None if path is None else path.read_bytes
         run = uploads().get(name)
-        if run is None:
-            return None
-        return archive.to_zip(run.files, name)
-    live = ui.current_run(page)
-    if live is None or live.run_id != view.run_id:
+        return None if run is None else (lambda: archive.to_zip(run.files, name))
+    current = ui.current_run(page)
+    if current is None or current.run_id != view.run_id:
         return None
-    try:
-        return archive.to_zip(live.files(name=f"gan-run-{live.run_id}", made_by={"tool": "app"}), f"gan-run-{live.run_id}")
-    except RuntimeError:
-        return None
+    name = f"gan-run-{current.run_id}"
+    return lambda: archive.to_zip(current.files(name=name, made_by={"tool": "app"}), name)
 
 
 def downloads(page: str, view: Any, shot: live.Snapshot | None) -> None:
@@ -185,8 +185,9 @@ def downloads(page: str, view: Any, shot: live.Snapshot | None) -> None:
                            file_name="gan-training.gif", mime="image/gif", key=_key(page, "gif"),
                            on_click="ignore", icon=":material/animation:")  # fmt: skip
     active = view.status in ("starting", "running")
-    st.download_button("Whole run (.zip)", data=lambda: run_zip(page, view) or b"", file_name=f"{view.run_id}.zip",
+    source = None if active else zip_source(page, view)
+    st.download_button("Whole run (.zip)", data=source or b"", file_name=f"{view.run_id}.zip",
                        mime="application/zip", key=_key(page, "zip"), on_click="ignore", icon=":material/folder_zip:",
-                       disabled=active, help="pause or stop the run to download it" if active else
+                       disabled=active or source is None, help="pause or stop the run to download it" if active else
                        "config, metrics, snapshots, weights and optimizer state: open it here again, or resume it "
                        "with `python -m gan_demo train --resume DIR` after unzipping")  # fmt: skip

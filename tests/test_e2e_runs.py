@@ -56,6 +56,23 @@ def test_a_preset_link_replays_its_recording(browser_page):
     _shot(page, "replay-train")
 
 
+def test_the_whole_run_zip_of_a_replay_is_the_recording_itself(browser_page, tmp_path):
+    """The .zip button of a replay downloads the recording's archive, byte for byte (it came out as
+    0 bytes when the data callable looked up the session's state outside the script thread)."""
+    url, page = browser_page
+    page.goto(f"{url}/train?preset=d-overpowers-g")
+    wait_idle(page)
+    page.wait_for_selector("text=Replay of the recording of the preset 'd-overpowers-g'", timeout=30_000)
+    with page.expect_download(timeout=30_000) as download:
+        page.get_by_role("button", name="Whole run (.zip)").click()
+    path = tmp_path / "run.zip"
+    download.value.save_as(path)
+    entry = recordings.entries()["d-overpowers-g"]
+    assert path.read_bytes() == (recordings.CHECKPOINTS / entry["file"]).read_bytes()
+    assert path.stat().st_size == entry["size"] > 0
+    _no_exception(page)
+
+
 def test_compare_shows_two_recordings_side_by_side(browser_page):
     url, page = browser_page
     page.goto(f"{url}/compare")
