@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_demo import cgan_diagnosis, cgan_views, diagnosis_panel, plots, theory, ui
+from gan_demo import cgan_diagnosis, cgan_views, diagnosis_panel, plots, presets, theory, ui
 from gan_demo.data import CLASS_NAMES, IMAGE_DATASETS
 from gan_demo.train.cgan import GRID_COLUMNS
 
@@ -24,6 +24,9 @@ with st.expander("The objective, and the code that computes it"):
         st.latex(formula)
     st.markdown(_SECTION.text)
     st.code(theory.source(_SECTION.code[0]), language="python")
+st.markdown("**The presets**, one click each (or hand out the link):")
+for p in presets.for_page(PAGE):
+    st.markdown(f"- [{p.title}](/{PAGE}?preset={p.name})")
 values, errors = ui.config_form(PAGE, IMAGE_DATASETS, objective="cgan")
 ui.run_controls(PAGE, errors, cgan_views.snapshot_fn())
 

@@ -10,6 +10,7 @@ from typing import Any
 
 import plotly.graph_objects as go
 
+from gan_demo import config
 from gan_demo.config import TrainConfig
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")  # one per run, in the order picked (at most 4)
@@ -54,8 +55,11 @@ def differing_fields(configs: Sequence[TrainConfig]) -> list[str]:
 
 
 def config_table(labels: Sequence[str], configs: Sequence[TrainConfig]) -> tuple[list[list[Any]], list[str]]:
-    """(rows: [field, value per run] for every field, the fields that differ)."""
+    """(rows: [field, value per run] for every field that one of the runs' objectives reads, the
+    fields that differ). Another objective's own fields (a CycleGAN's λ_cyc beside two GAN runs) are
+    left out: their defaults would read as settings of these runs."""
     dicts = [c.to_dict() for c in configs]
+    used = set().union(*(config.fields_of(c.objective) for c in configs)) | {"objective"}
     rows = [[f.name, *(repr(d[f.name]) if d[f.name] is None else d[f.name] for d in dicts)]
-            for f in dataclasses.fields(TrainConfig)]  # fmt: skip
+            for f in dataclasses.fields(TrainConfig) if f.name in used]  # fmt: skip
     return rows, differing_fields(configs)

@@ -70,13 +70,13 @@ def curves_note() -> str:
 
 
 # CycleGAN (Zhu et al. 2017), corrected: the CycleGAN page and section 9 show these
-CYCLE_FORMULAS: tuple[str, ...] = (
-    r"\mathcal{L}(G, F, D_X, D_Y) = \mathcal{L}_{GAN}(G, D_Y, X, Y) + \mathcal{L}_{GAN}(F, D_X, Y, X)"
-    r" + \lambda_{cyc}\,\mathcal{L}_{cyc}(G, F) + \lambda_{id}\,\mathcal{L}_{identity}(G, F)",
-    r"\mathcal{L}_{GAN}(G, D_Y, X, Y) = \mathbb{E}_{y}[\log D_Y(y)] + \mathbb{E}_{x}[\log(1 - D_Y(G(x)))],\quad"
-    r"\mathcal{L}_{GAN}(F, D_X, Y, X) = \mathbb{E}_{x}[\log D_X(x)] + \mathbb{E}_{y}[\log(1 - D_X(F(y)))]",
-    r"\mathcal{L}_{cyc}(G, F) = \mathbb{E}_{x}\lVert F(G(x)) - x\rVert_1 + \mathbb{E}_{y}\lVert G(F(y)) - y\rVert_1,\quad"
-    r"\mathcal{L}_{identity}(G, F) = \mathbb{E}_{y}\lVert G(y) - y\rVert_1 + \mathbb{E}_{x}\lVert F(x) - x\rVert_1",
+CYCLE_FORMULAS: tuple[str, ...] = (  # one term per line: a projected page shows them without scrolling
+    r"\begin{aligned}\mathcal{L}(G, F, D_X, D_Y) ={}& \mathcal{L}_{GAN}(G, D_Y, X, Y) + \mathcal{L}_{GAN}(F, D_X, Y, X)"
+    r"\\ &+ \lambda_{cyc}\,\mathcal{L}_{cyc}(G, F) + \lambda_{id}\,\mathcal{L}_{identity}(G, F)\end{aligned}",
+    r"\begin{aligned}\mathcal{L}_{GAN}(G, D_Y, X, Y) &= \mathbb{E}_{y}[\log D_Y(y)] + \mathbb{E}_{x}[\log(1 - D_Y(G(x)))]"
+    r"\\ \mathcal{L}_{GAN}(F, D_X, Y, X) &= \mathbb{E}_{x}[\log D_X(x)] + \mathbb{E}_{y}[\log(1 - D_X(F(y)))]\end{aligned}",
+    r"\begin{aligned}\mathcal{L}_{cyc}(G, F) &= \mathbb{E}_{x}\lVert F(G(x)) - x\rVert_1 + \mathbb{E}_{y}\lVert G(F(y)) - y\rVert_1"
+    r"\\ \mathcal{L}_{identity}(G, F) &= \mathbb{E}_{y}\lVert G(y) - y\rVert_1 + \mathbb{E}_{x}\lVert F(x) - x\rVert_1\end{aligned}",
 )
 CYCLE_SLIPS = (
     "**Two slips of the seed post, corrected here.** (1) F's adversarial term is judged by $D_X$, the "
@@ -235,9 +235,10 @@ SECTIONS: tuple[Section, ...] = (
         "$D(x, y) = \\psi(\\phi(x)) + e_y^\\top \\phi(x)$, an inner product of D's features with a "
         "learned vector per class.",
         (
-            r"\max_D V = \mathbb{E}_{(c,x)\sim p_{data}}[\log D(c,x)] + \mathbb{E}_{c\sim p_{data},\,z\sim p_z}[\log(1-D(c,G(c,z)))]"
-            r" + \lambda\,\mathbb{E}_{(c,x)\sim p_{data'}}[\log(1-D(c,x))]",
-            r"\text{Reed et al. 2016: } L_D = -\log s_r - \tfrac12\left(\log(1-s_w) + \log(1-s_f)\right)",
+            r"\begin{aligned}\max_D V ={}& \mathbb{E}_{(c,x)\sim p_{data}}[\log D(c,x)]"
+            r"\\ &+ \mathbb{E}_{c\sim p_{data},\,z\sim p_z}[\log(1-D(c,G(c,z)))]"
+            r"\\ &+ \lambda\,\mathbb{E}_{(c,x)\sim p_{data'}}[\log(1-D(c,x))]\end{aligned}",
+            r"\begin{aligned}&\text{Reed et al. 2016:}\\ &L_D = -\log s_r - \tfrac12\left(\log(1-s_w) + \log(1-s_f)\right)\end{aligned}",
             r"D(x, y) = \psi(\phi(x)) + e_y^\top \phi(x)\quad\text{(projection D)}",
         ),
         (losses.conditional_d_terms, cgan.CganTrainer._step, conditional._CondD._head),

@@ -472,10 +472,15 @@ def run_controls(
                       width="stretch")  # fmt: skip
     if run is not None and not owner:
         watchers = registry().viewers(run)
-        st.info(f"You are watching a run that another session started with exactly these settings "
-                f"({watchers} session{'s' if watchers != 1 else ''} watching besides its owner): identical "
-                "requests share one run, so it costs the server nothing more. Only its owner can pause, "
-                "step or stop it; take a copy to control one of your own.", icon=":material/group:")  # fmt: skip
+        if status in live.FINISHED:
+            st.info("This run has finished. Another session trained it with exactly these settings, so you see "
+                    "it at once instead of training it again. Take a copy to train it yourself.",
+                    icon=":material/group:")  # fmt: skip
+        else:
+            st.info(f"You are watching a run that another session started with exactly these settings "
+                    f"({watchers} session{'s' if watchers != 1 else ''} watching besides its owner): identical "
+                    "requests share one run, so it costs the server nothing more. Only its owner can pause, "
+                    "step or stop it; take a copy to control one of your own.", icon=":material/group:")  # fmt: skip
         left, right, _ = st.columns([1, 1, 3])
         with left:
             st.button("Take a copy", icon=":material/content_copy:", key=_key(page, "copy"), on_click=_take_copy,

@@ -306,7 +306,8 @@ def test_a_session_that_asks_for_a_finished_identical_run_sees_its_curves_at_onc
     assert not bob.exception
     assert page_runs(bob) == [run] and ui.registry().running_count() == 0  # no second run trained
     assert len(bob.get("plotly_chart")) == 5 and "step 40 of 40" in bob.get("progress")[0].proto.text
-    assert [t for t in texts(bob.info) if "watching" in t]
+    (note,) = [t for t in texts(bob.info) if "Another session trained it" in t]  # not "watching": it is done
+    assert note.startswith("This run has finished.") and not [t for t in texts(bob.info) if "watching" in t]
 
 
 def test_unknown_preset_in_the_url_shows_the_valid_ones():

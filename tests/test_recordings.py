@@ -108,6 +108,8 @@ def test_a_preset_link_opens_its_recording_at_once_with_the_recorded_curves():
     keep = sum(1 for s in run.metrics["step"] if s <= step)
     assert np.array_equal(_ys(_chart(at, "Losses"), "L_D (real + fake) (raw)"), np.asarray(run.metrics["loss_d"][:keep]))
     assert at.get("image")[0].proto.imgs[0].caption == f"fixed noise, step {step:,}"
+    progress = at.get("progress")[0].proto.text  # a replay scrubbed back says so, not "paused"
+    assert progress.startswith(f"step {step:,} of ") and progress.endswith("· replay") and "paused" not in progress
     early = diagnostics.diagnose_view(run.view(upto=step))
     if early:
         assert any(early[0].title in e.value for e in [*at.success, *at.info, *at.warning, *at.error])
@@ -229,3 +231,19 @@ def test_compare_shows_each_toy_runs_modes_under_its_samples():
         line = (f"G's fixed-noise samples, step 1,500: modes captured {ex['captured']} / 8 · "
                 f"high quality {100 * ex['high_quality']:.1f} %")
         assert line in captions, (line, captions)
+
+
+def test_the_settings_table_of_two_gan_runs_leaves_out_the_other_objectives_fields():
+    from gan_demo import compare
+    from gan_demo.config import TrainConfig
+
+    a = TrainConfig.for_loss("minimax", "digits")
+    b = TrainConfig.for_loss("non-saturating", "digits")
+    rows, differ = compare.config_table(["A", "B"], [a, b])
+    names = [r[0] for r in rows]
+    assert differ == ["loss"]
+    assert not {"lambda_cyc", "lambda_id", "condition", "mismatch_weight", "label_dim"} & set(names)
+    assert {"loss", "lr_d", "pack", "objective"} <= set(names)
+    c = TrainConfig(objective="cgan", condition="concat")  # a conditional run beside them brings its own
+    rows, _ = compare.config_table(["A", "C"], [a, c])
+    assert {"condition", "mismatch_weight", "label_dim"} <= {r[0] for r in rows}

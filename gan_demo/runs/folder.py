@@ -127,14 +127,14 @@ class RunData:
 
     def view(self, run_id: str | None = None, upto: int | None = None) -> RunView:
         """The run as the pages' panels read a live one; ``upto``: only the rows and snapshots up to
-        that step (a replay scrubbing through the run)."""
+        that step (a replay scrubbing through the run; its status is then "replay")."""
         metrics, shots, step = self.metrics, self.snapshots, self.step
         if upto is not None and upto < step:
             keep = sum(1 for s in metrics["step"] if s <= upto)
             metrics = {k: v[:keep] for k, v in metrics.items()}
             shots = tuple(s for s in shots if s.step <= upto) or shots[:1]
             step = upto
-        status = self.manifest["status"] if step == self.step else "paused"
+        status = self.manifest["status"] if step == self.step else "replay"  # scrubbed back: nothing trains
         return RunView(run_id=run_id or f"saved-{self.name}", config=self.config, status=status,
                        error=self.manifest.get("error"), step=step, total_steps=int(self.manifest["total_steps"]),
                        steps_per_s=float(self.manifest.get("steps_per_s", 0.0)), eta_s=None,
