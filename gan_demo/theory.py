@@ -70,13 +70,13 @@ def curves_note() -> str:
 
 
 # CycleGAN (Zhu et al. 2017), corrected: the CycleGAN page and section 9 show these
-CYCLE_FORMULAS: tuple[str, ...] = (  # one term per line: a projected page shows them without scrolling
-    r"\begin{aligned}\mathcal{L}(G, F, D_X, D_Y) ={}& \mathcal{L}_{GAN}(G, D_Y, X, Y) + \mathcal{L}_{GAN}(F, D_X, Y, X)"
-    r"\\ &+ \lambda_{cyc}\,\mathcal{L}_{cyc}(G, F) + \lambda_{id}\,\mathcal{L}_{identity}(G, F)\end{aligned}",
-    r"\begin{aligned}\mathcal{L}_{GAN}(G, D_Y, X, Y) &= \mathbb{E}_{y}[\log D_Y(y)] + \mathbb{E}_{x}[\log(1 - D_Y(G(x)))]"
-    r"\\ \mathcal{L}_{GAN}(F, D_X, Y, X) &= \mathbb{E}_{x}[\log D_X(x)] + \mathbb{E}_{y}[\log(1 - D_X(F(y)))]\end{aligned}",
-    r"\begin{aligned}\mathcal{L}_{cyc}(G, F) &= \mathbb{E}_{x}\lVert F(G(x)) - x\rVert_1 + \mathbb{E}_{y}\lVert G(F(y)) - y\rVert_1"
-    r"\\ \mathcal{L}_{identity}(G, F) &= \mathbb{E}_{y}\lVert G(y) - y\rVert_1 + \mathbb{E}_{x}\lVert F(x) - x\rVert_1\end{aligned}",
+CYCLE_FORMULAS: tuple[str, ...] = (  # short lines: the Theory page's formula column is narrow, and projected
+    r"\begin{aligned}\mathcal{L}(G, F, D_X, D_Y) ={}& \mathcal{L}_{GAN}(G, D_Y, X, Y)\\ &+ \mathcal{L}_{GAN}(F, D_X, Y, X)"
+    r"\\ &+ \lambda_{cyc}\,\mathcal{L}_{cyc}(G, F)\\ &+ \lambda_{id}\,\mathcal{L}_{identity}(G, F)\end{aligned}",
+    r"\begin{aligned}\mathcal{L}_{GAN}(G, D_Y, X, Y) ={}& \mathbb{E}_{y}[\log D_Y(y)]\\ &+ \mathbb{E}_{x}[\log(1 - D_Y(G(x)))]\end{aligned}",
+    r"\begin{aligned}\mathcal{L}_{GAN}(F, D_X, Y, X) ={}& \mathbb{E}_{x}[\log D_X(x)]\\ &+ \mathbb{E}_{y}[\log(1 - D_X(F(y)))]\end{aligned}",
+    r"\begin{aligned}\mathcal{L}_{cyc}(G, F) ={}& \mathbb{E}_{x}\lVert F(G(x)) - x\rVert_1\\ &+ \mathbb{E}_{y}\lVert G(F(y)) - y\rVert_1\end{aligned}",
+    r"\begin{aligned}\mathcal{L}_{identity}(G, F) ={}& \mathbb{E}_{y}\lVert G(y) - y\rVert_1\\ &+ \mathbb{E}_{x}\lVert F(x) - x\rVert_1\end{aligned}",
 )
 CYCLE_SLIPS = (
     "**Two slips of the seed post, corrected here.** (1) F's adversarial term is judged by $D_X$, the "
