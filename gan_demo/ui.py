@@ -411,6 +411,10 @@ def _start(page: str, snapshot_fn: live.SnapshotFn | None, share: bool = True) -
     except live.Busy as e:
         st.session_state[_key(page, "notice")] = str(e)
         return
+    if run.run_id == st.session_state.get(_key(page, "run_id")) and not registry().is_owner(session_id(), run):
+        st.session_state[_key(page, "notice")] = ("These settings are the run you are already watching, so Start "
+                                                  "joined it again. Change a setting (the seed, say) to train "
+                                                  "another run, or take a copy of this one.")  # fmt: skip
     st.session_state[_key(page, "run_id")] = run.run_id
 
 

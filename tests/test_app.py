@@ -284,6 +284,9 @@ def test_a_second_session_with_the_same_settings_watches_the_first_ones_run():
         assert bob.button(key="train_pause").disabled and bob.button(key="train_stop").disabled
         (note,) = [t for t in texts(bob.info) if "watching" in t]
         assert "1 session watching besides its owner" in note
+        bob.button(key="train_start").click().run()  # the same settings again: it says so, not nothing
+        assert page_runs(bob) == [run] and ui.registry().running_count() == 1
+        assert any("the run you are already watching" in w for w in texts(bob.warning))
         bob.button(key="train_copy").click().run()
         mine = [r for r in page_runs(bob) if r is not run]
         assert len(mine) == 1 and mine[0].config == run.config and ui.registry().is_owner(
