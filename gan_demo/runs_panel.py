@@ -143,10 +143,14 @@ def upload(page: str, data_names: tuple[str, ...] = ()) -> None:
         store.pop(next(iter(store)))
     st.session_state[_key(page, "upload_seen")] = (file.file_id, None)
     here = run.config.data in data_names
-    st.success(f"Opened {file.name}: {run.config.loss} on {run.config.data}, step {run.step:,}. "
-               + ("It is replayed below and listed on the Compare page." if here else
-                  "Its data belongs on another page; it is listed on the Compare page."),
-               icon=":material/check:")  # fmt: skip
+    if not data_names:  # a page that replays nothing itself (Compare): the run joins its list
+        where = "It is in the list of runs to compare."
+    elif here:
+        where = "It is replayed below and listed on the Compare page."
+    else:
+        where = "Its data belongs on another page; it is listed on the Compare page."
+    st.success(f"Opened {file.name}: {run.config.loss} on {run.config.data}, step {run.step:,}. {where}",
+               icon=":material/check:")
     if here:
         open_replay(page, ("upload", key))
 

@@ -102,5 +102,8 @@ def test_an_uploaded_run_opens_and_a_foreign_file_is_refused(browser_page, tmp_p
     good = recordings.CHECKPOINTS / recordings.entries()["mode-collapse"]["file"]
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(good))
     page.wait_for_selector("text=Opened mode-collapse.zip", timeout=30_000)
+    # on Compare the run joins the list (the message said its data "belongs on another page")
+    assert page.get_by_text("It is in the list of runs to compare.").count() == 1
+    assert page.get_by_text("belongs on another page").count() == 0
     _no_exception(page)
     _shot(page, "compare-upload")
