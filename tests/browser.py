@@ -87,6 +87,22 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 60.0) -
             proc.kill()
 
 
+SHOTS = os.environ.get("E2E_SCREENSHOTS")  # a folder to keep the browser tests' screenshots in
+
+
+def shot(page, name: str) -> None:
+    """Save a full-page screenshot as ``<E2E_SCREENSHOTS>/<name>.png`` when that variable is set."""
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
+
+
+def no_exception(page) -> None:
+    """Fail with the text of the first exception box Streamlit shows on the page, if any."""
+    errors = page.locator('[data-testid="stException"]')
+    assert errors.count() == 0, errors.first.inner_text()
+
+
 def wait_idle(page, timeout_ms: int = 60_000) -> None:
     """Wait until the app is connected and not running a script (Streamlit's e2e convention)."""
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout_ms)

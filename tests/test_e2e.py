@@ -7,10 +7,8 @@ with Playwright. Set E2E_SCREENSHOTS=<folder> to keep a screenshot of each page.
 
 from __future__ import annotations
 
-import os
 import re
 import time
-from pathlib import Path
 
 import pytest
 
@@ -18,25 +16,14 @@ from tests.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     CuttableProxy,
+    no_exception,
     require_browser,
+    shot,
     streamlit_server,
     wait_idle,
 )
 
 pytestmark = pytest.mark.browser
-
-SHOTS = os.environ.get("E2E_SCREENSHOTS")
-
-
-def _shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
-
-
-def _no_exception(page) -> None:
-    errors = page.locator('[data-testid="stException"]')
-    assert errors.count() == 0, errors.first.inner_text()
 
 
 @pytest.fixture(scope="module")
@@ -83,8 +70,8 @@ def _first_visit(p, path: str) -> tuple[list[str], str, int]:
         seen.append(page.locator('[data-testid="stSidebar"]').inner_text())
         dialogs += page.locator('[role="dialog"]').count()
         h1 = page.locator("h1").first.inner_text()
-        _no_exception(page)
-        _shot(page, "fresh-" + (path.replace("/", "_").replace("?", "_") or "root"))
+        no_exception(page)
+        shot(page, "fresh-" + (path.replace("/", "_").replace("?", "_") or "root"))
         browser.close()
     return seen, h1, dialogs
 
@@ -115,8 +102,8 @@ def test_every_page_opens(browser_page):
         page.goto(f"{url}/{path}")
         wait_idle(page)
         page.wait_for_selector("h1", timeout=30_000)
-        _no_exception(page)
-        _shot(page, path or "home")
+        no_exception(page)
+        shot(page, path or "home")
 
 
 def test_cyclegan_lesson_link_trains_live(browser_page):
@@ -139,10 +126,10 @@ def test_cyclegan_lesson_link_trains_live(browser_page):
     )
     page.wait_for_selector("text=done", timeout=150_000)
     wait_idle(page)
-    _no_exception(page)
+    no_exception(page)
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert len(values) == 4 and re.fullmatch(r"\d / 8", values[2]), values
-    _shot(page, "cyclegan-healthy")
+    shot(page, "cyclegan-healthy")
 
 
 def test_train_live_run(browser_page):
@@ -177,12 +164,12 @@ def test_train_live_run(browser_page):
         arg=n_points,
         timeout=60_000,
     )
-    _shot(page, "train-running")
+    shot(page, "train-running")
     page.get_by_role("button", name="Stop").click()
     page.wait_for_selector("text=stopped", timeout=30_000)
     wait_idle(page)
-    _no_exception(page)
-    _shot(page, "train-stopped")
+    no_exception(page)
+    shot(page, "train-stopped")
 
 
 def test_cgan_page_trains_a_preset_and_shows_the_grid_and_label_accuracy(browser_page):
@@ -199,7 +186,7 @@ def test_cgan_page_trains_a_preset_and_shows_the_grid_and_label_accuracy(browser
     page.get_by_role("button", name="Start").click()
     page.wait_for_selector("text=step 400 of 400", timeout=120_000)
     wait_idle(page)
-    _no_exception(page)
+    no_exception(page)
     img = page.locator('[data-testid="stImage"] img').first
     page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img.element_handle(), timeout=30_000)
     w, h = page.evaluate("el => [el.naturalWidth, el.naturalHeight]", img.element_handle())
@@ -211,10 +198,10 @@ def test_cgan_page_trains_a_preset_and_shows_the_grid_and_label_accuracy(browser
                el => (el._fullData || []).some(t => t.name === 'mean' && t.x && t.x.length >= 3))""",
         timeout=30_000,
     )
-    _shot(page, "cgan-label-accuracy")
+    shot(page, "cgan-label-accuracy")
     page.get_by_role("tab", name="Per-class grid").click()
-    _shot(page, "cgan-done")
-    _no_exception(page)
+    shot(page, "cgan-done")
+    no_exception(page)
 
 
 def _progress(page) -> tuple[int, str]:
@@ -280,7 +267,7 @@ def test_a_run_survives_a_six_second_network_cut(pw):
             assert step_later > step_back > step_before, (step_before, step_back, step_later)
             assert "stopped" not in text_later, text_later
             assert page.evaluate(CURVE_STEPS) > curve_before
-            _no_exception(page)
+            no_exception(page)
             page.screenshot(path="/tmp/sessions_after_cut.png", full_page=True)
             page.get_by_role("button", name="Stop").click()
             page.wait_for_selector("text=stopped", timeout=30_000)
@@ -328,7 +315,7 @@ def test_number_fields_keep_what_was_typed(browser_page):
         assert not any("got 0" in e for e in _errors(page))
         assert _type_into(page, "lr D", "1e309") == ""  # Infinity: Streamlit's backend gives None
         assert any(e.startswith("enter a finite number in (0, 1]") for e in _errors(page))
-        _no_exception(page)
+        no_exception(page)
     finally:
         _type_into(page, "Batch size", "64")
         _type_into(page, "lr D", "0.0002")

@@ -4,29 +4,24 @@ keep the screenshots."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 import pytest
 
 from gan_demo.runs import recordings
-from tests.browser import CHROMIUM, CHROMIUM_ARGS, require_browser, streamlit_server, wait_idle
+from tests.browser import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    no_exception,
+    require_browser,
+    shot,
+    streamlit_server,
+    wait_idle,
+)
 
 pytestmark = pytest.mark.browser
-SHOTS = os.environ.get("E2E_SCREENSHOTS")
 TRACE_POINTS = """() => [...document.querySelectorAll('.js-plotly-plot')].map(
     el => (el._fullData || []).map(t => (t.x && t.x.length) || 0))"""
 
 
-def _shot(page, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(SHOTS) / f"{name}.png"), full_page=True)
-
-
-def _no_exception(page) -> None:
-    errors = page.locator('[data-testid="stException"]')
-    assert errors.count() == 0, errors.first.inner_text()
 
 
 @pytest.fixture(scope="module")
@@ -52,8 +47,8 @@ def test_a_preset_link_replays_its_recording(browser_page):
     img = page.locator('[data-testid="stImage"] img').first
     page.wait_for_function("el => el.complete && el.naturalWidth > 0", arg=img.element_handle(), timeout=30_000)
     assert page.get_by_text("fixed noise, step 3,000").count() == 1
-    _no_exception(page)
-    _shot(page, "replay-train")
+    no_exception(page)
+    shot(page, "replay-train")
 
 
 def test_the_whole_run_zip_of_a_replay_is_the_recording_itself(browser_page, tmp_path):
@@ -70,7 +65,7 @@ def test_the_whole_run_zip_of_a_replay_is_the_recording_itself(browser_page, tmp
     entry = recordings.entries()["d-overpowers-g"]
     assert path.read_bytes() == (recordings.CHECKPOINTS / entry["file"]).read_bytes()
     assert path.stat().st_size == entry["size"] > 0
-    _no_exception(page)
+    no_exception(page)
 
 
 def test_compare_shows_two_recordings_side_by_side(browser_page):
@@ -86,8 +81,8 @@ def test_compare_shows_two_recordings_side_by_side(browser_page):
                            timeout=30_000)  # fmt: skip
     images = page.locator('[data-testid="stImage"] img')
     assert images.count() == 2
-    _no_exception(page)
-    _shot(page, "compare")
+    no_exception(page)
+    shot(page, "compare")
 
 
 def test_an_uploaded_run_opens_and_a_foreign_file_is_refused(browser_page, tmp_path):
@@ -105,5 +100,5 @@ def test_an_uploaded_run_opens_and_a_foreign_file_is_refused(browser_page, tmp_p
     # on Compare the run joins the list (the message said its data "belongs on another page")
     assert page.get_by_text("It is in the list of runs to compare.").count() == 1
     assert page.get_by_text("belongs on another page").count() == 0
-    _no_exception(page)
-    _shot(page, "compare-upload")
+    no_exception(page)
+    shot(page, "compare-upload")

@@ -579,7 +579,7 @@ class RunRegistry:
             if run not in waiting:
                 return None
             position = waiting.index(run) + 1
-            training = [r for r in self._all() if r.status in ACTIVE]
+            training = self._training()
         views = [r.view() for r in training]  # outside the registry's lock (see the lock order)
         rates = [v.steps_per_s for v in views if v.status == "running" and v.steps_per_s > 0]
         eta = estimated_start([v.eta_s for v in views], sum(rates) / len(rates) if rates else None,
@@ -641,7 +641,7 @@ class RunRegistry:
 
     def running_count(self) -> int:
         with self._lock:
-            return len([r for r in self._all() if r.status in ACTIVE])
+            return len(self._training())
 
     def queued_count(self) -> int:
         with self._lock:
@@ -655,6 +655,10 @@ class RunRegistry:
             for r in runs:
                 seen.setdefault(r.run_id, r)
         return list(seen.values())
+
+    def _training(self) -> list[Run]:
+        """The runs that hold a training slot (starting, running or paused)."""
+        return [r for r in self._all() if r.status in ACTIVE]
 
     def _shared(self, key: tuple, session_id: str) -> Run | None:
         """The run an identical request joins: one queued or training, else one that finished (done)
@@ -715,7 +719,7 @@ class RunRegistry:
         which keeps two callers from admitting past the cap."""
         with self._lock:
             now = self._clock()
-            active = len([r for r in self._all() if r.status in ACTIVE])
+            active = len(self._training())
             while self._queue and active < self.max_running:
                 run = self._queue.popleft()
                 if run.status != QUEUED:  # stopped while it waited

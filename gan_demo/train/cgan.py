@@ -65,12 +65,6 @@ class CganTrainer(Trainer):
                              cfg.batch_size)  # fmt: skip
         self.metric_names = self._metric_names()
 
-    def networks(self) -> dict[str, torch.nn.Module]:
-        return {"G": self.G, "D": self.D}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"opt_g": self.opt_g, "opt_d": self.opt_d}
-
     def _draws(self) -> dict[str, Draws]:
         return {"noise": self._noise, "pick": self._pick, "offset": self._offset}
 

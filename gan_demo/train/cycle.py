@@ -61,6 +61,7 @@ class CycleTrainer(Trainer):
         self.D = self.D_Y
         self._g_params = list(self.G.parameters()) + list(self.F.parameters())
         self._d_params = list(self.D_X.parameters()) + list(self.D_Y.parameters())
+        # one optimizer for (G, F) and one for (D_X, D_Y), as in the authors' code
         self.opt_g = self._optimizer(torch.nn.ModuleList([self.G, self.F]), cfg.lr_g)
         self.opt_d = self._optimizer(torch.nn.ModuleList([self.D_X, self.D_Y]), cfg.lr_d)
         self._schedule(self.opt_g, self.opt_d)
@@ -74,9 +75,6 @@ class CycleTrainer(Trainer):
 
     def networks(self) -> dict[str, torch.nn.Module]:
         return {"G": self.G, "F": self.F, "D_X": self.D_X, "D_Y": self.D_Y}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"opt_g": self.opt_g, "opt_d": self.opt_d}  # (G, F) and (D_X, D_Y), as the authors' code
 
     def _draws(self) -> dict[str, Draws]:
         return {"x": self._x, "y": self._y}

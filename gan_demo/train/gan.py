@@ -77,12 +77,6 @@ class GanTrainer(Trainer):
                                3 * cfg.batch_size, per_block=32 if self.toy is not None else 4)  # fmt: skip
         self.metric_names = self._metric_names()
 
-    def networks(self) -> dict[str, torch.nn.Module]:
-        return {"G": self.G, "D": self.D}
-
-    def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        return {"opt_g": self.opt_g, "opt_d": self.opt_d}
-
     def _draws(self) -> dict[str, Draws]:
         real = self._real if isinstance(self._real, Draws) else self._pick  # toys: points; images: indices
         return {"noise": self._noise, "real": real, "instance": self._instance}

@@ -155,6 +155,10 @@ class Trainer:
         self.step_count = 0
         self.nonfinite: NonFinite | None = None  # the first step whose metrics were not all finite
         self.fixed_noise: Tensor
+        self.G: torch.nn.Module  # the objective's generator and discriminator (CycleGAN: G: X→Y, D_Y)
+        self.D: torch.nn.Module
+        self.opt_g: torch.optim.Optimizer  # the generator side's optimizer, and the discriminator side's
+        self.opt_d: torch.optim.Optimizer
         self.metric_names: tuple[str, ...] = ("step",)
 
     def _optimizer(self, net: torch.nn.Module, lr: float) -> torch.optim.Optimizer:
@@ -178,8 +182,9 @@ class Trainer:
         self.step_count += 1
 
     def networks(self) -> dict[str, torch.nn.Module]:
-        """The run's networks by name ("G", "D", ...): what a checkpoint saves."""
-        raise NotImplementedError
+        """The run's networks by name: what a checkpoint saves. ``G`` and ``D`` unless the objective has
+        others (CycleGAN's four)."""
+        return {"G": self.G, "D": self.D}
 
     # ------------------------------------------------------------------ training
     def logs(self, step: int) -> bool:
@@ -266,8 +271,9 @@ class Trainer:
 
     # ------------------------------------------------------------------ resume
     def optimizers(self) -> dict[str, torch.optim.Optimizer]:
-        """The run's optimizers by name ("opt_g", "opt_d"): what a resumable run folder saves."""
-        raise NotImplementedError(f"the {self.config.objective} objective cannot be resumed yet")
+        """The run's optimizers by name: what a resumable run folder saves. Every objective has one for
+        its generator side (``opt_g``) and one for its discriminator side (``opt_d``)."""
+        return {"opt_g": self.opt_g, "opt_d": self.opt_d}
 
     def _draws(self) -> dict[str, Draws]:
         """The run's blocks of pre-drawn batches by name (see :class:`Draws`)."""
