@@ -254,3 +254,14 @@ def test_the_home_page_in_chinese_shows_the_chinese_title_and_menu_entries():
     at.run()
     assert at.title[0].value == "GAN Lab: how GANs train, and how they fail"
     assert [pl.proto.label for pl in at.get("page_link")][:2] == ["Train", "D* on 1-D"]
+
+
+def test_an_unknown_lang_in_the_link_is_said_with_the_languages_allowed_and_the_app_goes_on():
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=60)
+    at.query_params["lang"] = "fr"
+    at.run()
+    assert not at.exception
+    assert [toast.value for toast in at.toast] == [
+        "?lang=fr is not a language this app speaks: use one of en, zh. The page is shown in your browser's language."
+    ]
+    assert at.session_state[language.STATE_KEY] == "en" and at.title[0].value.startswith("GAN Lab")
