@@ -265,3 +265,17 @@ def test_an_unknown_lang_in_the_link_is_said_with_the_languages_allowed_and_the_
         "?lang=fr is not a language this app speaks: use one of en, zh. The page is shown in your browser's language."
     ]
     assert at.session_state[language.STATE_KEY] == "en" and at.title[0].value.startswith("GAN Lab")
+
+
+def test_merge_replaces_an_existing_text_in_both_languages(tmp_path, monkeypatch):
+    from gan_demo.content import __main__ as upkeep
+
+    monkeypatch.setattr(content, "LOCALE_DIR", tmp_path)
+    content.catalogue.cache_clear()
+    try:
+        upkeep.merge("home", {"home.pages": {"en": "Pages", "zh": "各页面"}})
+        upkeep.merge("home", {"home.pages": {"en": "All pages", "zh": "全部页面"}, "home.x": {"en": "X", "zh": "叉"}})
+        assert content.catalogue("en") == {"home.pages": "All pages", "home.x": "X"}
+        assert content.catalogue("zh") == {"home.pages": "全部页面", "home.x": "叉"}
+    finally:
+        content.catalogue.cache_clear()

@@ -65,6 +65,8 @@ def merge(domain: str, messages: dict[str, dict[str, str]]) -> None:
         for key, texts in messages.items():
             if not key.startswith(domain + "."):
                 raise SystemExit(f"{key!r} does not belong in {domain}.po (its first part names the catalogue)")
+            if key in cat:  # Catalog.add keeps an existing text; a merge replaces it
+                del cat[key]
             cat.add(key, texts[lang])
         with path.open("wb") as fh:
             write_po(fh, cat, width=100, sort_output=True, omit_header=True)
