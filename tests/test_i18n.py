@@ -52,6 +52,8 @@ def test_a_msg_renders_in_the_language_asked_and_is_hashable_for_caches():
     assert str(m) == "Training on: **CPU**"  # no session: English
     assert m == Msg("app.training_on", device="CPU") and len({m, Msg("app.training_on", device="CPU")}) == 1
     assert str(ValueError(m)) == "Training on: **CPU**"  # the engine raises Msgs; str() renders them
+    nested = Msg("app.training_on", device=Msg("app.page_train"))  # a parameter that is a message itself
+    assert nested.render("zh") == "训练设备：**训练**" and nested.render("en") == "Training on: **Train**"
 
 
 def test_the_language_source_decides_and_a_failing_source_means_english():
