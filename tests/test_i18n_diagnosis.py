@@ -148,3 +148,9 @@ def test_a_preset_link_in_chinese_shows_the_recordings_diagnosis_in_chinese():
     assert CJK.search(title) and any(b.startswith(f"**{title}**（{head.rule}）") for b in boxes), boxes
     assert any(b.endswith(in_language("zh", head.evidence_msg)) for b in boxes)
     assert any(s.value == "诊断" for s in at.subheader)
+
+
+@pytest.mark.parametrize("state", [*dg.STATES, *cgan_diagnosis.TITLES])
+def test_every_state_has_a_title_in_both_languages(state):
+    en, zh = both(cgan_diagnosis.TITLES[state] if state in cgan_diagnosis.TITLES else dg.title(state))
+    assert en and not CJK.search(en) and CJK.search(zh)
