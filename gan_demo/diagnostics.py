@@ -134,6 +134,10 @@ class Join:
     def __str__(self) -> str:
         return t(self.sep).join(str(p) for p in self.parts)
 
+    def render(self, lang: str | None = None) -> str:
+        """As :meth:`Msg.render`: the text in ``lang`` (default: the current language)."""
+        return t(self.sep, lang=lang).join(p.render(lang) if isinstance(p, Msg | Join) else str(p) for p in self.parts)
+
     def __format__(self, spec: str) -> str:
         return format(str(self), spec)
 
