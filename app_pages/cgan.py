@@ -17,6 +17,7 @@ from gan_demo import (
 )
 from gan_demo.content import t
 from gan_demo.data import CLASS_NAMES, IMAGE_DATASETS
+from gan_demo.metrics import quality
 from gan_demo.train.cgan import GRID_COLUMNS
 
 PAGE = "cgan"
@@ -54,7 +55,7 @@ def _generator_views(view, names: tuple[str, ...]) -> None:
 
 def render(view) -> None:
     ui.progress(view)
-    names = CLASS_NAMES[view.config.data]
+    names = tuple(quality.class_labels(CLASS_NAMES[view.config.data]))  # in the reader's language
     shots = [s for s in view.snapshots if s.samples.ndim == 4]
     reports = [(s.step, s.extras["cgan"]) for s in view.snapshots if "cgan" in s.extras]
     tabs = ("grid", "pick", "interp", "accuracy", "frechet", "curves")

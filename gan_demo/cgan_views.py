@@ -25,6 +25,7 @@ from gan_demo import conditional, data
 from gan_demo.config import TrainConfig
 from gan_demo.content import t
 from gan_demo.metrics import conditional as cmetrics
+from gan_demo.metrics import quality
 
 
 def class_grid_order(n_classes: int, columns: int) -> np.ndarray:
@@ -117,7 +118,7 @@ def accuracy_figure(shots: list[tuple[int, dict]], uirevision: str = "run") -> g
     Its text is in the reader's language (``t()``: build it in the script thread, cached per language)."""
     fig = go.Figure()
     steps = [s for s, _ in shots]
-    names = shots[-1][1]["class_names"]
+    names = quality.class_labels(shots[-1][1]["class_names"])
     for k, name in enumerate(names):
         fig.add_scatter(x=steps, y=[r["accuracy"][k] for _, r in shots], mode="lines", name=name,
                         line={"width": 1}, opacity=0.6)  # fmt: skip
@@ -135,7 +136,7 @@ def accuracy_figure(shots: list[tuple[int, dict]], uirevision: str = "run") -> g
 
 def frechet_figure(report: dict, step: int, uirevision: str = "run") -> go.Figure:
     """Fréchet distance per class (bars) beside its real-vs-real floor at the same n (markers)."""
-    names = report["class_names"]
+    names = quality.class_labels(report["class_names"])
     fig = go.Figure()
     fig.add_bar(x=names, y=report["fd"], name=t("cgan.fd.bar"))
     fig.add_scatter(x=names, y=report["fd_floor"], mode="markers", name=t("cgan.fd.floor"),

@@ -51,7 +51,7 @@ def fd_figure(points: list[tuple[int, dict]], uirevision: str) -> go.Figure:
 def histogram_figure(report: dict, step: int, uirevision: str) -> go.Figure:
     """The classifier's predicted labels of G's samples, with the fair share n/K dashed."""
     n, k = report["n"], len(report["counts"])
-    fig = go.Figure(go.Bar(x=report["class_names"], y=report["counts"], marker_color="#1f77b4"))
+    fig = go.Figure(go.Bar(x=quality.class_labels(report["class_names"]), y=report["counts"], marker_color="#1f77b4"))
     fig.add_hline(y=n / k, line_dash="dash", line_color="#555", annotation_text=t("quality.hist.fair_share", fair=n / k))
     fig.update_layout(title={"text": t("quality.hist.title", step=step, n=n), "font": {"size": 15}},
                       uirevision=uirevision, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},

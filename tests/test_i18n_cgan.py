@@ -145,3 +145,23 @@ def test_no_classifier_for_this_data_set_is_said_in_chinese():
     (caption,) = at.caption
     assert caption.value.startswith("不显示质量指标：") and "没有 'mnist' 的分类器权重" in caption.value
     assert "`python -m gan_demo train-classifier --data mnist`" in caption.value and not at.metric
+
+
+def test_fashion_mnist_class_names_are_shown_in_the_readers_language_and_digits_as_they_are():
+    from gan_demo import cgan_views, quality_panel
+    from gan_demo.data import CLASS_NAMES
+    from gan_demo.metrics import quality
+
+    fashion = CLASS_NAMES["fashion-mnist"]
+    report = {**REPORT, "class_names": list(fashion)}
+    assert quality.class_labels(fashion) == list(fashion)  # no session: English, as data.py names them
+    try:
+        content.set_language_source(lambda: "zh")
+        zh = ["T恤/上衣", "裤子", "套衫", "连衣裙", "外套", "凉鞋", "衬衫", "运动鞋", "包", "短靴"]  # as in 《动手学深度学习》 3.5
+        assert quality.class_labels(fashion) == zh
+        assert quality.class_labels(CLASS_NAMES["digits"]) == [str(k) for k in range(10)]
+        assert list(quality_panel.histogram_figure(report, 40, "x").data[0].x) == zh
+        per_class = {**report, "fd": [1.0] * 10, "fd_floor": [0.5] * 10}
+        assert list(cgan_views.frechet_figure(per_class, 40).data[0].x) == zh
+    finally:
+        content.set_language_source(None)
