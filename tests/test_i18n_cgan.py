@@ -60,7 +60,7 @@ def test_the_cgan_page_renders_in_chinese_with_the_numbers_of_the_english_page()
     assert "第 500 步之后才评判标签（现在是第 40 步）。" in [i.value for i in at.info]
     acc, fd = charts(at)[:2]
     assert acc["layout"]["title"]["text"] == "标签准确率：G 的样本被分类器判为所要求类别的比例"
-    assert [a["text"] for a in acc["layout"]["annotations"]] == ["随机猜测 = 1/10", f"分类器在留出的真实图像上 = {clf} %"]
+    assert [a["text"] for a in acc["layout"]["annotations"]] == ["随机猜测 = 1/10", f"分类器在留出真实图像上的准确率 = {clf} %"]
     mean = next(t for t in acc["data"] if t["name"] == "平均")
     assert mean["x"] == [0, 20, 40] and mean["y"][-1] == report["accuracy_mean"]
     assert fd["layout"]["title"]["text"] == "各类别的 Fréchet 距离，第 40 步（每类 n = 50）"
