@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +34,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from gan_demo import data
+from gan_demo.content import Msg, t
 from gan_demo.metrics import classifier
 from gan_demo.metrics.frechet import feature_stats, frechet_distance
 
@@ -116,14 +117,27 @@ def _real_reference(name: str, root: str | None, n: int) -> RealReference:
                          float(probs.max(1).mean()), tuple(int(c) for c in counts))  # fmt: skip
 
 
-def available(name: str) -> str | None:
-    """None if ``name`` has a usable classifier, else one line saying why not (for the app)."""
+# Fashion-MNIST's class names (Xiao et al. 2017, table 1) -> their catalogue keys; the digits' names are digits
+_CLASS_KEYS = dict(zip(data.CLASS_NAMES["fashion-mnist"], ("t_shirt_top", "trouser", "pullover", "dress", "coat",
+                                                           "sandal", "shirt", "sneaker", "bag", "ankle_boot"), strict=True))  # fmt: skip
+
+
+def class_labels(names: Iterable[str]) -> list[str]:
+    """The class names ``names`` (``data.CLASS_NAMES``' English, as reports carry them) as the app
+    shows them, in the reader's language (``quality.class.*``); a name without a key (a digit) as is."""
+    return [t(f"quality.class.{_CLASS_KEYS[n]}") if n in _CLASS_KEYS else str(n) for n in names]
+
+
+def available(name: str) -> Msg | None:
+    """None if ``name`` has a usable classifier, else one line saying why not (for the app): a
+    :class:`~gan_demo.content.Msg`, rendered in the reader's language by ``str()``."""
     if name not in data.IMAGE_DATASETS:
-        return f"{name} is not an image data set"
+        return Msg("quality.not_image", name=name)
     try:
         classifier.cached(name)
     except classifier.ClassifierUnavailable as e:
-        return f"Quality numbers hidden: {e}."
+        why = e.args[0] if e.args and isinstance(e.args[0], Msg) else str(e)
+        return Msg("quality.hidden", why=why)
     return None
 
 
