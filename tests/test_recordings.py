@@ -211,7 +211,7 @@ def test_each_recording_shows_the_numbers_its_presets_text_states(name):
 
 
 def test_each_lesson_compares_recordings_that_differ_in_what_it_names():
-    differ = {title: compare.differing_fields([recordings.load(n).config for n in names])
+    differ = {str(title): compare.differing_fields([recordings.load(n).config for n in names])
               for title, names, _, _ in recordings.LESSONS}  # fmt: skip
     assert differ == {
         "Minimax vs non-saturating G loss": ["loss"],
