@@ -58,6 +58,7 @@ def _view(item: object) -> live.RunView | None:
 def _pick(keys: list[str], metric: str) -> None:
     st.session_state[PICK] = keys
     st.session_state[f"{PAGE}_metric"] = metric
+    st.session_state.pop(f"{PAGE}_step", None)  # a lesson opens at its runs' last step, not the last lesson's step
 
 
 def _lessons(sources: dict[str, tuple[str, object]]) -> None:
