@@ -116,7 +116,7 @@ def t(key: str, /, lang: str | None = None, **params: Any) -> str:
     if not params and not placeholders(text):
         return text
     try:
-        return text.format(**{k: (str(v) if isinstance(v, Msg) else v) for k, v in params.items()})
+        return text.format(**{k: (v.render(lang) if isinstance(v, Msg) else v) for k, v in params.items()})
     except (KeyError, IndexError, ValueError):
         if _strict():
             raise
