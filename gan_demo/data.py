@@ -32,7 +32,7 @@ import numpy as np
 import torch
 
 from gan_demo import settings
-from gan_demo.content import Msg
+from gan_demo.content import Msg, t
 
 IMAGE_DATASETS: tuple[str, ...] = ("digits", "mnist", "fashion-mnist")
 DEFAULT_ROOT: Path = settings.current().data_root  # GAN_DEMO_DATA, checked at start
@@ -181,6 +181,15 @@ CLASS_NAMES: dict[str, tuple[str, ...]] = {
     "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                       "Sneaker", "Bag", "Ankle boot"),  # fmt: skip  (Xiao et al. 2017, table 1)
 }
+
+
+def class_names(name: str) -> tuple[str, ...]:
+    """The class names of ``name`` as a student reads them, in the reader's language: Fashion-MNIST's
+    from the catalogue (``data.fashion_mnist.class_<k>``), the digits' as they are. :data:`CLASS_NAMES`
+    stays the English names (Xiao et al. 2017, table 1), which reports and run folders store."""
+    if name == "fashion-mnist":
+        return tuple(t(f"data.fashion_mnist.class_{k}") for k in range(len(CLASS_NAMES[name])))
+    return CLASS_NAMES[_check_name(name)]
 
 
 def load_labels(name: str, root: str | Path | None = None, train: bool = True) -> torch.Tensor:

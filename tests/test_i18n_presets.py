@@ -16,7 +16,7 @@ import pytest
 import torchvision
 from streamlit.testing.v1 import AppTest
 
-from gan_demo import config, data, presets, ui
+from gan_demo import config, content, data, presets, ui
 from gan_demo.config import ConfigError, TrainConfig
 from gan_demo.content import t
 
@@ -146,3 +146,15 @@ def test_a_missing_data_set_says_so_in_chinese_with_the_same_folders(tmp_path, m
         assert zh in [e.value for e in zh_page.error]
     finally:
         ui.data_problem.clear()
+
+
+def test_fashion_mnist_class_names_read_in_the_readers_language_and_stay_english_in_reports():
+    assert data.class_names("fashion-mnist") == data.CLASS_NAMES["fashion-mnist"]  # no session: English
+    assert data.class_names("fashion-mnist")[9] == "Ankle boot" and data.class_names("digits")[7] == "7"
+    try:
+        content.set_language_source(lambda: "zh")
+        assert data.class_names("fashion-mnist")[0] == "T恤/上衣" and data.class_names("fashion-mnist")[9] == "短靴"
+        assert len(set(data.class_names("fashion-mnist"))) == 10 and data.class_names("mnist")[3] == "3"
+        assert data.CLASS_NAMES["fashion-mnist"][9] == "Ankle boot"
+    finally:
+        content.set_language_source(None)
