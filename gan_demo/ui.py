@@ -135,7 +135,7 @@ def data_problem(name: str, root: str | None = None) -> str | None:
     try:
         data.load_images(name, root)
     except (data.DataUnavailable, ValueError) as e:
-        return str(e)
+        return data.message(e)  # a Msg, rendered when shown: the cache serves every language
     return None
 
 
