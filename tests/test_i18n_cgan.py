@@ -17,6 +17,7 @@ from pathlib import Path
 from streamlit.testing.v1 import AppTest
 
 from gan_demo import content, language, presets, ui
+from gan_demo.content import t
 
 APP = str(Path(__file__).resolve().parents[1] / "app.py")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
@@ -39,7 +40,9 @@ def test_the_cgan_page_renders_in_chinese_with_the_numbers_of_the_english_page()
     assert not at.exception, [e.message for e in at.exception]
     assert at.title[0].value == "条件 GAN：给我画一个 7"
     links = [m.value for m in at.markdown if "?preset=cgan-" in m.value]
-    assert links == [f"- [{p.title}](/cgan?preset={p.name}&lang=zh)" for p in presets.for_page("cgan")]
+    titles = [t(f"presets.{p.name.replace('-', '_')}.title", lang="zh") for p in presets.for_page("cgan")]
+    assert titles[0] == "健康：条件 GAN，投影判别器"
+    assert links == [f"- [{title}](/cgan?preset={p.name}&lang=zh)" for title, p in zip(titles, presets.for_page("cgan"), strict=True)]
     at.number_input(key="cgan_steps").set_value(40).run()
     at.number_input(key="cgan_snapshot_every").set_value(20).run()
     at.button(key="cgan_start").click().run()

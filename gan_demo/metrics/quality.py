@@ -34,7 +34,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from gan_demo import data
-from gan_demo.content import Msg, t
+from gan_demo.content import Msg
 from gan_demo.metrics import classifier
 from gan_demo.metrics.frechet import feature_stats, frechet_distance
 
@@ -117,15 +117,11 @@ def _real_reference(name: str, root: str | None, n: int) -> RealReference:
                          float(probs.max(1).mean()), tuple(int(c) for c in counts))  # fmt: skip
 
 
-# Fashion-MNIST's class names (Xiao et al. 2017, table 1) -> their catalogue keys; the digits' names are digits
-_CLASS_KEYS = dict(zip(data.CLASS_NAMES["fashion-mnist"], ("t_shirt_top", "trouser", "pullover", "dress", "coat",
-                                                           "sandal", "shirt", "sneaker", "bag", "ankle_boot"), strict=True))  # fmt: skip
-
-
 def class_labels(names: Iterable[str]) -> list[str]:
     """The class names ``names`` (``data.CLASS_NAMES``' English, as reports carry them) as the app
-    shows them, in the reader's language (``quality.class.*``); a name without a key (a digit) as is."""
-    return [t(f"quality.class.{_CLASS_KEYS[n]}") if n in _CLASS_KEYS else str(n) for n in names]
+    shows them, in the reader's language (:func:`data.class_names`); a digit's name as is."""
+    local = dict(zip(data.CLASS_NAMES["fashion-mnist"], data.class_names("fashion-mnist"), strict=True))
+    return [local.get(n, str(n)) for n in names]
 
 
 def available(name: str) -> Msg | None:
