@@ -112,8 +112,8 @@ def render(view: live.RunView) -> None:
         st.caption(t("dstar.train.floor", n=ex["n"], floor=ex["js_floor"], seeds=onedim.FLOOR_SEEDS))
         if ex["family"] == "wgan":
             est = toylab.last_logged(view.metrics, "w1", shot.step)
-            st.markdown(toylab.critic_note(est, ex["w1"], plots.w1_constraint(view.metrics))
-                        + " " + t("dstar.train.critic_slope", slope=ex["critic_slope"]))  # fmt: skip
+            note = toylab.critic_note(est, ex["w1"], plots.w1_constraint(view.metrics))
+            st.markdown(t("dstar.train.critic_slope", note=note, slope=ex["critic_slope"]))
         fig = ui.cached_figure(PAGE, "history", (view.run_id, len(shots), shots[-1].step, shot.step), lambda: toylab.history_figure(
             [s.step for s in shots], ("JS", [s.extras["js"] for s in shots]), ("W1", [s.extras["w1"] for s in shots]),
             shot.step, uirevision=f"{PAGE}_history", left_range=[0, math.log(2) * 1.02],
