@@ -429,7 +429,8 @@ class Run:
             view = self.view()
             return folder.encode(view.config, view.metric_names, view.metrics, view.snapshots, view.step,
                                  self._trainer, status=view.status, steps_per_s=view.steps_per_s,
-                                 error=None if view.error is None else str(view.error), **kwargs)  # fmt: skip
+                                 error=view.error.render("en") if isinstance(view.error, Msg) else view.error,
+                                 **kwargs)  # fmt: skip  (the file holds English, as the CLI's run folders do)
 
 
 def add_snapshot(shots: list[Snapshot], snap: Snapshot, every: int, keep: int) -> tuple[list[Snapshot], int]:
