@@ -336,8 +336,9 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
             # The box's label, not its option's text, says the form left the preset: the browser keeps
             # showing the text it had for the chosen value, and that text is the widget's value.
             label = t("ui.preset_changed") if preset is not None and changed else t("ui.preset")
-            st.selectbox(label, [""] + list(titles), key=_key(page, "preset"),
-                         format_func=lambda n: titles.get(n, t("ui.preset_none")), persist_state="session",
+            titles[""] = t("ui.preset_none")  # (texts made here: a format_func may be called outside this run)
+            st.selectbox(label, list(titles), key=_key(page, "preset"),
+                         format_func=lambda n: titles.get(n, n), persist_state="session",
                          on_change=_on_preset_change, args=(page,))  # fmt: skip
     with cols[0]:
         st.selectbox(config.FIELDS["data"].label, data_choices, key=_key(page, "data"), persist_state="session")
@@ -353,8 +354,9 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
                          help=config.FIELDS["model"].help)  # fmt: skip
         note("model")
     with cols[2]:
+        loss_titles = {n: str(losses.get(n).title) for n in losses.NAMES}
         st.selectbox(t("ui.loss"), losses.NAMES, key=_key(page, "loss"), persist_state="session",
-                     format_func=lambda n: losses.get(n).title, on_change=_on_loss_change,
+                     format_func=lambda n: loss_titles.get(n, n), on_change=_on_loss_change,
                      args=(page,), help=config.FIELDS["loss"].help)  # fmt: skip
         note("loss")
     note("data")  # full width: a missing data set's message says where to get it, in a few lines
