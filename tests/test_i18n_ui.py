@@ -191,3 +191,31 @@ def test_the_per_session_limit_and_a_divergence_read_the_same_numbers_in_both_la
     zh = in_chinese(lambda: str(msg))  # (render("zh") renders a Msg inside it in the current language)
     assert zh.startswith("训练发散：loss_d（在判别器的第 2/5 次更新中） 在第 20 步变成了 inf，运行已停止。")
     assert "lr_d=5e-05，lr_g=5e-05" in zh and "WGAN 需要权重裁剪（clip，例如 0.01）" in zh
+
+
+def test_a_run_saved_from_a_chinese_page_stores_its_reason_in_english():
+    """The run folder is a file format (the CLI writes English): a zh reader's save stores the English
+    text, nested messages included."""
+    from gan_demo.runs import folder
+
+    cfg = TrainConfig.for_loss("wgan", "ring8", clip=0.0, lr_d=5e-5, lr_g=5e-5)
+    msg = live.divergence_message("loss_d", math.inf, 20, cfg, "G's update")
+    assert in_chinese(lambda: live.english(msg)) == msg.render("en") == (
+        "Training diverged: loss_d (in G's update) became inf at step 20. The run was stopped. Try: lower the "
+        "learning rates (lr_d=5e-05, lr_g=5e-05); WGAN needs weight clipping (clip, e.g. 0.01) or the gradient "
+        "penalty (wgan-gp); watch D's logits (d_real, d_fake): when they grow without bound D outruns G; lower "
+        "lr_d or d_steps.")  # fmt: skip
+    clock = FakeClock()
+    reg = RunRegistry(max_running=1, grace_s=45, clock=clock)
+    run = reg.start("alice", TrainConfig.for_loss("non-saturating", "ring8", steps=1_000_000, seed=3))
+    try:
+        run.view()  # started
+        reg.release("alice")
+        clock.now += 46
+        run.join(10)
+        assert run.view().status == "stopped"
+        manifest = json.loads(in_chinese(lambda: run.files())[folder.MANIFEST])
+        assert manifest["error"] == "The run was stopped: its browser session disconnected and was not back within 45 s."
+        assert in_chinese(lambda: str(run.view().error)) == "运行已停止：它的浏览器会话断开了连接，45 秒内没有恢复。"
+    finally:
+        run.stop()

@@ -37,7 +37,7 @@ import numpy as np
 
 from gan_demo import settings
 from gan_demo.config import TrainConfig
-from gan_demo.content import Msg
+from gan_demo.content import Msg, t
 from gan_demo.train import Trainer, make_trainer, use_threads
 
 _LOG = logging.getLogger(__name__)
@@ -429,7 +429,7 @@ class Run:
             view = self.view()
             return folder.encode(view.config, view.metric_names, view.metrics, view.snapshots, view.step,
                                  self._trainer, status=view.status, steps_per_s=view.steps_per_s,
-                                 error=view.error.render("en") if isinstance(view.error, Msg) else view.error,
+                                 error=english(view.error) if isinstance(view.error, Msg) else view.error,
                                  **kwargs)  # fmt: skip  (the file holds English, as the CLI's run folders do)
 
 
@@ -448,6 +448,12 @@ def add_snapshot(shots: list[Snapshot], snap: Snapshot, every: int, keep: int) -
 class Busy(RuntimeError):
     """This session may not start another run now; the message (``args[0]``, a Msg) says why and what
     to do."""
+
+
+def english(msg: Msg) -> str:
+    """``msg`` in English, the Msgs among its parameters too (``Msg.render("en")`` renders those in the
+    reader's language): the text a run folder stores, whoever saves it."""
+    return t(msg.key, lang="en", **{k: english(v) if isinstance(v, Msg) else v for k, v in msg.params.items()})
 
 
 def failure_message(e: BaseException) -> Msg:
