@@ -622,9 +622,12 @@ def progress_text(view: live.RunView) -> str:
         parts.append(t("ui.progress_rate", rate=view.steps_per_s))
     if view.eta_s is not None:
         parts.append(t("ui.progress_left", seconds=view.eta_s))
-    if view.status != "running":
-        parts.append(t(f"ui.status_{view.status}"))
+    if view.status != "running":  # a status of its own (a run folder's manifest, "replay") is shown as it is
+        parts.append(t(f"ui.status_{view.status}") if view.status in _STATUSES else view.status)
     return " · ".join(parts)
+
+
+_STATUSES = (*live.ACTIVE, live.QUEUED, *live.FINISHED, "replay")  # those with a text: ui.status_<status>
 
 
 def curves(view: live.RunView, page: str) -> None:

@@ -219,3 +219,17 @@ def test_a_run_saved_from_a_chinese_page_stores_its_reason_in_english():
         assert in_chinese(lambda: str(run.view().error)) == "运行已停止：它的浏览器会话断开了连接，45 秒内没有恢复。"
     finally:
         run.stop()
+
+
+def test_the_progress_text_of_a_replay_and_of_a_status_from_a_file_in_chinese():
+    """A replay scrubbed back has status "replay" (gan_demo.runs.folder); a manifest's own status
+    string, which has no text in the catalogue, is shown as it is instead of failing the page."""
+
+    def view(status: str, step: int, rate: float) -> live.RunView:
+        return live.RunView(run_id="r", config=TrainConfig(), status=status, error=None, step=step, total_steps=2000,
+                            steps_per_s=rate, eta_s=None, metrics={}, snapshots=(), metric_names=(), device="cpu")  # fmt: skip
+
+    assert in_chinese(lambda: ui.progress_text(view("replay", 1200, 0.0))) == "第 1,200 步，共 2,000 步 · 回放"
+    assert ui.progress_text(view("replay", 1200, 0.0)) == "step 1,200 of 2,000 · replay"
+    assert in_chinese(lambda: ui.progress_text(view("archived", 1200, 812.25))) == (
+        "第 1,200 步，共 2,000 步 · 每秒 812.2 步 · archived")  # fmt: skip
