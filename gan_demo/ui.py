@@ -332,11 +332,11 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
     cols = st.columns(4 if page_presets else 3)
     if page_presets:
         with cols[-1]:
-            titles = {p.name: p.title for p in page_presets}
+            # "" (no preset) first; the texts are made here, as a format_func may be called outside this run
+            titles = {"": t("ui.preset_none"), **{p.name: p.title for p in page_presets}}
             # The box's label, not its option's text, says the form left the preset: the browser keeps
             # showing the text it had for the chosen value, and that text is the widget's value.
             label = t("ui.preset_changed") if preset is not None and changed else t("ui.preset")
-            titles[""] = t("ui.preset_none")  # (texts made here: a format_func may be called outside this run)
             st.selectbox(label, list(titles), key=_key(page, "preset"),
                          format_func=lambda n: titles.get(n, n), persist_state="session",
                          on_change=_on_preset_change, args=(page,))  # fmt: skip

@@ -52,7 +52,8 @@ def test_the_train_page_in_chinese_shows_the_chinese_start_button_and_form_label
     assert at.selectbox(key="train_model").label == "模型"
     assert at.selectbox(key="train_loss").label == "损失"
     assert at.selectbox(key="train_optimizer").label == "优化器"
-    assert at.selectbox(key="train_preset").label == "预设"
+    box = at.selectbox(key="train_preset")
+    assert (box.label, box.options[0], box.value) == ("预设", "（无）", "")  # no preset chosen, listed first
     assert {"记录间隔", "怎样读这些曲线和其中的虚线", "打开保存的运行（.zip）"} <= {e.label for e in at.expander}
     assert "选好设置后按 **开始**，曲线和样本会显示在这里。" in [i.value for i in at.info]
     at.session_state[language.STATE_KEY] = "en"  # the sidebar switch: the same widgets, in English
