@@ -88,7 +88,7 @@ def _train(at: AppTest, page: str, steps: int, every: int, timeout_s: float = 60
     at.run()
     at.button(key=f"{page}_start").click().run()
     deadline = time.monotonic() + timeout_s
-    while f"{steps:,} of {steps:,}" not in _progress(at) or "done" not in _progress(at):
+    while not (_progress(at).count(f"{steps:,}") >= 2 and ("done" in _progress(at) or "已完成" in _progress(at))):
         assert time.monotonic() < deadline, f"the run did not finish: {_progress(at)!r}"
         time.sleep(0.3)
         at.run()
