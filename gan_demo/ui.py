@@ -378,7 +378,7 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
         st.latex(spec.g_formula)
         if objective == "cgan":
             st.latex(losses.conditional_note(spec.name))
-        st.caption(spec.note)
+        st.caption(str(spec.note))
         if objective == "cyclegan":
             st.caption(t("ui.cyclegan_loss_note"))
 

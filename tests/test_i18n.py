@@ -281,3 +281,12 @@ def test_merge_replaces_an_existing_text_in_both_languages(tmp_path, monkeypatch
         assert content.catalogue("zh") == {"home.pages": "全部页面", "home.x": "叉"}
     finally:
         content.catalogue.cache_clear()
+
+
+def test_the_loss_names_and_notes_read_in_the_readers_language():
+    from gan_demo import losses
+
+    spec = losses.get("wgan-gp")
+    assert spec.title.render("en") == "WGAN-GP (gradient penalty)" and spec.title.render("zh") == "WGAN-GP（梯度惩罚）"
+    assert "(0, 0.9)" in spec.note.render("en") and "(0, 0.9)" in spec.note.render("zh")
+    assert len({losses.get(n).title.render("zh") for n in losses.NAMES}) == 6  # six distinct names

@@ -158,7 +158,7 @@ def test_every_loss_function_appears_on_the_page():
 # ---------------------------------------------------------------- numbers and notation
 def test_equilibrium_table_has_every_loss_and_hinge_has_no_single_d():
     rows = theory.equilibrium_table()
-    assert [r["loss"] for r in rows] == [losses.get(n).title for n in losses.NAMES]
+    assert [r["loss"] for r in rows] == [str(losses.get(n).title) for n in losses.NAMES]
     minimax = rows[0]
     assert "loss_d = 1.386" in minimax["equilibrium"] and "loss_g = -0.693" in minimax["equilibrium"]
     assert "clip ±0.01" in rows[losses.NAMES.index("wgan")]["defaults"]
