@@ -122,6 +122,8 @@ def defaults_for(loss: str, data: str = "digits") -> dict[str, Any]:
         values.update(model="mlp", z_dim=8 if data in toys.NAMES_2D else 4, hidden=64, batch_size=128)
     if data in domains.NAMES:  # CycleGAN's translators take no noise: z_dim is unused
         values.update(model="mlp", hidden=64, batch_size=128)
+    if data in domains.IMAGE_NAMES:  # small conv translators on 8×8 images (the healthy preset's nets)
+        values.update(model="dcgan", hidden=32, batch_size=64)
     return values
 
 
@@ -327,8 +329,8 @@ def _objective_errors(values: dict[str, Any], errors: dict[str, str]) -> dict[st
     if objective == "cyclegan":
         if data not in domains.NAMES:
             out["data"] = f"{data!r} is not a domain pair; cyclegan trains on one of: {', '.join(domains.NAMES)}"
-        if values.get("model", "mlp") != "mlp" and "model" not in errors:
-            out["model"] = "cyclegan's 2-D translators are MLPs: use 'mlp'"
+        if values.get("model", "mlp") != "mlp" and "model" not in errors and data not in domains.IMAGE_NAMES:
+            out["model"] = "cyclegan's translators are MLPs: use 'mlp'"
         for name, keep in _NOT_FOR_CYCLEGAN.items():
             if name not in errors and name in values and values[name] != keep:
                 out[name] = f"not used by cyclegan: must be {FIELDS[name].show(keep)}, got {FIELDS[name].show(values[name])}"
