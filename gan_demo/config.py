@@ -123,7 +123,7 @@ def defaults_for(loss: str, data: str = "digits") -> dict[str, Any]:
     if data in domains.NAMES:  # CycleGAN's translators take no noise: z_dim is unused
         values.update(model="mlp", hidden=64, batch_size=128)
     if data in domains.IMAGE_NAMES:  # small conv translators on 8×8 images (the healthy preset's nets)
-        values.update(model="dcgan", hidden=32, batch_size=64)
+        values.update(model="dcgan", hidden=16, batch_size=64)
     return values
 
 

@@ -99,6 +99,18 @@ CYCLE_TEXT = (
 )
 
 
+CYCLE_IMAGES_TEXT = (
+    "**On images** (the CycleGAN page's digits): X is one half of the 8×8 digits, Y the other half with "
+    "inverted grey levels, T(x) = −x on the [−1, 1] scale; a classifier of Y is the digits classifier "
+    "applied to $T^{-1}(y) = -y$, which reads how many G(x) keep x's digit. The cycle loss does not "
+    "decide it alone: small convolutional translators keep the digit with a light cycle weight, a "
+    "heavy one lets G and F copy their input (the cycle closes, nothing is translated), and MLP "
+    "translators without the cycle send every digit to one. Chu, Zhmoginov & Sandler (2017, "
+    "\"CycleGAN, a Master of Steganography\") found that a trained G can hide x in low-amplitude "
+    "detail of G(x) that F reads back, so a small noise added to G(x) wrecks F(G(x)); the page's "
+    "probe measures this."
+)
+
 SECTIONS: tuple[Section, ...] = (
     Section(
         "1. The minimax game",
@@ -245,7 +257,7 @@ SECTIONS: tuple[Section, ...] = (
     ),
     Section(
         "9. CycleGAN: two translators, two discriminators, the cycle",
-        CYCLE_TEXT,
+        CYCLE_TEXT + "\n\n" + CYCLE_IMAGES_TEXT,
         CYCLE_FORMULAS,
         (cycle.CycleTrainer.g_losses, cycle.CycleTrainer.d_losses, losses.cycle_loss, losses.identity_loss),
     ),

@@ -236,14 +236,14 @@ def test_cli_writes_inputs_samples_labels_and_the_folder_samples_without_data(tm
                      "--steps", "20", "--quiet"])  # fmt: skip
     assert code == 0, capsys.readouterr().err
     cfg = json.loads((out / "config.json").read_text())
-    assert (cfg["objective"], cfg["data"], cfg["model"], cfg["hidden"]) == ("cyclegan", PAIR, "dcgan", 32)
+    assert (cfg["objective"], cfg["data"], cfg["model"], cfg["hidden"]) == ("cyclegan", PAIR, "dcgan", 16)
     inputs, samples, labels = (np.load(out / f) for f in ("inputs.npy", "samples.npy", "labels.npy"))
     assert inputs.shape == samples.shape == (1797, 1, 8, 8) and inputs.dtype == samples.dtype == np.float32
     assert labels.shape == (1797,) and labels.dtype == np.int64
     images, target = _digits()
     assert (target[_index_of(torch.from_numpy(inputs), images)] == labels).all()  # the class of each input
     tensors = load_file(str(out / "weights.safetensors"))
-    G = ConvTranslator((1, 8, 8), 32)
+    G = ConvTranslator((1, 8, 8), 16)
     G.load_state_dict({k[2:]: v for k, v in tensors.items() if k.startswith("G.")})
     with torch.no_grad():
         assert np.allclose(G(torch.from_numpy(inputs)).numpy(), samples, atol=1e-6)
