@@ -1,17 +1,20 @@
 """GAN Lab: the Streamlit entry point. Run with ``streamlit run app.py``.
 
-The pages are listed once, in ``gan_demo.ui.PAGES``; this file builds the navigation from it,
-ties the browser session to its runs, notes the device in the sidebar and, once per session,
-warns of an environment variable whose value was refused (gan_demo.settings).
+The pages are listed once, in ``gan_demo.ui.PAGES``; this file picks the session's language first
+(gan_demo.language: the sidebar switch, ``?lang=``, the browser's), builds the navigation in it, ties
+the browser session to its runs, notes the device in the sidebar and, once per session, warns of an
+environment variable whose value was refused (gan_demo.settings).
 """
 
 from __future__ import annotations
 
 import streamlit as st
 
-from gan_demo import settings, ui
+from gan_demo import language, settings, ui
+from gan_demo.content import t
 
-st.set_page_config(page_title="GAN Lab", page_icon=":material/science:", layout="wide")
+language.choose()
+st.set_page_config(page_title=t("app.title"), page_icon=":material/science:", layout="wide")
 page = st.navigation(
     [
         st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path, default=i == 0)
@@ -22,6 +25,6 @@ ui.session_id()
 if not st.session_state.get("gan_settings_warned"):  # the environment was checked at start; say it once
     st.session_state["gan_settings_warned"] = True
     for problem in settings.current().problems:
-        st.warning(problem, icon=":material/warning:")
-st.sidebar.caption(f"Training on: **{ui.device_label()}**")
+        st.warning(str(problem), icon=":material/warning:")
+st.sidebar.caption(t("app.training_on", device=ui.device_label()))
 page.run()

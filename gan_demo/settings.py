@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from gan_demo.content import Msg
+
 _LOG = logging.getLogger(__name__)
 
 
@@ -41,7 +43,7 @@ class EnvVar:
 
     name: str
     default: str
-    allowed: str
+    allowed: Msg
     parse: Callable[[str], Any]
 
 
@@ -73,10 +75,10 @@ def _seconds(text: str) -> float:
 
 
 VARS: tuple[EnvVar, ...] = (
-    EnvVar("GAN_DEMO_MAX_RUNS", "2", "a whole number from 1 to 64", _max_runs),
-    EnvVar("GAN_DEMO_DATA", "~/.cache/gan_demo", "a folder path (it need not exist yet), not a file", _folder),
-    EnvVar("GAN_DEMO_RECONNECT_GRACE_S", "60", "a number of seconds from 0 to 3600", _seconds),
-    EnvVar("GAN_DEMO_RUNS_PER_SESSION", "1", "a whole number from 1 to 64", _per_session),
+    EnvVar("GAN_DEMO_MAX_RUNS", "2", Msg("app.env_whole_1_64"), _max_runs),
+    EnvVar("GAN_DEMO_DATA", "~/.cache/gan_demo", Msg("app.env_folder"), _folder),
+    EnvVar("GAN_DEMO_RECONNECT_GRACE_S", "60", Msg("app.env_seconds"), _seconds),
+    EnvVar("GAN_DEMO_RUNS_PER_SESSION", "1", Msg("app.env_whole_1_64"), _per_session),
 )
 
 
@@ -85,7 +87,7 @@ class Settings:
     max_runs: int  # GAN_DEMO_MAX_RUNS: runs that may train at once on this server
     data_root: Path  # GAN_DEMO_DATA: where the image data sets are looked for
     reconnect_grace_s: float = 60.0  # GAN_DEMO_RECONNECT_GRACE_S: a disconnected session's runs wait
-    problems: tuple[str, ...] = ()  # one message per variable whose value was refused
+    problems: tuple[Msg, ...] = ()  # one message per variable whose value was refused (str() renders it)
     runs_per_session: int = 1  # GAN_DEMO_RUNS_PER_SESSION: a session's own runs, training or queued
 
 
@@ -100,8 +102,8 @@ def load(environ: Mapping[str, str]) -> Settings:
             values[var.name] = var.parse(var.default if text is None else text)
         except ValueError:
             values[var.name] = var.parse(var.default)
-            problems.append(f"{var.name}={text!r} is not allowed: it must be {var.allowed}. "
-                            f"Using the default, {var.default}.")  # fmt: skip
+            problems.append(Msg("app.env_refused", name=var.name, value=repr(text), allowed=var.allowed,
+                                default=var.default))  # fmt: skip
     return Settings(values["GAN_DEMO_MAX_RUNS"], values["GAN_DEMO_DATA"],
                     values["GAN_DEMO_RECONNECT_GRACE_S"], tuple(problems),
                     values["GAN_DEMO_RUNS_PER_SESSION"])  # fmt: skip
@@ -112,5 +114,5 @@ def current() -> Settings:
     """This process's settings: read from ``os.environ`` on the first call, then kept."""
     settings = load(os.environ)
     for problem in settings.problems:
-        _LOG.warning(problem)
+        _LOG.warning(str(problem))
     return settings

@@ -22,6 +22,7 @@ import torch
 
 from gan_demo import (
     config,
+    content,
     data,
     diagnosis_panel,
     domains,
@@ -33,6 +34,7 @@ from gan_demo import (
     toys,
 )
 from gan_demo.config import TrainConfig
+from gan_demo.content import t
 from gan_demo.runs import live
 
 RUN_EVERY_S = 1.0  # how often the live panel redraws while a run trains
@@ -42,31 +44,34 @@ WATCHERS_PER_INTERVAL = 4  # a shared run's redraw interval grows by one every_s
 
 @dataclass(frozen=True)
 class PageInfo:
+    """A menu entry: its script, its catalogue name (title ``app.page_<name>``, Home's line about it
+    ``app.blurb_<name>``), icon and URL path."""
+
     path: str
-    title: str
+    name: str
     icon: str
     url_path: str | None = None
-    blurb: str = ""  # one line for the Home page's links
+
+    @property
+    def title(self) -> str:
+        return t(f"app.page_{self.name}")
+
+    @property
+    def blurb(self) -> str:
+        return t(f"app.blurb_{self.name}")
 
 
 # The app's pages, in menu order: app.py builds st.navigation from this, Home links to each one.
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("app_pages/home.py", "Home", ":material/home:"),
-    PageInfo("app_pages/train.py", "Train", ":material/model_training:", "train",
-             "Train a GAN on digits or (Fashion-)MNIST, watch its curves and samples live."),
-    PageInfo("app_pages/d_star_1d.py", "D* on 1-D", ":material/show_chart:", "d_star_1d",
-             "The optimal discriminator D* = p_data/(p_data+p_g), JS and W1, beside a learned D."),
-    PageInfo("app_pages/toys_2d.py", "2-D toys", ":material/scatter_plot:", "toys_2d",
-             "Rings and grids of Gaussians: D's heatmap, G's gradient field, mode collapse."),
-    PageInfo("app_pages/cgan.py", "Conditional GAN", ":material/category:", "cgan",
-             "Draw me a 7: G(z, y) and a D that checks the label, with label accuracy per class."),
-    PageInfo("app_pages/cyclegan.py", "CycleGAN", ":material/sync_alt:", "cyclegan",
-             "Unpaired translation X ↔ Y: two generators, two Ds, the cycle loss, and what it does not fix."),
-    PageInfo("app_pages/compare.py", "Compare", ":material/compare:", "compare",
-             "Two to four runs side by side: curves on one chart, samples, diagnoses, the settings that differ."),
-    PageInfo("app_pages/theory.py", "Theory", ":material/menu_book:", "theory",
-             "Every formula of the seeds beside the code that computes it."),
-)  # fmt: skip
+    PageInfo("app_pages/home.py", "home", ":material/home:"),
+    PageInfo("app_pages/train.py", "train", ":material/model_training:", "train"),
+    PageInfo("app_pages/d_star_1d.py", "d_star_1d", ":material/show_chart:", "d_star_1d"),
+    PageInfo("app_pages/toys_2d.py", "toys_2d", ":material/scatter_plot:", "toys_2d"),
+    PageInfo("app_pages/cgan.py", "cgan", ":material/category:", "cgan"),
+    PageInfo("app_pages/cyclegan.py", "cyclegan", ":material/sync_alt:", "cyclegan"),
+    PageInfo("app_pages/compare.py", "compare", ":material/compare:", "compare"),
+    PageInfo("app_pages/theory.py", "theory", ":material/menu_book:", "theory"),
+)
 
 
 _T = TypeVar("_T")
@@ -588,8 +593,9 @@ def cached_figure(page: str, name: str, key: tuple, build: Callable[[], _T]) -> 
     """A chart changes only when a snapshot arrives (``key`` changes, and names the run): build it
     then, once for the whole server, not at every redraw of every session that watches the run
     (building a Plotly figure costs tens of ms of the GIL that the training threads need; thirty
-    students watching one shared run would otherwise build it thirty times, issue 18)."""
-    return _shared_figure(page, name, key, build)
+    students watching one shared run would otherwise build it thirty times, issue 18). Its titles and
+    legends are text, so the cache holds one figure per language."""
+    return _shared_figure(page, name, (*key, content.current_language()), build)
 
 
 @st.cache_resource(max_entries=512, show_spinner=False)

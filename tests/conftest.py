@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
 import pytest
 
 from gan_demo.runs import live
+
+# A message key missing from a catalogue, or a parameter missing from a call, raises in the tests
+# (gan_demo.content) instead of falling back to English: every page test is also a catalogue test.
+os.environ.setdefault("GAN_DEMO_STRICT_I18N", "1")
 
 THREAD_PREFIX = "gan-"  # every thread the app starts is named "gan-..." (runs: "gan-run-<id>")
 
