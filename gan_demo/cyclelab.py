@@ -11,6 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from gan_demo import domains, plots
+from gan_demo.content import t
 from gan_demo.train import CycleTrainer
 
 N_POINTS = 400  # points of each domain kept per snapshot
@@ -61,46 +62,47 @@ def forward_figure(extras: dict, pair: domains.DomainPair, uirevision: str) -> g
     """G: X → Y. Y's samples in grey, with T's image of each mode of X marked ("T(k)"); x faint and
     G(x) solid, both coloured by x's mode; an arrow from a few x to their G(x)."""
     x, gx, modes = extras["x"], extras["gx"], extras["x_mode"]
-    fig = go.Figure(go.Scattergl(x=extras["y"][:, 0], y=extras["y"][:, 1], mode="markers", name="y (samples of Y)",
+    fig = go.Figure(go.Scattergl(x=extras["y"][:, 0], y=extras["y"][:, 1], mode="markers", name=t("cyclegan.fig_y_samples"),
                                  marker=dict(size=4, color=_GREY)))  # fmt: skip
-    _by_mode(fig, x, modes, "x (coloured by its mode)", 4, opacity=0.35)
-    _by_mode(fig, gx, modes, "G(x)", 6, symbol="diamond")
+    _by_mode(fig, x, modes, t("cyclegan.fig_x_by_mode"), 4, opacity=0.35)
+    _by_mode(fig, gx, modes, t("cyclegan.fig_gx"), 6, symbol="diamond")
     ty = pair.modes_y
-    fig.add_trace(go.Scatter(x=ty[:, 0], y=ty[:, 1], mode="markers+text", name="T(mode k): where T sends mode k",
+    fig.add_trace(go.Scatter(x=ty[:, 0], y=ty[:, 1], mode="markers+text", name=t("cyclegan.fig_t_modes"),
                              text=[f"T({k})" for k in range(len(ty))], textposition="top center",
                              marker=dict(size=14, color="rgba(0,0,0,0)", line=dict(width=2, color=list(COLOURS))),
                              hoverinfo="text"))  # fmt: skip
     picks = np.concatenate([np.flatnonzero(modes == k)[:N_ARROWS] for k in range(len(COLOURS))])
     segs = np.stack([x[picks], gx[picks], np.full((len(picks), 2), np.nan)], axis=1).reshape(-1, 2)
-    fig.add_trace(go.Scatter(x=segs[:, 0], y=segs[:, 1], mode="lines", name="x → G(x)",
+    fig.add_trace(go.Scatter(x=segs[:, 0], y=segs[:, 1], mode="lines", name=t("cyclegan.fig_x_to_gx"),
                              line=dict(color="#222", width=1), hoverinfo="skip"))  # fmt: skip
-    return _layout(fig, pair.extent, uirevision, "G: X → Y")
+    return _layout(fig, pair.extent, uirevision, t("cyclegan.fig_forward_title"))
 
 
 def backward_figure(extras: dict, pair: domains.DomainPair, uirevision: str) -> go.Figure:
     """The cycle back: F(G(x)) over X's samples, coloured by x's mode (on top of x if the cycle closes)."""
     x, modes = extras["x"], extras["x_mode"]
-    fig = go.Figure(go.Scattergl(x=x[:, 0], y=x[:, 1], mode="markers", name="x (samples of X)",
+    fig = go.Figure(go.Scattergl(x=x[:, 0], y=x[:, 1], mode="markers", name=t("cyclegan.fig_x_samples"),
                                  marker=dict(size=4, color=_GREY)))  # fmt: skip
-    _by_mode(fig, extras["fgx"], modes, "F(G(x))", 6, symbol="diamond")
+    _by_mode(fig, extras["fgx"], modes, t("cyclegan.fig_fgx"), 6, symbol="diamond")
     mx = pair.modes_x
-    fig.add_trace(go.Scatter(x=mx[:, 0], y=mx[:, 1], mode="text", name="mode k of X",
+    fig.add_trace(go.Scatter(x=mx[:, 0], y=mx[:, 1], mode="text", name=t("cyclegan.fig_mode_k"),
                              text=[str(k) for k in range(len(mx))], textfont=dict(size=14, color=list(COLOURS)),
                              hoverinfo="text"))  # fmt: skip
-    return _layout(fig, pair.extent, uirevision, "F(G(x)) back in X")
+    return _layout(fig, pair.extent, uirevision, t("cyclegan.fig_backward_title"))
 
 
 def mapping_figure(mapping: np.ndarray, uirevision: str) -> go.Figure:
     """The mode table as a heatmap: row i = mode i of X, column j = mode T(j) of Y (last: no mode);
     the cell is the share of mode i's inputs whose G(x) lands there. T itself is the diagonal."""
     k = mapping.shape[0]
-    cols = [f"T({j})" for j in range(k)] + ["none"]
+    cols = [f"T({j})" for j in range(k)] + [t("cyclegan.fig_none")]
     text = [[f"{100 * v:.0f} %" if v > 0 else "" for v in row] for row in mapping]
-    fig = go.Figure(go.Heatmap(z=np.asarray(mapping).tolist(), x=cols, y=[f"mode {i} of X" for i in range(k)], zmin=0, zmax=1,
-                               colorscale="Blues", text=text, texttemplate="%{text}", showscale=False,
-                               hovertemplate="%{y} → %{x}: %{z:.0%}<extra></extra>"))  # fmt: skip
+    fig = go.Figure(go.Heatmap(z=np.asarray(mapping).tolist(), x=cols, y=[t("cyclegan.fig_mode_row", k=i) for i in range(k)], zmin=0, zmax=1,
+                               colorscale="Blues", text=text, showscale=False,
+                               texttemplate="%{text}",  # i18n-ok: Plotly's template, no words
+                               hovertemplate="%{y} → %{x}: %{z:.0%}<extra></extra>"))  # i18n-ok: Plotly's template
     fig.update_layout(uirevision=uirevision, height=330, margin=dict(l=10, r=10, t=40, b=10),
-                      title="Which mode of X lands on which mode of Y", yaxis=dict(autorange="reversed"))  # fmt: skip
+                      title=t("cyclegan.fig_mapping_title"), yaxis=dict(autorange="reversed"))  # fmt: skip
     return fig
 
 
@@ -114,7 +116,7 @@ def history_figure(metrics: dict[str, list[float]], names: dict[str, str], title
             fig.add_trace(go.Scatter(x=metrics["step"], y=[scale * v for v in metrics[name]], name=label, mode="lines"))
     fig.update_layout(title=title, uirevision=uirevision, height=320, margin=dict(l=10, r=10, t=50, b=10),
                       legend=dict(orientation="h", yanchor="top", y=-0.32, x=0), hovermode="x unified",
-                      xaxis=dict(title="step"), yaxis=dict(title="%" if percent else None, rangemode="tozero"))  # fmt: skip
+                      xaxis=dict(title=t("cyclegan.fig_step")), yaxis=dict(title="%" if percent else None, rangemode="tozero"))  # fmt: skip
     return fig
 
 
@@ -151,15 +153,17 @@ def grid(images: np.ndarray, per_row: int = 10) -> np.ndarray:
     return plots.image_grid(pics, nrow=per_row, min_width=200)
 
 
-def label_figure(table: np.ndarray, uirevision: str, read_by: str = "Y's classifier") -> go.Figure:
+def label_figure(table: np.ndarray, uirevision: str, read_by: str | None = None) -> go.Figure:
     """The label table as a heatmap: row i = digits of class i in X, column j = the share of their
     G(x) that ``read_by`` reads as class j. Label preservation is the diagonal."""
     k = table.shape[0]
+    read_by = t("cyclegan.fig_read_by_y") if read_by is None else read_by
     text = [[f"{100 * v:.0f} %" if v >= 0.005 else "" for v in row] for row in table]
-    fig = go.Figure(go.Heatmap(z=np.asarray(table).tolist(), x=[f"read as {j}" for j in range(k)],
-                               y=[f"x is a {i}" for i in range(k)], zmin=0, zmax=1, colorscale="Blues", text=text,
-                               texttemplate="%{text}", showscale=False,
-                               hovertemplate="%{y}, G(x) %{x}: %{z:.0%}<extra></extra>"))  # fmt: skip
+    fig = go.Figure(go.Heatmap(z=np.asarray(table).tolist(), x=[t("cyclegan.fig_read_as", j=j) for j in range(k)],
+                               y=[t("cyclegan.fig_x_is", i=i) for i in range(k)], zmin=0, zmax=1, colorscale="Blues",
+                               text=text, showscale=False,
+                               texttemplate="%{text}",  # i18n-ok: Plotly's template, no words
+                               hovertemplate="%{y}, G(x) %{x}: %{z:.0%}<extra></extra>"))  # i18n-ok: Plotly's template
     fig.update_layout(uirevision=uirevision, height=360, margin=dict(l=10, r=10, t=40, b=10),
-                      title=f"Which digit x becomes: G(x) read by {read_by}", yaxis=dict(autorange="reversed"))  # fmt: skip
+                      title=t("cyclegan.fig_labels_title", read_by=read_by), yaxis=dict(autorange="reversed"))  # fmt: skip
     return fig

@@ -37,6 +37,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from gan_demo.content import Msg, t
+
 
 def _rotation(degrees: float) -> np.ndarray:
     t = math.radians(degrees)
@@ -49,12 +51,22 @@ class DomainPair:
     Y = T(X) with the linear map T(x) = ``matrix`` · x. Y's mode k is T(X's mode k)."""
 
     name: str
-    title: str
+    title_key: str  # the catalogue key of its title (gan_demo.content)
     modes: tuple[tuple[float, float], ...]
     sigma: float
     matrix: tuple[tuple[float, float], tuple[float, float]]
-    t_text: str  # T in words, for the page
+    t_key: str  # the key of T in words, for the page
     kind = "points"
+
+    @property
+    def title(self) -> str:
+        """The pair's title in the reader's language."""
+        return t(self.title_key)
+
+    @property
+    def t_text(self) -> str:
+        """T in words, in the reader's language."""
+        return t(self.t_key)
 
     @property
     def a(self) -> np.ndarray:
@@ -178,11 +190,11 @@ PAIRS: dict[str, DomainPair] = {
     for p in (
         DomainPair(
             "ring8-stretched",
-            "Ring of 8 (σ 0.05) → the same ring rotated by 10° and stretched 1.25× along x",
+            "cyclegan.ring8_stretched_title",
             tuple((float(math.cos(a)), float(math.sin(a))) for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)),
             0.05,
             tuple(map(tuple, (np.diag([1.25, 1.0]) @ _rotation(10.0)).tolist())),  # type: ignore[arg-type]
-            "T(x) = A·R(10°)·x with A = diag(1.25, 1): rotate by 10°, then stretch x by 1.25",
+            "cyclegan.ring8_stretched_t",
         ),
     )
 }
@@ -205,10 +217,20 @@ class ImagePair:
     its classifier of :mod:`gan_demo.metrics.classifier`."""
 
     name: str
-    title: str
+    title_key: str  # the catalogue key of its title (gan_demo.content)
     data: str
-    t_text: str  # T in words, for the page
+    t_key: str  # the key of T in words, for the page
     kind = "images"
+
+    @property
+    def title(self) -> str:
+        """The pair's title in the reader's language."""
+        return t(self.title_key)
+
+    @property
+    def t_text(self) -> str:
+        """T in words, in the reader's language."""
+        return t(self.t_key)
 
     @property
     def shape(self) -> tuple[int, int, int]:
@@ -335,8 +357,7 @@ def heldout_accuracy(pair: ImagePair) -> float:
 IMAGE_PAIRS: dict[str, ImagePair] = {
     p.name: p
     for p in (
-        ImagePair("digits-inverted", "8×8 digits → the same kind of digits with inverted grey levels", "digits",
-                  "T(x) = −x on the [−1, 1] scale (1 − x on [0, 1]): white strokes on black become black on white"),
+        ImagePair("digits-inverted", "cyclegan.digits_inverted_title", "digits", "cyclegan.digits_inverted_t"),
     )
 }  # fmt: skip
 
@@ -351,4 +372,4 @@ def get(name: str) -> DomainPair | ImagePair:
     try:
         return PAIRS[name] if name in PAIRS else IMAGE_PAIRS[name]
     except KeyError:
-        raise ValueError(f"unknown domain pair {name!r}; choose one of: {', '.join(NAMES)}") from None
+        raise ValueError(Msg("cyclegan.unknown_pair", name=name, names=", ".join(NAMES))) from None

@@ -321,8 +321,8 @@ _ALL: list[Preset] = [
             "cyclegan", dict(_CYCLE_DIGITS, model="dcgan", lambda_cyc=10.0, lambda_id=0.0, steps=600),
             "cycle_not_t",
             "Same nets, λ_cyc = 10 on an L1 summed over 64 pixels: 64 times the paper's per-pixel λ = 10. "
-            "The cycle term rules the start, and the quickest way to F(G(x)) = x is for G and F to copy "
-            "their input: G(x) stays x, white on black, D_Y tells it from Y at once, yet the cycle error "
+            "The cycle term rules the start, and the quickest way to F(G(x)) = x is for G and F to nearly copy "
+            "their input: G(x) stays close to x, white on black, D_Y tells it from Y at once, yet the cycle error "
             "is small. Y's classifier reads G(x) inverted and almost never finds x's digit.",
             Claim("label_kept", "end", 0.0, 0.1, "G(x) read as x's digit"),
             Claim("d_y_fake", "end", 0.0, 0.05, "D_Y's output on G(x)")),

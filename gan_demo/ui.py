@@ -329,11 +329,8 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
     with cols[1]:
         if all(name in domains.NAMES for name in data_choices):  # CycleGAN: MLPs, or convolutions for images
             st.selectbox("Model", config.MODELS, key=_key(page, "model"), persist_state="session",
-                         format_func=lambda m: {"mlp": "translator MLPs", "dcgan": "conv translators (images)"}[m],
-                         help="translator MLPs: G, F, D_X and D_Y have 3 hidden layers of 'hidden' units with "
-                         "ReLU (on a 2-D pair the translators' outputs are linear; on images they end in tanh). "
-                         "conv translators, image pairs only: three 3×3 convolutions of 'hidden' channels, "
-                         "and two stride-2 convolutions for D_X, D_Y")  # fmt: skip
+                         format_func=lambda m: t({"mlp": "cyclegan.model_mlp", "dcgan": "cyclegan.model_conv"}[m]),
+                         help=t("cyclegan.model_help"))  # fmt: skip
         elif all(name in toys.NAMES for name in data_choices):  # toys always train the toy MLPs
             st.selectbox("Model", ["toy MLP"], disabled=True, key=_key(page, "model_shown"),
                          help="G and D: 3 hidden layers of 'hidden' units with ReLU; G's output is linear")  # fmt: skip

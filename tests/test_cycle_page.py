@@ -60,7 +60,7 @@ def test_the_page_is_in_the_menu_and_its_form_shows_cyclegans_fields_only():
     text = " ".join(m.value for m in at.switch_page(PAGE_FILE).run().markdown)
     assert "D_X(F(y))" in text and "G(F(y)) - y" in text and "slips of the seed post" in text
     for p in presets.for_page("cyclegan"):
-        assert f"](/cyclegan?preset={p.name})" in text
+        assert f"](/cyclegan?preset={p.name}&lang=en)" in text
 
 
 @pytest.mark.parametrize("name", [p.name for p in presets.for_page("cyclegan")])
