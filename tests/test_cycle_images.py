@@ -271,3 +271,11 @@ def test_a_run_folder_with_the_wrong_fixed_inputs_is_refused(tmp_path):
     runfolder.save_trainer(tmp_path / "bad", t, {n: [] for n in t.metric_names}, [], status="done")
     with pytest.raises(runfolder.RunFormatError, match=r"fixed_noise should be float32 \(n, 1, 8, 8\), got \(5, 2\)"):
         runfolder.load(tmp_path / "bad")
+
+
+def test_theory_section_9_names_the_image_pair_and_the_steganography_source():
+    from gan_demo import theory
+
+    section = next(s for s in theory.SECTIONS if s.title.startswith("9. CycleGAN"))
+    assert "T(x) = −x" in section.text and "$T^{-1}(y) = -y$" in section.text
+    assert "Chu, Zhmoginov & Sandler (2017" in section.text and "F damps it" in section.text
