@@ -330,7 +330,7 @@ def _objective_errors(values: dict[str, Any], errors: dict[str, str]) -> dict[st
         if data not in domains.NAMES:
             out["data"] = f"{data!r} is not a domain pair; cyclegan trains on one of: {', '.join(domains.NAMES)}"
         if values.get("model", "mlp") != "mlp" and "model" not in errors and data not in domains.IMAGE_NAMES:
-            out["model"] = "cyclegan's translators are MLPs: use 'mlp'"
+            out["model"] = "cyclegan's 2-D translators are MLPs: use 'mlp'"
         for name, keep in _NOT_FOR_CYCLEGAN.items():
             if name not in errors and name in values and values[name] != keep:
                 out[name] = f"not used by cyclegan: must be {FIELDS[name].show(keep)}, got {FIELDS[name].show(values[name])}"

@@ -279,3 +279,15 @@ def test_theory_section_9_names_the_image_pair_and_the_steganography_source():
     section = next(s for s in theory.SECTIONS if s.title.startswith("9. CycleGAN"))
     assert "T(x) = −x" in section.text and "$T^{-1}(y) = -y$" in section.text
     assert "Chu, Zhmoginov & Sandler (2017" in section.text and "F damps it" in section.text
+
+
+def test_conv_translators_are_for_image_pairs_only_and_the_image_defaults():
+    from gan_demo.config import ConfigError, defaults_for
+
+    assert image_config(model="dcgan").model == "dcgan" and image_config(model="mlp").model == "mlp"
+    with pytest.raises(ConfigError, match="cyclegan's 2-D translators are MLPs: use 'mlp'"):
+        TrainConfig.for_loss("non-saturating", "ring8-stretched", objective="cyclegan", model="dcgan")
+    d = defaults_for("non-saturating", PAIR)
+    assert (d["model"], d["hidden"], d["batch_size"]) == ("dcgan", 16, 64)
+    with pytest.raises(ValueError, match="unknown domain pair 'horses'; choose one of: ring8-stretched, digits-inverted"):
+        domains.get("horses")
