@@ -312,18 +312,18 @@ _ALL: list[Preset] = [
     _preset("healthy-cyclegan-digits", "Digits: conv translators and a light cycle loss keep the digit", "cyclegan",
             dict(_CYCLE_DIGITS, model="dcgan", lambda_cyc=0.3, lambda_id=0.0, steps=1000), "healthy",
             "G learns to invert the grey levels in a few hundred steps: G(x) is x's digit black on white, "
-            "F(G(x)) is x again, and Y's classifier reads nearly every G(x) as x's digit. 3×3 filters see "
-            "only a pixel's neighbourhood; inverting each pixel is the simplest local way from X to Y. "
-            "(λ_cyc = 0.3 on an L1 summed over 64 pixels is 19 per pixel, the paper's unit.)",
+            "F(G(x)) is x again, and Y's classifier reads nearly every G(x) as x's digit. Small convolution "
+            "filters see only a pixel's neighbourhood; inverting each pixel is the simplest local way from X "
+            "to Y. The cycle weight is light (summed over pixels; the paper averages them).",
             Claim("label_kept", "end", 0.9, 1.0, "G(x) read as x's digit"),
             Claim("label_kept_f", "end", 0.9, 1.0, "F(y) read as y's digit")),
     _preset("cyclegan-digits-identity", "Digits: a heavy cycle weight, and the cycle closes by doing nothing",
             "cyclegan", dict(_CYCLE_DIGITS, model="dcgan", lambda_cyc=10.0, lambda_id=0.0, steps=600),
             "cycle_not_t",
-            "Same nets, λ_cyc = 10 on an L1 summed over 64 pixels: 64 times the paper's per-pixel λ = 10. "
-            "The cycle term rules the start, and the quickest way to F(G(x)) = x is for G and F to nearly copy "
-            "their input: G(x) stays close to x, white on black, D_Y tells it from Y at once, yet the cycle error "
-            "is small. Y's classifier reads G(x) inverted and almost never finds x's digit.",
+            "Same nets, a heavy cycle weight (summed over pixels, far above the paper's per-pixel one). The "
+            "cycle term rules the start, and the quickest way to F(G(x)) = x is for G and F to nearly copy "
+            "their input: G(x) stays close to x, white on black, D_Y tells it from Y at once, yet the cycle "
+            "error is small. Y's classifier reads G(x) inverted and almost never finds x's digit.",
             Claim("label_kept", "end", 0.0, 0.1, "G(x) read as x's digit"),
             Claim("d_y_fake", "end", 0.0, 0.05, "D_Y's output on G(x)")),
     _preset("cyclegan-digits-no-cycle", "Digits: MLP translators without the cycle loss turn every digit into one",
@@ -331,8 +331,8 @@ _ALL: list[Preset] = [
             "arbitrary_map",
             "With the adversarial terms alone nothing ties G(x) to x: G only has to draw something D_Y takes "
             "for an inverted digit, and here it draws the same digit for every x (one column of the table "
-            "lights up). (The conv translators keep the digit even at λ_cyc = 0: there the network's "
-            "locality, not the loss, ties G(x) to x.)",
+            "lights up). (The conv translators keep the digit even without the cycle loss: there the "
+            "network's locality, not the loss, ties G(x) to x.)",
             Claim("label_kept", "end", 0.0, 0.2, "G(x) read as x's digit"),
             Claim("y_classes", "end", 1, 2, "digits appearing among the G(x)")),
 ]  # fmt: skip

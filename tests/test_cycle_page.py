@@ -136,7 +136,8 @@ def test_a_short_image_run_shows_the_batches_label_preservation_and_the_probe():
     assert revisions == ["cyclegan_labels", "cyclegan_losses", "cyclegan_readouts", "cyclegan_errors"]
     table = json.loads(charts[0].proto.spec)["data"][0]
     assert len(table["z"]) == 10 and len(table["z"][0]) == 10
-    # the probe's slider picks a noise level; its numbers follow
-    before = at.metric[5].value
+    # the probe's slider picks a noise level; the noise's size and the noisy grid follow (E|n| = σ·sqrt(2/π))
+    assert abs(float(at.metric[6].value) - 0.05 * 0.7979) < 0.002
     at.select_slider(key="cyclegan_stego_std").set_value(0.2).run()
-    assert not at.exception and at.metric[5].value != before
+    assert not at.exception and abs(float(at.metric[6].value) - 0.2 * 0.7979) < 0.003
+    assert [i.proto.imgs[0].caption for i in at.get("image")][6] == "G(x) + noise (std 0.2)"
