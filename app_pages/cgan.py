@@ -4,29 +4,35 @@ from __future__ import annotations
 
 import streamlit as st
 
-from gan_demo import cgan_diagnosis, cgan_views, diagnosis_panel, plots, presets, theory, ui
+from gan_demo import (
+    cgan_diagnosis,
+    cgan_views,
+    diagnosis_panel,
+    language,
+    losses,
+    plots,
+    presets,
+    theory,
+    ui,
+)
+from gan_demo.content import t
 from gan_demo.data import CLASS_NAMES, IMAGE_DATASETS
+from gan_demo.metrics import quality
 from gan_demo.train.cgan import GRID_COLUMNS
 
 PAGE = "cgan"
-_SECTION = next(s for s in theory.SECTIONS if s.title.startswith("8."))
+_SECTION = next(s for s in theory.SECTIONS if losses.conditional_d_terms in s.code)  # the cGAN section
 
-st.title("Conditional GAN: draw me a 7")
-st.markdown(
-    "G gets a label y with its noise z and must draw that class; D judges (image, label) pairs. "
-    "As in seed 004, D must call three kinds of pair: a real image with its label **real**, G's image "
-    "with the label it was asked for **fake**, and a real image with a **wrong** label **fake** too "
-    "(the matching-aware D of Reed et al. 2016), weighted by λ below. The offline classifier of the Train page's Quality "
-    "panel (checkpoints/) reads G's samples: the share drawn as the class asked for is the **label accuracy**."
-)
-with st.expander("The objective, and the code that computes it"):
+st.title(t("cgan.title"))
+st.markdown(t("cgan.intro"))
+with st.expander(t("cgan.objective_expander")):
     for formula in _SECTION.formulas:
         st.latex(formula)
-    st.markdown(_SECTION.text)
+    st.markdown(str(_SECTION.text))
     st.code(theory.source(_SECTION.code[0]), language="python")
-st.markdown("**The presets**, one click each (or hand out the link):")
+st.markdown(t("cgan.presets_intro"))
 for p in presets.for_page(PAGE):
-    st.markdown(f"- [{p.title}](/{PAGE}?preset={p.name})")
+    st.markdown(f"- [{p.title}]({language.href(PAGE, preset=p.name)})")
 values, errors = ui.config_form(PAGE, IMAGE_DATASETS, objective="cgan")
 ui.run_controls(PAGE, errors, cgan_views.snapshot_fn())
 
@@ -41,7 +47,7 @@ def _generator_views(view, names: tuple[str, ...]) -> None:
     holder = next((s.extras["latest_g"] for s in reversed(view.snapshots) if "latest_g" in s.extras), None)
     step, state = holder.get() if holder is not None else (-1, None)
     if state is None:
-        st.caption("G's weights appear with the first snapshot.")
+        st.caption(t("cgan.no_weights_yet"))
         return None, -1
     G = ui.cached_figure(PAGE, "G", (view.run_id, step), lambda: cgan_views.generator_from(view.config, state))
     return G, step
@@ -49,34 +55,33 @@ def _generator_views(view, names: tuple[str, ...]) -> None:
 
 def render(view) -> None:
     ui.progress(view)
-    names = CLASS_NAMES[view.config.data]
+    names = tuple(quality.class_labels(CLASS_NAMES[view.config.data]))  # in the reader's language
     shots = [s for s in view.snapshots if s.samples.ndim == 4]
     reports = [(s.step, s.extras["cgan"]) for s in view.snapshots if "cgan" in s.extras]
-    grid, pick, interp, acc, fd, curves = st.tabs(["Per-class grid", "Pick a class", "Class interpolation",
-                                                  "Label accuracy", "Fréchet distance per class", "Curves"])  # fmt: skip
+    tabs = ("grid", "pick", "interp", "accuracy", "frechet", "curves")
+    grid, pick, interp, acc, fd, curves = st.tabs([t(f"cgan.tab.{name}") for name in tabs])
     with grid:
         if shots:
             shot = ui.pick_snapshot(PAGE, shots, view.run_id)
             st.image(plots.image_grid(shot.samples, nrow=GRID_COLUMNS),
-                     caption=f"step {shot.step:,}: row k is class k ({', '.join(names[:3])}, ... from the top), "
-                             "column j is fixed noise z_j in every row")  # fmt: skip
+                     caption=t("cgan.grid_caption", step=shot.step, first=", ".join(names[:3])))
     G, step = None, -1
     with pick:
         G, step = _generator_views(view, names)
         if G is not None:
-            k = _class_picker("Class", names, "pick_class")
+            k = _class_picker(t("cgan.class"), names, "pick_class")
             pic = ui.cached_figure(PAGE, "pick", (view.run_id, step, k),
                                    lambda: plots.image_grid(cgan_views.class_samples(G, k, 64, seed=0).numpy(), nrow=8))
-            st.image(pic, caption=f"64 samples of '{names[k]}' (G at step {step:,})")
+            st.image(pic, caption=t("cgan.pick_caption", n=64, name=names[k], step=step))
     with interp:
         if G is not None:
             c0, c1, c2 = st.columns(3)
             with c0:
-                y0 = _class_picker("From class", names, "interp_from", 1)
+                y0 = _class_picker(t("cgan.from_class"), names, "interp_from", 1)
             with c1:
-                y1 = _class_picker("To class", names, "interp_to", 7)
+                y1 = _class_picker(t("cgan.to_class"), names, "interp_to", 7)
             with c2:
-                seed = st.number_input("z seed", 0, 10_000, 0, key=ui._key(PAGE, "interp_seed"), persist_state="session")
+                seed = st.number_input(t("cgan.z_seed"), 0, 10_000, 0, key=ui._key(PAGE, "interp_seed"), persist_state="session")
             def build():
                 frames = cgan_views.interpolation_frames(G, y0, y1, 12, int(seed))
                 return frames, cgan_views.gif_bytes(frames)
@@ -84,19 +89,19 @@ def render(view) -> None:
             frames, gif = ui.cached_figure(PAGE, "interp", (view.run_id, step, y0, y1, int(seed)), build)
             left, right = st.columns([1, 2])
             with left:
-                st.image(gif, caption=f"'{names[y0]}' → '{names[y1]}', z fixed (plays as a GIF)")
-                st.download_button("GIF", data=gif, file_name=f"cgan-{y0}-to-{y1}-step{step}.gif", mime="image/gif",
+                st.image(gif, caption=t("cgan.interp_caption", start=names[y0], end=names[y1]))
+                st.download_button(t("cgan.gif"), data=gif, file_name=f"cgan-{y0}-to-{y1}-step{step}.gif", mime="image/gif",
                                    key=ui._key(PAGE, "gif"), on_click="ignore", icon=":material/download:")  # fmt: skip
             with right:
                 st.image(plots.image_grid((frames[:, None] / 127.5 - 1.0), nrow=len(frames)),
-                         caption="the frames: e = (1 − t)·e(from) + t·e(to), t = 0 … 1")  # fmt: skip
+                         caption=t("cgan.frames_caption"))  # fmt: skip
     with acc:
         if reports:
             fig = ui.cached_figure(PAGE, "acc", (view.run_id, len(reports)),
                                    lambda: cgan_views.accuracy_figure(reports, view.run_id))
             st.plotly_chart(fig, width="stretch", key=ui._key(PAGE, "acc_chart"))
         else:
-            st.caption("The label accuracy needs the data set's classifier (checkpoints/): none for this data set.")
+            st.caption(t("cgan.no_classifier"))
     with fd:
         if reports:
             fig = ui.cached_figure(PAGE, "fd", (view.run_id, reports[-1][0]),
@@ -104,15 +109,15 @@ def render(view) -> None:
             st.plotly_chart(fig, width="stretch", key=ui._key(PAGE, "fd_chart"))
     with curves:
         ui.curves(view, PAGE)
-    st.subheader("Conditional diagnosis")
+    st.subheader(t("cgan.diagnosis_header"))
     found = cgan_diagnosis.diagnose([{**r, "step": s} for s, r in reports], view.config.condition,
                                     view.config.mismatch_weight)  # fmt: skip
     if not found:
-        st.info(f"The labels are judged after step {cgan_diagnosis.WARMUP_STEPS:,} (step {view.step:,}).")
+        st.info(t("cgan.judged_after", warmup=cgan_diagnosis.WARMUP_STEPS, step=view.step))
     for f in found:
         box = {"warning": st.warning, "ok": st.success}.get(f.severity, st.info)
         box(f"**{f.title}** ({f.rule})  \n{f.evidence}")
-        st.markdown(f"**What to try:** {f.advice}")
+        st.markdown(t("cgan.what_to_try", advice=f.advice))
     diagnosis_panel.render(view)
 
 

@@ -13,7 +13,7 @@ st.latex(
     r"\min_G \max_D V(D,G) = \mathbb{E}_{x\sim p_\text{data}}[\log D(x)]"
     r" + \mathbb{E}_{z\sim p_z}[\log(1 - D(G(z)))]"
 )
-st.markdown(theory.NOTATION)
+st.markdown(str(theory.NOTATION))
 st.subheader(t("home.pages"))
 for p in ui.PAGES[1:]:
     st.page_link(p.path, label=p.title, icon=p.icon)

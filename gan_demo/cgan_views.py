@@ -23,7 +23,9 @@ from torch import Tensor
 
 from gan_demo import conditional, data
 from gan_demo.config import TrainConfig
+from gan_demo.content import t
 from gan_demo.metrics import conditional as cmetrics
+from gan_demo.metrics import quality
 
 
 def class_grid_order(n_classes: int, columns: int) -> np.ndarray:
@@ -112,35 +114,34 @@ def snapshot_fn() -> Callable[[Any], dict[str, Any]]:
 
 def accuracy_figure(shots: list[tuple[int, dict]], uirevision: str = "run") -> go.Figure:
     """Label accuracy per class over the snapshots ``[(step, class_report), ...]`` (one faint line per
-    class, the mean in bold), with chance (1/K) and the classifier's held-out accuracy as dashed lines."""
+    class, the mean in bold), with chance (1/K) and the classifier's held-out accuracy as dashed lines.
+    Its text is in the reader's language (``t()``: build it in the script thread, cached per language)."""
     fig = go.Figure()
     steps = [s for s, _ in shots]
-    names = shots[-1][1]["class_names"]
+    names = quality.class_labels(shots[-1][1]["class_names"])
     for k, name in enumerate(names):
         fig.add_scatter(x=steps, y=[r["accuracy"][k] for _, r in shots], mode="lines", name=name,
                         line={"width": 1}, opacity=0.6)  # fmt: skip
-    fig.add_scatter(x=steps, y=[r["accuracy_mean"] for _, r in shots], mode="lines+markers", name="mean",
-                    line={"width": 3, "color": "black"})  # fmt: skip
+    fig.add_scatter(x=steps, y=[r["accuracy_mean"] for _, r in shots], mode="lines+markers",
+                    name=t("cgan.acc.mean"), line={"width": 3, "color": "black"})  # fmt: skip
     k = len(names)
-    fig.add_hline(y=1 / k, line_dash="dash", line_color="gray", annotation_text=f"chance = 1/{k}")
+    fig.add_hline(y=1 / k, line_dash="dash", line_color="gray", annotation_text=t("cgan.acc.chance", k=k))
     clf = shots[-1][1]["classifier_accuracy"]
     fig.add_hline(y=clf, line_dash="dot", line_color="green",
-                  annotation_text=f"classifier on held-out real images = {100 * clf:.1f} %")  # fmt: skip
-    fig.update_layout(title="Label accuracy: G's samples classified as the class asked for",
-                      xaxis_title="step", yaxis_title="share", yaxis_range=[0, 1.05], height=380,
-                      uirevision=uirevision, margin={"t": 50, "b": 40})  # fmt: skip
+                  annotation_text=t("cgan.acc.classifier", percent=100 * clf))  # fmt: skip
+    fig.update_layout(title=t("cgan.acc.title"), xaxis_title=t("cgan.axis.step"), yaxis_title=t("cgan.axis.share"),
+                      yaxis_range=[0, 1.05], height=380, uirevision=uirevision, margin={"t": 50, "b": 40})  # fmt: skip
     return fig
 
 
 def frechet_figure(report: dict, step: int, uirevision: str = "run") -> go.Figure:
     """Fréchet distance per class (bars) beside its real-vs-real floor at the same n (markers)."""
-    names = report["class_names"]
+    names = quality.class_labels(report["class_names"])
     fig = go.Figure()
-    fig.add_bar(x=names, y=report["fd"], name="G's samples vs real (class k)")
-    fig.add_scatter(x=names, y=report["fd_floor"], mode="markers", name="floor: other real images",
+    fig.add_bar(x=names, y=report["fd"], name=t("cgan.fd.bar"))
+    fig.add_scatter(x=names, y=report["fd_floor"], mode="markers", name=t("cgan.fd.floor"),
                     marker={"symbol": "line-ew-open", "size": 24, "line": {"width": 3}})  # fmt: skip
     per = report["n"] // max(1, len(names))
-    fig.update_layout(title=f"Fréchet distance per class, step {step:,} (n = {per} per class)",
-                      yaxis_title="squared distance (classifier features)", height=380, uirevision=uirevision,
-                      margin={"t": 50, "b": 40})  # fmt: skip
+    fig.update_layout(title=t("cgan.fd.title", step=step, per=per), yaxis_title=t("cgan.fd.yaxis"), height=380,
+                      uirevision=uirevision, margin={"t": 50, "b": 40})  # fmt: skip
     return fig

@@ -174,7 +174,7 @@ def cmd_train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     elapsed = time.perf_counter() - started
     bad = record.failure
     status = "failed" if bad else ("done" if trainer.step_count >= cfg.steps else "stopped")
-    error = None if bad is None else live.divergence_message(f"{bad.name} (in {bad.update})", bad.value, bad.step, cfg)
+    error = None if bad is None else str(live.divergence_message(bad.name, bad.value, bad.step, cfg, bad.update))
     command = "python -m gan_demo " + shlex.join(argv if argv is not None else sys.argv[1:])
     runfolder.save_trainer(out, trainer, record.metrics, record.snapshots, status=status, error=error, preset=preset,
                            steps_per_s=(trainer.step_count - start_step) / elapsed if elapsed > 0 else 0.0,

@@ -12,12 +12,22 @@ import plotly.graph_objects as go
 
 from gan_demo import config
 from gan_demo.config import TrainConfig
+from gan_demo.content import Msg, t
 
 COLORS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")  # one per run, in the order picked (at most 4)
-LABELS = {"loss_d": "L_D", "loss_g": "L_G", "d_real": "D(x)", "d_fake": "D(G(z))", "d_fake_g": "D(G(z)) after D's update",
-          "d_acc": "D's accuracy", "grad_d": "‖∇D‖", "grad_g": "‖∇G‖", "w1": "−L_D (WGAN: ≤ K·W1)",
-          "gp_norm": "‖∇D(x̂)‖", "clip_frac": "share of D's weights at ±c", "loss_d_real": "L_D's real term",
-          "loss_d_fake": "L_D's fake term", "gp": "λ · gradient penalty"}  # fmt: skip
+# a metric's name on the chart: a symbol (the same in both languages) or a message (words)
+LABELS: dict[str, str | Msg] = {
+    "loss_d": "L_D", "loss_g": "L_G", "d_real": "D(x)", "d_fake": "D(G(z))", "d_fake_g": Msg("compare.metric.d_fake_g"),
+    "d_acc": Msg("compare.metric.d_acc"), "grad_d": "‖∇D‖", "grad_g": "‖∇G‖", "w1": "−L_D (WGAN: ≤ K·W1)",
+    "gp_norm": "‖∇D(x̂)‖", "clip_frac": Msg("compare.metric.clip_frac"), "loss_d_real": Msg("compare.metric.loss_d_real"),
+    "loss_d_fake": Msg("compare.metric.loss_d_fake"), "gp": Msg("compare.metric.gp"),
+}  # fmt: skip
+
+
+def metric_label(metric: str) -> str:
+    """A metric's name as the chart and the picker show it, in the reader's language (the metric's
+    own name when it has no label)."""
+    return str(LABELS.get(metric, metric))
 
 
 def common_metrics(names: Sequence[Sequence[str]]) -> list[str]:
@@ -30,13 +40,14 @@ def common_metrics(names: Sequence[Sequence[str]]) -> list[str]:
 
 def overlay_figure(runs: Sequence[tuple[str, Mapping[str, Sequence[float]]]], metric: str,
                    uirevision: str = "compare") -> go.Figure:  # fmt: skip
-    """One line per run (label, metric columns): ``metric`` against the step, on shared axes."""
+    """One line per run (label, metric columns): ``metric`` against the step, on shared axes; the
+    titles in the reader's language (call it in the script thread, or cache it per language)."""
     fig = go.Figure()
     for (label, metrics), color in zip(runs, COLORS, strict=False):
         fig.add_scatter(x=list(metrics["step"]), y=list(metrics[metric]), mode="lines", name=label,
                         line={"color": color, "width": 1.6})  # fmt: skip
-    fig.update_layout(title={"text": f"{LABELS.get(metric, metric)} by step", "font": {"size": 15}}, height=380,
-                      uirevision=uirevision, xaxis_title="step", yaxis_title=LABELS.get(metric, metric),
+    fig.update_layout(title={"text": t("compare.chart_title", metric=metric_label(metric)), "font": {"size": 15}}, height=380,
+                      uirevision=uirevision, xaxis_title=t("compare.step_axis"), yaxis_title=metric_label(metric),
                       margin={"l": 10, "r": 10, "t": 40, "b": 10}, hovermode="x unified",
                       legend={"orientation": "h", "yanchor": "top", "y": -0.2, "x": 0})  # fmt: skip
     return fig

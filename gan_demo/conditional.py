@@ -25,6 +25,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from gan_demo.content import Msg
 from gan_demo.models import _mlp
 
 CONDITIONS = ("projection", "concat", "embedding", "none")
@@ -77,7 +78,7 @@ class _CondD(nn.Module):
     def __init__(self, n_classes: int, condition: str, features: int, label_numbers: int):
         super().__init__()
         if condition not in CONDITIONS:
-            raise ValueError(f"unknown condition {condition!r}; choose one of: {', '.join(CONDITIONS)}")
+            raise ValueError(Msg("cgan.error.condition", value=condition, allowed=", ".join(CONDITIONS)))
         self.n_classes, self.condition = n_classes, condition
         self.psi = nn.Linear(features, 1)
         if condition == "projection":
@@ -150,11 +151,11 @@ def build(model: str, shape: tuple[int, ...], z_dim: int, hidden: int, n_classes
                 CondMLPDiscriminator(shape, n_classes, condition, hidden, label_dim=label_dim))  # fmt: skip
     if model == "dcgan":
         if len(shape) != 3 or shape[1] != shape[2] or shape[1] % 4:
-            raise ValueError(f"dcgan needs square images whose side is a multiple of 4, got shape {shape}")
+            raise ValueError(Msg("cgan.error.dcgan_shape", shape=shape))
         ch = max(8, hidden // 4)
         return (CondConvGenerator(z_dim, shape, n_classes, label_dim, ch),
                 CondConvDiscriminator(shape, n_classes, condition, ch, label_dim))  # fmt: skip
-    raise ValueError(f"unknown model {model!r}; choose 'mlp' or 'dcgan'")
+    raise ValueError(Msg("cgan.error.model", value=model))
 
 
 @torch.no_grad()
@@ -164,7 +165,7 @@ def interpolate(G: nn.Module, z: Tensor, y0: int, y1: int, steps: int) -> Tensor
     the last G(z, y1)). ``z``: (z_dim,) or (1, z_dim); returns (steps, C, H, W) on z's device. G is put
     in eval mode (BatchNorm's running statistics) and back."""
     if steps < 2:
-        raise ValueError(f"steps must be at least 2 (the two ends), got {steps}")
+        raise ValueError(Msg("cgan.error.interp_steps", steps=steps))
     was_training = G.training
     G.eval()
     try:

@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from gan_demo import domains, losses, toys
+from gan_demo.content import Msg, t
 from gan_demo.data import IMAGE_DATASETS
 
 DATASETS: tuple[str, ...] = IMAGE_DATASETS + toys.NAMES  # what objective "gan" trains on
@@ -29,11 +31,21 @@ CONDITIONS = ("projection", "concat", "embedding", "none")  # how the conditiona
 
 
 class ConfigError(ValueError):
-    """A config with bad values. ``errors`` maps each bad field to a message naming its range."""
+    """A config with bad values. ``problems`` maps each bad field to a message naming its range (a
+    :class:`~gan_demo.content.Msg`, or a plain text from the command line); ``errors`` and ``str()``
+    render them in the reader's language (English without a session: the command line, a worker)."""
 
-    def __init__(self, errors: dict[str, str]):
-        self.errors = errors
-        super().__init__("; ".join(f"{name}: {msg}" for name, msg in errors.items()))
+    def __init__(self, errors: Mapping[str, str | Msg]):
+        self.problems: dict[str, str | Msg] = dict(errors)
+        super().__init__(self.problems)
+
+    @property
+    def errors(self) -> dict[str, str]:
+        """Each bad field's message, rendered now."""
+        return {name: str(msg) for name, msg in self.problems.items()}
+
+    def __str__(self) -> str:
+        return "; ".join(f"{name}: {msg}" for name, msg in self.problems.items())
 
 
 @dataclass(frozen=True)
@@ -85,7 +97,7 @@ class TrainConfig:
         names = {f.name for f in dataclasses.fields(cls)}
         unknown = sorted(set(values) - names)
         if unknown:
-            raise ConfigError({k: f"unknown setting; valid ones: {', '.join(sorted(names))}" for k in unknown})
+            raise ConfigError({k: Msg("config.error.unknown", field=k, valid=", ".join(sorted(names))) for k in unknown})
         return cls(**values)
 
     @classmethod
@@ -133,22 +145,38 @@ def defaults_for(loss: str, data: str = "digits") -> dict[str, Any]:
 class Field:
     """What one TrainConfig field accepts, and how the form and the CLI show it.
 
-    ``kind`` is the Python type a value must have: ``int`` (a bool or a float such as 64.0 is
-    refused), ``float`` (an int is taken and stored as a float; NaN and ±inf are refused), ``bool``
-    (only True / False) or ``str`` (one of ``choices`` when they are given). ``low``/``high`` bound
-    a number (``low_inclusive=False``: the low end itself is refused). ``optional``: None is allowed.
-    ``step`` is the form's +/- step; ``label`` and ``help`` are the form's and the CLI's text.
+    ``name`` is the TrainConfig field's name: its label and help are the catalogue's
+    ``config.<name>.label`` and ``config.<name>.help`` (``help_params`` fill the help's parameters),
+    rendered in the reader's language. ``kind`` is the Python type a value must have: ``int`` (a bool
+    or a float such as 64.0 is refused), ``float`` (an int is taken and stored as a float; NaN and ±inf
+    are refused), ``bool`` (only True / False) or ``str`` (one of ``choices`` when they are given).
+    ``low``/``high`` bound a number (``low_inclusive=False``: the low end itself is refused).
+    ``optional``: None is allowed. ``step`` is the form's +/- step.
+
+    Every message (:meth:`allowed`, :meth:`problem`, :meth:`from_form`, :meth:`parse`) is a
+    :class:`~gan_demo.content.Msg` with the field, the value and the range as parameters: ``str()``
+    renders it in the reader's language, English on the command line.
     """
 
     kind: type
-    label: str
-    help: str
+    name: str
     low: float | None = None
     high: float | None = None
     low_inclusive: bool = True
     choices: tuple[str, ...] | None = None
     step: float | None = None
     optional: bool = False
+    help_params: tuple[tuple[str, str], ...] = ()
+
+    @property
+    def label(self) -> str:
+        """The form's label, in the reader's language ("Batch size", "批量大小")."""
+        return t(f"config.{self.name}.label")
+
+    @property
+    def help(self) -> str:
+        """The form's and the CLI's help, in the reader's language."""
+        return t(f"config.{self.name}.help", **dict(self.help_params))
 
     @property
     def format(self) -> str:
@@ -168,22 +196,26 @@ class Field:
         low, high = (int(self.low), int(self.high)) if self.kind is int else (self.low, self.high)
         return f"{left}{self.show(low)}, {self.show(high)}]"
 
-    def allowed(self) -> str:
-        """What the field accepts, in words: 'an integer in [2, 4096]', 'one of: adam, rmsprop'."""
+    def allowed_msg(self) -> Msg:
+        """What the field accepts, as a message: 'an integer in [2, 4096]', 'one of: adam, rmsprop'."""
         if self.kind is int:
-            text = f"an integer in {self.range_text()}"
+            what = Msg("config.allowed.int", range=self.range_text())
         elif self.kind is float:
-            text = f"a finite number in {self.range_text()}"
+            what = Msg("config.allowed.float", range=self.range_text())
         elif self.kind is bool:
-            text = "true or false"
+            what = Msg("config.allowed.bool")
         elif self.choices is not None:
-            text = f"one of: {', '.join(self.choices)}"
+            what = Msg("config.allowed.choice", choices=", ".join(self.choices))
         else:
-            text = "a non-empty text (a folder path)"
-        return f"{text}, or null" if self.optional else text
+            what = Msg("config.allowed.path")
+        return Msg("config.allowed.optional", allowed=what) if self.optional else what
 
-    def problem(self, value: Any) -> str | None:
-        """Why ``value`` is not allowed (a message quoting what is), or None when it is."""
+    def allowed(self) -> str:
+        """What the field accepts, in words, in the reader's language: 'an integer in [2, 4096]'."""
+        return str(self.allowed_msg())
+
+    def problem(self, value: Any) -> Msg | None:
+        """Why ``value`` is not allowed (a message quoting it and what is allowed), or None when it is."""
         if value is None and self.optional:
             return None
         if self.kind is bool:
@@ -196,14 +228,15 @@ class Field:
             ok = isinstance(value, str) and (value in self.choices if self.choices else bool(value))
         if not ok:
             if self.choices is not None and isinstance(value, str):
-                return f"{value!r} is not allowed; choose one of: {', '.join(self.choices)}"
-            return f"must be {self.allowed()}, got {value!r} ({type(value).__name__})"
+                return Msg("config.error.choice", field=self.name, value=value, choices=", ".join(self.choices))
+            return Msg("config.error.type", field=self.name, allowed=self.allowed_msg(), value=value,
+                       type=type(value).__name__)  # fmt: skip
         if self.low is not None and self.high is not None:
             if value > self.high or value < self.low or (value == self.low and not self.low_inclusive):
-                return f"must be in {self.range_text()}, got {self.show(value)}"
+                return Msg("config.error.range", field=self.name, range=self.range_text(), value=self.show(value))
         return None
 
-    def from_form(self, value: Any) -> tuple[Any, str | None]:
+    def from_form(self, value: Any) -> tuple[Any, Msg | None]:
         """A number widget's value as this field's type, and why it is not allowed (None when the
         type is right; the range is :func:`check`'s job).
 
@@ -217,18 +250,18 @@ class Field:
         Streamlit's backend turns "1e309", which parses to Infinity, into the widget's default,
         None): the message says what is allowed and quotes no value the user did not type.
         """
-        what = f"a whole number in {self.range_text()}" if self.kind is int else self.allowed()
+        what = Msg("config.allowed.whole", range=self.range_text()) if self.kind is int else self.allowed_msg()
         if value is None:
-            return None, f"enter {what}: the field is empty or does not hold a finite number"
+            return None, Msg("config.error.empty", field=self.name, allowed=what)
         if self.kind is int and isinstance(value, float):
             if not (math.isfinite(value) and value.is_integer()):
-                return value, f"must be {what}, got {value!r}"
+                return value, Msg("config.error.must_be", field=self.name, allowed=what, value=value)
             return int(value), None
         return value, None
 
     def parse(self, text: str) -> Any:
         """A command-line string as this field's type (argparse's ``type=``); the range is checked
-        when the config is built. Raises ``ValueError`` saying what is allowed."""
+        when the config is built. Raises ``ValueError`` (a Msg) saying what is allowed."""
         try:
             if self.kind is int:
                 return int(text)
@@ -238,79 +271,66 @@ class Field:
                     raise ValueError
                 return value
         except ValueError:
-            raise ValueError(f"must be {self.allowed()}, got {text!r}") from None
+            raise ValueError(Msg("config.error.must_be", field=self.name, allowed=self.allowed_msg(),
+                                 value=text)) from None  # fmt: skip
         return text
 
 
-def _n(kind: type, label: str, low: float, high: float, step: float, help_: str, inclusive: bool = True) -> Field:
-    return Field(kind, label, help_, low, high, inclusive, step=step)
+def _n(kind: type, name: str, low: float, high: float, step: float, inclusive: bool = True) -> Field:
+    return Field(kind, name, low, high, inclusive, step=step)
 
 
 # One entry per TrainConfig field (a test checks both lists agree): validation, the form and the
-# CLI read these. Ranges are what the trainer handles; the step is the form's +/- button.
+# CLI read these; each field's label and help are in the catalogue (config.<name>.label / .help).
+# Ranges are what the trainer handles; the step is the form's +/- button.
 FIELDS: dict[str, Field] = {
-    "data": Field(str, "Data set", "an image data set or a toy distribution; cyclegan: a domain pair X, Y "
-                  f"({', '.join(domains.NAMES)})", choices=DATASETS + domains.NAMES),
-    "loss": Field(str, "Loss", "changing it loads the loss's classic hyperparameters", choices=losses.NAMES),
-    "model": Field(str, "Model", "mlp: seed 001's 2-layer MLPs; dcgan: small conv nets", choices=MODELS),
-    "steps": _n(int, "Steps", 1, 1_000_000, 100, "G updates in the run"),
-    "batch_size": _n(int, "Batch size", 2, 4096, 16, "real samples per D step (and as many fakes)"),
-    "z_dim": _n(int, "z dimension", 1, 1024, 1, "size of the noise z ~ N(0, I) fed to G"),
-    "hidden": _n(int, "Hidden width", 4, 4096, 16, "width of the hidden layers (DCGAN: channels)"),
-    "optimizer": Field(str, "Optimizer", "β1 and β2 apply to Adam only", choices=OPTIMIZERS),
-    "lr_d": _n(float, "lr D", 0.0, 1.0, 1e-5, "D's learning rate", inclusive=False),
-    "lr_g": _n(float, "lr G", 0.0, 1.0, 1e-5, "G's learning rate", inclusive=False),
-    "beta1": _n(float, "Adam β1", 0.0, 0.9999, 0.1, "momentum; with 0.9 DCGAN's training oscillated, 0.5 stabilised it (Radford et al. 2016)"),
-    "beta2": _n(float, "Adam β2", 0.0, 0.9999, 0.001, "Adam's second-moment decay"),
-    "d_steps": _n(int, "D steps per G step", 1, 50, 1, "WGAN's n_critic"),
-    "clip": _n(float, "Weight clip c", 0.0, 10.0, 0.01, "WGAN: clip D's weights to [-c, c]; 0 = off"),
-    "gp_weight": _n(float, "GP weight λ", 0.0, 1000.0, 1.0, "WGAN-GP's gradient penalty weight; 0 = off"),
-    "pack": _n(int, "Pack (PacGAN)", 1, 16, 1, "D judges this many samples at once; must divide the batch"),
-    "lr_decay": Field(bool, "Decay lr to 0", "both learning rates fall linearly to 0 over the run"),
-    "instance_noise": _n(float, "Instance noise", 0.0, 10.0, 0.05,
-                         "std of Gaussian noise added to every input of D, real and fake, in units of the "
-                         "data's std; it falls linearly to 0 over the run. The blur lets D's gradient reach "
-                         "fakes far from the data; 0 = off"),
-    "objective": Field(str, "Objective", "gan: the seeds' GAN, one G and one D; cgan: the conditional GAN G(z, y), "
-                       "D(x, y); cyclegan: translators G: X→Y and F: Y→X with discriminators D_X, D_Y and the "
-                       "cycle loss (Zhu et al. 2017)", choices=OBJECTIVES),
-    "lambda_cyc": _n(float, "λ cycle", 0.0, 1000.0, 1.0,
-                     "cyclegan: weight of the cycle loss E‖F(G(x))−x‖₁ + E‖G(F(y))−y‖₁ (Zhu et al. 2017, eq. 3); "
-                     "0 = off"),
-    "lambda_id": _n(float, "λ identity", 0.0, 1000.0, 0.5,
-                    "cyclegan: weight of the identity loss E‖G(y)−y‖₁ + E‖F(x)−x‖₁ (Zhu et al. 2017, "
-                    "section 5.2); 0 = off"),
-    "seed": _n(int, "Seed", 0, 2**31 - 1, 1, "same seed, same run (on a CPU)"),
-    "device": Field(str, "Device", "auto: CUDA when present", choices=DEVICES),
-    "data_root": Field(str, "Data folder", "a folder of IDX files for mnist / fashion-mnist", optional=True),
-    "log_every": _n(int, "Log every", 1, 100_000, 1, "steps between logged metric rows"),
-    "snapshot_every": _n(int, "Snapshot every", 1, 1_000_000, 10, "steps between saved sample grids"),
+    "data": Field(str, "data", choices=DATASETS + domains.NAMES, help_params=(("pairs", ", ".join(domains.NAMES)),)),
+    "loss": Field(str, "loss", choices=losses.NAMES),
+    "model": Field(str, "model", choices=MODELS),
+    "steps": _n(int, "steps", 1, 1_000_000, 100),
+    "batch_size": _n(int, "batch_size", 2, 4096, 16),
+    "z_dim": _n(int, "z_dim", 1, 1024, 1),
+    "hidden": _n(int, "hidden", 4, 4096, 16),
+    "optimizer": Field(str, "optimizer", choices=OPTIMIZERS),
+    "lr_d": _n(float, "lr_d", 0.0, 1.0, 1e-5, inclusive=False),
+    "lr_g": _n(float, "lr_g", 0.0, 1.0, 1e-5, inclusive=False),
+    "beta1": _n(float, "beta1", 0.0, 0.9999, 0.1),
+    "beta2": _n(float, "beta2", 0.0, 0.9999, 0.001),
+    "d_steps": _n(int, "d_steps", 1, 50, 1),
+    "clip": _n(float, "clip", 0.0, 10.0, 0.01),
+    "gp_weight": _n(float, "gp_weight", 0.0, 1000.0, 1.0),
+    "pack": _n(int, "pack", 1, 16, 1),
+    "lr_decay": Field(bool, "lr_decay"),
+    "instance_noise": _n(float, "instance_noise", 0.0, 10.0, 0.05),
+    "objective": Field(str, "objective", choices=OBJECTIVES),
+    "lambda_cyc": _n(float, "lambda_cyc", 0.0, 1000.0, 1.0),
+    "lambda_id": _n(float, "lambda_id", 0.0, 1000.0, 0.5),
+    "seed": _n(int, "seed", 0, 2**31 - 1, 1),
+    "device": Field(str, "device", choices=DEVICES),
+    "data_root": Field(str, "data_root", optional=True),
+    "log_every": _n(int, "log_every", 1, 100_000, 1),
+    "snapshot_every": _n(int, "snapshot_every", 1, 1_000_000, 10),
     # the conditional GAN's own fields (OBJECTIVE_FIELDS["cgan"]; ignored by the other objectives)
-    "condition": Field(str, "D's conditioning",
-                       "how D reads the label y: projection D(x,y) = ψ(φ(x)) + e_yᵀφ(x) (Miyato & Koyama "
-                       "2018); concat: one-hot y beside x; embedding: a learned vector beside x; none: D "
-                       "ignores y", choices=CONDITIONS),
-    "mismatch_weight": _n(float, "Mismatch weight λ", 0.0, 10.0, 0.5,
-                          "weight of the matching-aware term: D must call a real image with a wrong label "
-                          "fake (Reed et al. 2016); 0 = off"),
-    "label_dim": _n(int, "Label embedding size", 1, 256, 1, "size of the learned label vector G reads with z"),
-}  # fmt: skip
+    "condition": Field(str, "condition", choices=CONDITIONS),
+    "mismatch_weight": _n(float, "mismatch_weight", 0.0, 10.0, 0.5),
+    "label_dim": _n(int, "label_dim", 1, 256, 1),
+}
 # the fields only one objective reads, shown on that objective's page
 OBJECTIVE_FIELDS: dict[str, tuple[str, ...]] = {"cgan": ("condition", "mismatch_weight", "label_dim"),
                                                  "cyclegan": ("lambda_cyc", "lambda_id")}
 NUMBERS: tuple[str, ...] = tuple(name for name, f in FIELDS.items() if f.kind in (int, float))
 
 
-def check(values: dict[str, Any]) -> dict[str, str]:
-    """Messages for the fields of ``values`` that are of the wrong type or out of range (empty when
+def check(values: dict[str, Any]) -> dict[str, Msg]:
+    """Messages (:class:`~gan_demo.content.Msg`) for the fields of ``values`` that are of the wrong type or out of range (empty when
     all are valid); each message says what the field allows. Keys that are not fields are ignored
     here (``TrainConfig.from_dict`` refuses them)."""
     errors = {name: msg for name, f in FIELDS.items() if name in values and (msg := f.problem(values[name]))}
     bs, pack = values.get("batch_size"), values.get("pack")
     if "batch_size" not in errors and "pack" not in errors and bs and pack and bs % pack:
-        errors["pack"] = f"must divide batch_size ({bs}); got {pack}"
+        errors["pack"] = Msg("config.error.pack_divides", field="pack", batch_size=bs, value=pack)
     if "model" not in errors and values.get("data") in toys.NAMES and values.get("model") == "dcgan":
-        errors["model"] = "'dcgan' is for images; toy distributions use 'mlp'"
+        errors["model"] = Msg("config.error.dcgan_toy", field="model", value="dcgan", allowed="mlp")
     errors.update({k: v for k, v in _objective_errors(values, errors).items() if k not in errors})
     return errors
 
@@ -319,39 +339,40 @@ def check(values: dict[str, Any]) -> dict[str, str]:
 _NOT_FOR_CYCLEGAN = {"pack": 1, "instance_noise": 0.0}
 
 
-def _objective_errors(values: dict[str, Any], errors: dict[str, str]) -> dict[str, str]:
+def _objective_errors(values: dict[str, Any], errors: Mapping[str, Msg]) -> dict[str, Msg]:
     """The data set and settings must suit the objective: a domain pair for cyclegan, labelled images
     for cgan, an image data set or a toy for gan."""
-    out: dict[str, str] = {}
+    out: dict[str, Msg] = {}
     objective, data = values.get("objective", "gan"), values.get("data")
     if "objective" in errors or "data" in errors or data is None:
         return out
     if objective == "cyclegan":
         if data not in domains.NAMES:
-            out["data"] = f"{data!r} is not a domain pair; cyclegan trains on one of: {', '.join(domains.NAMES)}"
+            out["data"] = Msg("config.error.not_a_pair", field="data", value=data, choices=", ".join(domains.NAMES))
         if values.get("model", "mlp") != "mlp" and "model" not in errors and data not in domains.IMAGE_NAMES:
-            out["model"] = "cyclegan's 2-D translators are MLPs: use 'mlp'"
+            out["model"] = Msg("config.error.cyclegan_mlp", field="model", value=values["model"], allowed="mlp")
         for name, keep in _NOT_FOR_CYCLEGAN.items():
             if name not in errors and name in values and values[name] != keep:
-                out[name] = f"not used by cyclegan: must be {FIELDS[name].show(keep)}, got {FIELDS[name].show(values[name])}"
+                out[name] = Msg("config.error.not_for_cyclegan", field=name, keep=FIELDS[name].show(keep),
+                                value=FIELDS[name].show(values[name]))  # fmt: skip
     elif objective == "cgan":
         out.update(_cgan_problems(values))
     elif data in domains.NAMES:
-        out["data"] = (f"{data!r} is a domain pair for the cyclegan objective; the gan objective trains on one of: "
-                       f"{', '.join(DATASETS)}")  # fmt: skip
+        out["data"] = Msg("config.error.pair_for_gan", field="data", value=data, choices=", ".join(DATASETS))
     return out
 
 
-def _cgan_problems(values: dict[str, Any]) -> dict[str, str]:
+def _cgan_problems(values: dict[str, Any]) -> dict[str, Msg]:
     """What the conditional GAN cannot train: toys (no labels), packing, instance noise."""
     out = {}
     if values.get("data") not in IMAGE_DATASETS:
-        out["data"] = (f"the conditional GAN needs labelled images; choose one of: {', '.join(IMAGE_DATASETS)} "
-                       f"(got {values['data']!r})")  # fmt: skip
+        out["data"] = Msg("config.error.cgan_data", field="data", value=values["data"],
+                          choices=", ".join(IMAGE_DATASETS))  # fmt: skip
     if values.get("pack", 1) != 1:
-        out["pack"] = "the conditional GAN's D judges one (image, label) pair at a time: pack must be 1"
+        out["pack"] = Msg("config.error.cgan_pack", field="pack", value=values["pack"], keep=1)
     if values.get("instance_noise", 0.0) != 0:
-        out["instance_noise"] = "the conditional GAN trains without instance noise: it must be 0"
+        out["instance_noise"] = Msg("config.error.cgan_noise", field="instance_noise", value=values["instance_noise"],
+                                    keep=0)  # fmt: skip
     return out
 
 

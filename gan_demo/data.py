@@ -16,6 +16,10 @@ Where MNIST / Fashion-MNIST come from, first hit wins:
 
 If all fail, :class:`DataUnavailable` says what was searched and how to get the files.
 The whole split is kept as one tensor: no per-sample Python transform, ever.
+
+The messages of the errors raised here are :class:`~gan_demo.content.Msg` s (catalogue ``data``):
+``str(e)`` renders them in the reader's language (English on the command line), and :func:`message`
+gives the Msg itself to whoever keeps it past the request (a cache shared by every session).
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import numpy as np
 import torch
 
 from gan_demo import settings
+from gan_demo.content import Msg, t
 
 IMAGE_DATASETS: tuple[str, ...] = ("digits", "mnist", "fashion-mnist")
 DEFAULT_ROOT: Path = settings.current().data_root  # GAN_DEMO_DATA, checked at start
@@ -45,7 +50,14 @@ _IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 
 
 
 class DataUnavailable(RuntimeError):
-    """A data set is neither on disk nor downloadable; the message says how to get it."""
+    """A data set is neither on disk nor downloadable; the message (a Msg) says how to get it."""
+
+
+def message(error: BaseException) -> Msg | str:
+    """The message an error of this module carries: its Msg (rendered when shown, in the reader's
+    language), or the error's text for any other exception."""
+    first = error.args[0] if error.args else None
+    return first if isinstance(first, Msg) else str(error)
 
 
 def image_shape(name: str) -> tuple[int, int, int]:
@@ -66,21 +78,19 @@ def read_idx(path: str | Path) -> np.ndarray:
         with opener(path, "rb") as f:
             raw = f.read()
     except (EOFError, gzip.BadGzipFile) as e:  # a cut-off or damaged .gz
-        raise ValueError(f"{path}: corrupt gzip stream ({e})") from e
+        raise ValueError(Msg("data.corrupt_gzip", path=str(path), error=str(e))) from e
     if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise ValueError(f"{path}: not an IDX file (magic bytes {raw[:4]!r})")
+        raise ValueError(Msg("data.not_idx", path=str(path), magic=repr(raw[:4])))
     dtype = np.dtype(_IDX_DTYPES[raw[2]])
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise ValueError(f"{path}: truncated IDX header ({len(raw)} of {header} bytes)")
+        raise ValueError(Msg("data.truncated_header", path=str(path), size=len(raw), header=header))
     dims = tuple(int(d) for d in np.frombuffer(raw, ">u4", count=ndim, offset=4))
     expected = int(np.prod(dims, dtype=np.int64)) * dtype.itemsize
     if len(raw) - header != expected:
-        raise ValueError(
-            f"{path}: IDX header announces shape {dims} ({expected} bytes of data) "
-            f"but the file holds {len(raw) - header}: truncated or corrupt"
-        )
+        raise ValueError(Msg("data.wrong_size", path=str(path), shape=str(dims), expected=expected,
+                             size=len(raw) - header))  # fmt: skip
     data = np.frombuffer(raw, dtype, offset=header).reshape(dims)
     return data.astype(dtype.newbyteorder("="))  # a writable, native-endian copy
 
@@ -102,7 +112,7 @@ def load_images(name: str, root: str | Path | None = None, train: bool = True) -
 
 def _check_name(name: str) -> str:
     if name not in _SHAPES:
-        raise ValueError(f"unknown data set {name!r}; choose one of {', '.join(IMAGE_DATASETS)}")
+        raise ValueError(Msg("data.unknown", name=name, choices=", ".join(IMAGE_DATASETS)))
     return name
 
 
@@ -120,9 +130,7 @@ def _bytes_to_unit(images: np.ndarray | torch.Tensor) -> torch.Tensor:
     """uint8 ``(N, H, W)`` -> float32 ``(N, 1, H, W)`` in [-1, 1], vectorised."""
     t = torch.as_tensor(images)
     if t.dtype != torch.uint8 or t.dim() != 3:
-        raise ValueError(
-            f"expected uint8 images of shape (N, H, W), got {t.dtype} {tuple(t.shape)}"
-        )
+        raise ValueError(Msg("data.not_uint8", dtype=str(t.dtype), shape=str(tuple(t.shape))))
     return t.to(torch.float32).sub_(127.5).div_(127.5).unsqueeze(1)
 
 
@@ -159,21 +167,11 @@ def _load_idx_images(name: str, base: Path, train: bool) -> np.ndarray | torch.T
         download_error = f"{type(e).__name__}: {reason}"
 
     split = "train" if train else "t10k"
-    hints = [
-        f"download the 4 IDX files ({split}-images-idx3-ubyte.gz etc.) from "
-        f"{_OFFICIAL_PAGE[name]} into {base}",
-        f"or run once with network access (torchvision downloads into {base})",
-    ]
-    if name == "fashion-mnist":
-        hints.insert(0, f"apt-get install dataset-fashion-mnist (installs {DEBIAN_FASHION_MNIST})")
-    hints.append("or use 'digits' (scikit-learn's 8x8 digits), which works offline")
-    raise DataUnavailable(
-        f"{name} ({split} split) is not available. No {split}-images-idx3-ubyte[.gz] in: "
-        + ", ".join(str(f) for f in searched)
-        + f"; download failed ({download_error}). To get it: "
-        + "; ".join(hints)
-        + "."
-    )
+    # Debian's package first, for Fashion-MNIST; then the download by hand, the download by
+    # torchvision, and the digits, which need nothing
+    apt = Msg("data.hint_apt", folder=str(DEBIAN_FASHION_MNIST)) if name == "fashion-mnist" else ""
+    raise DataUnavailable(Msg("data.unavailable", name=name, split=split, searched=", ".join(str(f) for f in searched),
+                              error=download_error, apt=apt, page=_OFFICIAL_PAGE[name], base=str(base)))  # fmt: skip
 
 
 # ---------------------------------------------------------------- labels (for the quality classifier)
@@ -183,6 +181,15 @@ CLASS_NAMES: dict[str, tuple[str, ...]] = {
     "fashion-mnist": ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
                       "Sneaker", "Bag", "Ankle boot"),  # fmt: skip  (Xiao et al. 2017, table 1)
 }
+
+
+def class_names(name: str) -> tuple[str, ...]:
+    """The class names of ``name`` as a student reads them, in the reader's language: Fashion-MNIST's
+    from the catalogue (``data.fashion_mnist.class_<k>``), the digits' as they are. :data:`CLASS_NAMES`
+    stays the English names (Xiao et al. 2017, table 1), which reports and run folders store."""
+    if name == "fashion-mnist":
+        return tuple(t(f"data.fashion_mnist.class_{k}") for k in range(len(CLASS_NAMES[name])))
+    return CLASS_NAMES[_check_name(name)]
 
 
 def load_labels(name: str, root: str | Path | None = None, train: bool = True) -> torch.Tensor:
@@ -204,9 +211,7 @@ def load_labels(name: str, root: str | Path | None = None, train: bool = True) -
             for suffix in (".gz", ""):
                 if (folder / (stem + suffix)).is_file():
                     return torch.from_numpy(read_idx(folder / (stem + suffix)).astype(np.int64))
-    raise DataUnavailable(
-        f"{name}: no {prefix}-labels-idx1-ubyte[.gz] in " + ", ".join(str(f) for f in folders)
-    )
+    raise DataUnavailable(Msg("data.no_labels", name=name, prefix=prefix, searched=", ".join(str(f) for f in folders)))
 
 
 def load_labelled(name: str, root: str | Path | None = None, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
@@ -215,5 +220,5 @@ def load_labelled(name: str, root: str | Path | None = None, train: bool = True)
     :class:`DataUnavailable` as those two do, and ``ValueError`` if their counts differ."""
     images, labels = load_images(name, root, train), load_labels(name, root, train)
     if len(images) != len(labels):
-        raise ValueError(f"{name}: {len(images)} images but {len(labels)} labels; the IDX files do not belong together")
+        raise ValueError(Msg("data.count_mismatch", name=name, images=len(images), labels=len(labels)))
     return images, labels

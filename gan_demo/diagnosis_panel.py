@@ -6,7 +6,8 @@ second, in every session that watches the run, so it stays cheap: the findings a
 snapshot), and the history of changes lives in one :class:`DiagnosisLog` per run (shared by its
 watchers, behind a lock), which only diagnoses the checkpoints it has not seen yet. (Thirty students
 watching one shared run each re-ran the rules every second and slowed its training to 8 %:
-docs/load.md.)
+docs/load.md.) The cached findings and log lines hold messages (:class:`gan_demo.content.Msg`), not
+sentences, so each watcher reads them in their own language.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 import streamlit as st
 
 from gan_demo import diagnostics
+from gan_demo.content import t
 from gan_demo.diagnostics import DiagnosisLog, Finding
 
 ICONS = {"error": "🛑", "warning": "⚠️", "info": "ℹ️", "ok": "✅"}
@@ -47,26 +49,24 @@ def _findings(run_id: str, rows: int, shots: int, _view: Any) -> tuple[list[Find
 def render(view: Any) -> None:
     """The headline state (coloured by severity), its evidence and advice, the other findings, and
     the last changes of the diagnosis."""
-    st.subheader("Diagnosis")
+    st.subheader(t("diagnosis.panel.header"))
     findings, modes, div = _findings(view.run_id, len(view.metrics.get("step", ())), len(view.snapshots), view)
     log, lock = _shared_log(view.run_id, view.config)
     with lock:
         changes = list(log.update(view.metrics, modes, div, finished=view.status in ("done", "stopped", "failed")))
     if not findings:
-        st.info(
-            f"Warming up: the first {diagnostics.WARMUP_STEPS} steps are not judged (step "
-            f"{view.step}). Meanwhile, watch D(x) and D(G(z)) move apart and the samples change.",
-            icon=ICONS["info"],
-        )
+        st.info(t("diagnosis.panel.warming_up", warmup=diagnostics.WARMUP_STEPS, step=view.step), icon=ICONS["info"])
     else:
         _headline(findings[0])
         for f in findings[1:]:
-            st.markdown(f"{ICONS[f.severity]} **{f.title}** ({f.rule}): {f.evidence}")
+            st.markdown(f"{ICONS[f.severity]} " + t("diagnosis.panel.line", title=f.title_msg, rule=f.rule,
+                                                     evidence=f.evidence_msg))  # fmt: skip
     if changes:
-        with st.expander(f"History of the diagnosis ({len(changes)} changes)", expanded=False):
+        with st.expander(t("diagnosis.panel.history", n=len(changes)), expanded=False):
             st.markdown("\n".join(f"- {ICONS[c.severity]} {c.text}" for c in changes[-HISTORY_LINES:]))
 
 
 def _headline(f: Finding) -> None:
-    _box(f.severity)(f"**{f.title}** ({f.rule})  \n{f.evidence}", icon=ICONS[f.severity])
-    st.markdown(f"**What to try:** {f.advice}")
+    _box(f.severity)(t("diagnosis.panel.headline", title=f.title_msg, rule=f.rule, evidence=f.evidence_msg),
+                     icon=ICONS[f.severity])  # fmt: skip
+    st.markdown(t("diagnosis.panel.what_to_try", advice=f.advice_msg))

@@ -15,6 +15,14 @@ itself (ganhacks: G can fool a bad D with garbage).
 changes of the headline state ("step 1200: D overpowers G (L_D 0.03, ...)"); it is deterministic,
 so a page that reruns every second can extend it or recompute it and get the same lines.
 Numpy only: ``diagnose_view`` imports the toys and the image data lazily.
+
+Every text here is a :class:`gan_demo.content.Msg` (key + parameters, catalogue ``diagnosis``,
+English and Chinese), rendered when it is shown: one diagnosis, cached for the whole server
+(``diagnosis_panel``), serves every reader in their own language. A finding's ``title``,
+``evidence`` and ``advice`` are that text rendered in the current language; ``title_msg``,
+``evidence_msg`` and ``advice_msg`` keep the messages. Every number in a sentence is a parameter
+with its format in the message: ``{x:.3g}`` (3 significant digits, the numbers are passed as
+:class:`Sig`, which keeps the panel's ``1.2e-05`` below 10⁻³), ``{p:.0f} %`` for a share in percent.
 """
 
 from __future__ import annotations
@@ -27,6 +35,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+from gan_demo.content import Msg, t
 
 if TYPE_CHECKING:
     from gan_demo.config import TrainConfig
@@ -70,25 +80,18 @@ ROTATION_AUTOCORR = -0.3  # (h) the detrended D margin anti-correlates with itse
 ROTATION_DECAY = 0.7  # (h) ... and its swing in the recent half is at least 70 % of the earlier half
 ROTATION_AMP = 0.05  # (h) ... and at least 0.05 (std of the smoothed margin)
 
-_TITLES = {
-    "healthy": "Healthy: no failure in the numbers",
-    "near_equilibrium": "Near equilibrium: D can no longer tell real from fake",
-    "not_converged": "Not converged yet: few samples sit on the modes",
-    "d_overpowers_g": "D overpowers G",
-    "vanishing_g_gradient": "G's gradient vanishes",
-    "exploding_gradients": "Exploding gradients",
-    "g_failing": "G is losing ground",
-    "oscillation": "Unstable: the losses oscillate",
-    "mode_collapse": "Mode collapse",
-    "mode_hopping": "Mode hopping",
-    "low_diversity": "Low diversity: the samples look alike",
-    "no_progress": "No progress: the critic's −L_D (a K·W1 bound) is not falling",
-    "clipping_kills_capacity": "Weight clipping kills the critic's capacity",
-    "lipschitz_violated": "The Lipschitz constraint is not held",
-    "rotation": "Rotation around the equilibrium",
-    "diverged": "Diverged",
-}
-STATES: tuple[str, ...] = tuple(_TITLES)
+STATES: tuple[str, ...] = (
+    "healthy", "near_equilibrium", "not_converged", "d_overpowers_g", "vanishing_g_gradient",
+    "exploding_gradients", "g_failing", "oscillation", "mode_collapse", "mode_hopping", "low_diversity",
+    "no_progress", "clipping_kills_capacity", "lipschitz_violated", "rotation", "diverged",
+)  # fmt: skip
+
+
+def title(state: str) -> Msg:
+    """The title of a state (``"d_overpowers_g"`` -> "D overpowers G"), as a message."""
+    return Msg(f"diagnosis.title.{state}")
+
+
 # losses.get(name).family and .equilibrium, copied so that this module needs no torch
 # (tests/test_diagnostics.py checks that the copies agree)
 _FAMILY = {"minimax": "bce", "non-saturating": "bce", "wgan": "wgan", "wgan-gp": "wgan",
@@ -102,32 +105,78 @@ _EQUILIBRIUM = {
 _RULE_ORDER = ("R0", "R3", "R2", "R1", "R14", "R15", "R9", "R10", "R11", "R12", "R6", "R8", "R16", "R4", "OK")
 
 
+class Sig(float):
+    """A number the diagnosis quotes: ``{x:.3g}`` in a message gives 3 significant digits with no
+    trailing zeros, as ``float`` does, except that below 10⁻³ (and not 0) it is written ``.1e``
+    (``1.2e-05``), as the panel always wrote small gradient norms. Any other spec is float's."""
+
+    __slots__ = ()
+
+    def __format__(self, spec: str) -> str:
+        x = float(self)
+        if spec == ".3g" and math.isfinite(x) and x != 0 and abs(x) < 1e-3:
+            return format(x, ".1e")
+        return format(x, spec)
+
+
+def _n(x: float) -> Sig:
+    return Sig(float(x))
+
+
+@dataclass(frozen=True)
+class Join:
+    """Parts (messages or plain text) joined by a separator message, in the reader's language:
+    ``Join((Msg(...), Msg(...)))`` renders "a, b" in English and "a，b" in Chinese."""
+
+    parts: tuple[Any, ...]
+    sep: str = "diagnosis.sep_comma"
+
+    def __str__(self) -> str:
+        return t(self.sep).join(str(p) for p in self.parts)
+
+    def render(self, lang: str | None = None) -> str:
+        """As :meth:`Msg.render`: the text in ``lang`` (default: the current language)."""
+        return t(self.sep, lang=lang).join(p.render(lang) if isinstance(p, Msg | Join) else str(p) for p in self.parts)
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
+
+def _item(label: str, value: float) -> Msg:
+    """A symbol and its number, "L_D 0.03" (the same in every language)."""
+    return Msg("diagnosis.evidence.item", label=label, value=_n(value))
+
+
 @dataclass(frozen=True)
 class Finding:
-    """One diagnosis: which rule fired, the state it names, and the numbers that show it."""
+    """One diagnosis: which rule fired, the state it names, and the numbers that show it.
 
-    rule: str  # "R0" ... "R16"; "OK" for the healthy verdict
-    state: str  # a stable id from STATES
+    The texts are messages (``*_msg``); ``title``, ``evidence`` and ``advice`` render them in the
+    current language (English without a session), so one cached finding serves every reader."""
+
+    rule: str  # "R0" ... "R18"; "OK" for the healthy verdict
+    state: str  # a stable id from STATES (cgan_diagnosis.TITLES for R17, R18)
     severity: str  # "ok", "info", "warning" or "error"
-    title: str
-    evidence: str  # the numbers, e.g. "L_D 0.03 (< 0.05), D(G(z)) 0.01, D accuracy 100 %"
-    advice: str  # what to try, for this loss family
+    title_msg: Msg
+    evidence_msg: Msg | Join  # the numbers, e.g. "L_D 0.03 (< 0.05), D(G(z)) 0.01, D accuracy 100 %"
+    advice_msg: Msg  # what to try, for this loss family
     step: int  # the step of the last row the finding was made on
+
+    @property
+    def title(self) -> str:
+        return str(self.title_msg)
+
+    @property
+    def evidence(self) -> str:
+        return str(self.evidence_msg)
+
+    @property
+    def advice(self) -> str:
+        return str(self.advice_msg)
 
     @property
     def failing(self) -> bool:
         return self.severity in FAILING
-
-
-def _f(x: float) -> str:
-    """A number as the panel shows it: 3 significant digits, no trailing zeros."""
-    if not math.isfinite(x):
-        return str(x)
-    return f"{x:.3g}" if abs(x) >= 1e-3 or x == 0 else f"{x:.1e}"
-
-
-def _pct(x: float) -> str:
-    return f"{100 * x:.0f} %"
 
 
 # ---------------------------------------------------------------- the window
@@ -174,90 +223,34 @@ class _History:
 # ---------------------------------------------------------------- advice
 # Every tip names its source beside it: a paper (author, year), ganhacks (Chintala et al. 2016,
 # github.com/soumith/ganhacks), or a run of this app that shows it (docs/diagnosis.md, a preset).
-# tests/test_diagnostics.py checks that each advice text names one.
-_LOOK = {
-    "image": "Check the fixed-noise sample grid and the diversity number (mean pairwise distance "
-    "of the samples vs a real batch): the curves alone can look fine while G fools a bad D with "
-    "garbage (ganhacks, tip 10).",
-    "toy": "Check the points and the modes captured / % high-quality: the curves alone can look "
-    "fine while G fools a bad D with garbage (ganhacks, tip 10).",
-}
-# TTUR as published and used: separate learning rates, D's the larger one
-_TTUR = ("Raising lr_g is not TTUR: TTUR (Heusel et al. 2017) gives each player its own learning "
-         "rate, and as used in SAGAN (Zhang et al. 2019: lr_D 4e-4, lr_G 1e-4) D gets the larger one.")
-_WEAKEN_D = ("Weaken D: bring lr_d and d_steps back to the loss's classic defaults (the two "
-             "d-overpowers-g presets raise exactly these over the defaults)")
+# tests/test_diagnostics.py checks that each advice text names one, in English and Chinese.
+_LOOK = {"image": Msg("diagnosis.look_image"), "toy": Msg("diagnosis.look_toy")}
+# TTUR as published and used: separate learning rates, D's the larger one (SAGAN: lr_D 4e-4, lr_G 1e-4)
+_TTUR = Msg("diagnosis.ttur")
+_WEAKEN_D = Msg("diagnosis.weaken_d")  # the two d-overpowers-g presets raise lr_d and d_steps
 # images: where the data set has a classifier, the Quality panel measures the samples (R10 reads it)
-_LOOK_QUALITY = ("Where the data set has a quality classifier, read the Quality panel too: the Fréchet "
-                 "distance next to its real-vs-real floor, the label coverage and the confidence.")
+_LOOK_QUALITY = Msg("diagnosis.look_quality")
 
 
-def _advice(state: str, family: str, loss: str, kind: str) -> str:
-    tips: dict[str, str] = {
-        "diverged": {
-            "wgan": "WGAN needs a Lipschitz critic: weight clipping at c = 0.01 (Arjovsky et al. 2017) "
-            "or the gradient penalty, wgan-gp (Gulrajani et al. 2017); then lower the learning rates.",
-        }.get(family, "Lower the learning rates (DCGAN trains with Adam at 2e-4, β1 0.5: Radford et "
-        "al. 2016) and keep D's logits bounded: a smaller lr_d or fewer d_steps."),
-        "exploding_gradients": "A gradient norm over 100 means training is failing (ganhacks, tip "
-        "10). Lower the learning rates; for WGAN add clipping or the gradient penalty (Gulrajani et "
-        "al. 2017); keep the inputs in [-1, 1] with tanh on G's output (ganhacks, tip 1).",
-        "vanishing_g_gradient": (
-            "The minimax loss log(1−σ(l)) has gradient −σ(l) → 0 when D rejects the fakes: switch "
-            "to the non-saturating loss (Goodfellow et al. 2014, section 3), or " + _WEAKEN_D[0].lower()
-            + _WEAKEN_D[1:] + "."
-            if loss == "minimax"
-            else "G's outputs have saturated (tanh at ±1, as in the run osc of docs/diagnosis.md) or D "
-            "gives it no slope. " + _WEAKEN_D + "; lower the learning rates, or restart from a new seed."
-        ),
-        "d_overpowers_g": {
-            "bce": _WEAKEN_D + ("; switch to the non-saturating loss (Goodfellow et al. 2014)."
-                                if loss == "minimax" else ".") + " Instance noise on D's inputs (Sønderby et al. 2016; a field of the form) also "
-            "slows D down. " + _TTUR,
-            "hinge": _WEAKEN_D + ". The hinge stops training D on samples beyond its margins ±1 (Lim "
-            "and Ye 2017), so an L_D near 0 means D separates almost every sample by a margin.",
-            "lsgan": _WEAKEN_D + ". " + _TTUR,
-        }.get(family, _WEAKEN_D + "."),
-        "g_failing": "D is pulling ahead: lower lr_d or use fewer d_steps; with BCE prefer the "
-        "non-saturating loss (Goodfellow et al. 2014), or try WGAN-GP, whose critic keeps giving G "
-        "useful gradients (Gulrajani et al. 2017). " + _TTUR,
-        "oscillation": "Lower the learning rates and Adam's β1: with β1 0.9 DCGAN's training "
-        "oscillated and 0.5 stabilised it (Radford et al. 2016); WGAN-GP and SAGAN use β1 = 0 "
-        "(Gulrajani et al. 2017, Zhang et al. 2019). Learning-rate decay (lr_decay) damps late "
-        "swings (the healthy-grid25 preset, docs/diagnosis.md).",
-        "mode_collapse": "Let D see diversity: packing, pack 2-4 (PacGAN, Lin et al. 2018), or a "
-        "Wasserstein loss, WGAN-GP (Arjovsky et al. 2017 saw no mode collapse with WGAN). On the "
-        "toys, learning-rate decay and instance noise helped here too (README, toy benchmark).",
-        "mode_hopping": "G jumps from mode to mode as D chases it (Metz et al. 2017 show it on the "
-        "same ring): packing (Lin et al. 2018), lower learning rates and lr_decay, as the "
-        "healthy-ring8 preset does.",
-        "low_diversity": "The samples look alike (collapse): packing, pack 2-4 (Lin et al. 2018), or "
-        "WGAN-GP. Early in a run give it a few hundred steps more: the healthy digits presets are "
-        "collapsed until about step 800 (docs/diagnosis.md, runs f1-f3).",
-        "no_progress": "The critic gives G no signal. With clipping the critic is K-Lipschitz for an "
-        "unknown K, so −L_D is at best K·W1: loosen c to 0.01 (Arjovsky et al. 2017) or switch to "
-        "WGAN-GP (Gulrajani et al. 2017); otherwise give the critic more steps (both papers use 5 "
-        "per G step).",
-        "clipping_kills_capacity": "Most critic weights sit at ±c, so the critic is pushed toward "
-        "very simple functions (Gulrajani et al. 2017, section 3): loosen c to 0.01 (Arjovsky et "
-        "al. 2017) or use the gradient penalty (wgan-gp).",
-        "lipschitz_violated": "Raise λ (gp_weight; 10 in Gulrajani et al. 2017) or lower lr_d; a "
-        "critic with BatchNorm breaks the per-sample penalty (the paper's critic has none, nor has "
-        "this app's).",
-        "rotation": "G and D circle the equilibrium instead of reaching it: plain gradient steps do "
-        "this even next to a good solution (Mescheder et al. 2018). Instance noise (a field of the "
-        "form) or an R1 penalty make such runs converge (Mescheder et al. 2018); a decaying "
-        "learning rate damps the swings (the healthy-grid25 preset, docs/diagnosis.md).",
-        "near_equilibrium": "D is at chance, as at p_g = p_data where D* = ½ (Goodfellow et al. "
-        "2014), but that is also what a D that learned nothing looks like.",
-        "not_converged": "No rule sees a failure, but most of G's samples are still between the "
-        "modes. Give it more steps (the tuned presets pass 50 % a third to half of the way through "
-        "their runs: docs/diagnosis.md), decay the learning rates over the run (lr decay), or start "
-        "from the tuned preset for this toy.",
-        "healthy": "Keep training; compare runs that change one knob at a time (ganhacks, tip 10: "
-        "a healthy D loss has low variance).",
-    }
-    return f"{tips[state]} {_LOOK[kind]}" + (f" {_LOOK_QUALITY}" if kind == "image" else "")
+def _tip(state: str, family: str, loss: str) -> Msg:
+    """What to try for ``state`` with this loss: the tip alone, without the pointer at the samples."""
+    key = state
+    if state == "diverged" and family == "wgan":
+        key = "diverged_wgan"
+    elif state == "vanishing_g_gradient" and loss == "minimax":
+        key = "vanishing_g_gradient_minimax"
+    elif state == "d_overpowers_g" and family in ("bce", "hinge", "lsgan"):
+        key = "d_overpowers_g_bce_minimax" if loss == "minimax" else f"d_overpowers_g_{family}"
+    params: dict[str, Any] = {"exploding_gradients": {"limit": GRAD_EXPLODING},
+                              "not_converged": {"bar_pct": 100 * HQ_CONVERGED}}.get(state, {})  # fmt: skip
+    return Msg(f"diagnosis.tip.{key}", **params, weaken_d=_WEAKEN_D, ttur=_TTUR)
+
+
+def _advice(state: str, family: str, loss: str, kind: str) -> Msg:
+    tip = _tip(state, family, loss)
+    if kind == "image":
+        return Msg("diagnosis.advice_image", tip=tip, look=_LOOK[kind], quality=_LOOK_QUALITY)
+    return Msg("diagnosis.advice_toy", tip=tip, look=_LOOK[kind])
 
 
 # ---------------------------------------------------------------- the rules
@@ -271,19 +264,19 @@ def _nonfinite(h: _History) -> tuple[str, float, int] | None:
     return None
 
 
-def _r0(h: _History) -> str | None:
+def _r0(h: _History) -> Msg | None:
     bad = _nonfinite(h)
     if bad is not None:
-        name, value, step = bad
-        return f"{name} became {value} at step {step}"
+        name, value, step = bad  # value: nan or ±inf, written as Python writes it
+        return Msg("diagnosis.evidence.r0_nonfinite", name=name, value=str(value), step=step)
     big = []
     for name, label in (("loss_d", "L_D"), ("loss_g", "L_G"), ("d_real", "D(x)"), ("d_fake", "D(G(z))")):
         if h.has(name):
             v = float(np.median(h.cols[name][-3:]))
             if abs(v) > DIVERGED_ABS:
-                big.append(f"{label} {_f(v)}")
+                big.append(_item(label, v))
     if big:
-        return ", ".join(big) + f" (|value| > {_f(DIVERGED_ABS)}): the numbers ran away"
+        return Msg("diagnosis.evidence.r0_big", values=Join(tuple(big)), limit=_n(DIVERGED_ABS))
     return None
 
 
@@ -292,13 +285,13 @@ def _recent(h: _History, name: str) -> float:
     return h.med(name) if h.ready else float(np.median(h.cols[name][-3:]))
 
 
-def _r3(h: _History) -> str | None:
-    parts = [f"{label} {_f(v)}" for name, label in (("grad_d", "‖∇D‖"), ("grad_g", "‖∇G‖"))
-             if h.has(name) and (v := _recent(h, name)) > GRAD_EXPLODING]  # fmt: skip
-    return ", ".join(parts) + f" (> {GRAD_EXPLODING:g})" if parts else None
+def _r3(h: _History) -> Msg | None:
+    parts = tuple(_item(label, v) for name, label in (("grad_d", "‖∇D‖"), ("grad_g", "‖∇G‖"))
+                  if h.has(name) and (v := _recent(h, name)) > GRAD_EXPLODING)  # fmt: skip
+    return Msg("diagnosis.evidence.r3", values=Join(parts), limit=GRAD_EXPLODING) if parts else None
 
 
-def _r2(h: _History, loss: str, family: str) -> str | None:
+def _r2(h: _History, loss: str, family: str) -> Msg | None:
     if not (h.has("grad_g") and h.has("d_fake_g")) or family == "wgan" or h.n < 3:
         return None
     grad, early = _recent(h, "grad_g"), h.early("grad_g")
@@ -306,26 +299,26 @@ def _r2(h: _History, loss: str, family: str) -> str | None:
         fooled = _recent(h, "d_fake_g")
         tiny = grad < GRAD_TINY_REL * early or grad < GRAD_DEAD
         if fooled < FOOLED and tiny and (h.ready or grad < GRAD_DEAD):
-            return (f"D(G(z)) {_f(fooled)} (< {FOOLED:g}), ‖∇G‖ {_f(grad)} vs {_f(early)} at the start"
-                    f" (< {GRAD_TINY_REL:.0%} of it, or < {GRAD_DEAD:g})")  # fmt: skip
+            return Msg("diagnosis.evidence.r2_minimax", fooled=_n(fooled), fooled_max=FOOLED, grad=_n(grad),
+                       early=_n(early), rel=GRAD_TINY_REL, dead=GRAD_DEAD)  # fmt: skip
         return None
     if h.ready and grad < GRAD_DEAD and early > 100 * grad:
-        return f"‖∇G‖ {_f(grad)} (< {GRAD_DEAD:g}), was {_f(early)} at the start"
+        return Msg("diagnosis.evidence.r2_dead", grad=_n(grad), dead=GRAD_DEAD, early=_n(early))
     return None
 
 
-def _r1(h: _History, family: str) -> str | None:
+def _r1(h: _History, family: str) -> Msg | None:
     if family not in D_WINS_LOSS or not h.has("d_acc"):
         return None
     ld, acc = h.med("loss_d"), h.med("d_acc")
     if ld < D_WINS_LOSS[family] and acc >= D_WINS_ACC:
         g0, g1 = h.fit("loss_g")
-        return (f"L_D {_f(ld)} (< {D_WINS_LOSS[family]:g}), D(x) {_f(h.med('d_real'))}, "
-                f"D(G(z)) {_f(h.med('d_fake'))}, D accuracy {_pct(acc)}, L_G {_f(g0)} → {_f(g1)}")  # fmt: skip
+        return Msg("diagnosis.evidence.r1", ld=_n(ld), limit=D_WINS_LOSS[family], dr=_n(h.med("d_real")),
+                   df=_n(h.med("d_fake")), acc_pct=100 * acc, g0=_n(g0), g1=_n(g1))  # fmt: skip
     return None
 
 
-def _r4(h: _History, family: str, equilibrium: dict[str, float]) -> str | None:
+def _r4(h: _History, family: str, equilibrium: dict[str, float]) -> Msg | None:
     if family not in ("bce", "lsgan") or "loss_d" not in equilibrium:
         return None
     eq_l, eq_d = equilibrium["loss_d"], equilibrium["d"]
@@ -333,12 +326,12 @@ def _r4(h: _History, family: str, equilibrium: dict[str, float]) -> str | None:
     sd = float(np.std(h.w("loss_d")))
     if (abs(dr - eq_d) <= EQ_D_TOL and abs(df - eq_d) <= EQ_D_TOL and abs(ld - eq_l) <= EQ_LOSS_TOL * eq_l
             and sd <= EQ_LOSS_TOL * eq_l):  # fmt: skip
-        return (f"D(x) {_f(dr)}, D(G(z)) {_f(df)} (both {eq_d:g} ± {EQ_D_TOL:g}), L_D {_f(ld)} "
-                f"(equilibrium {_f(eq_l)}), std {_f(sd)}")  # fmt: skip
+        return Msg("diagnosis.evidence.r4", dr=_n(dr), df=_n(df), eq_d=eq_d, tol=EQ_D_TOL, ld=_n(ld),
+                   eq_l=_n(eq_l), sd=_n(sd))  # fmt: skip
     return None
 
 
-def _r6(h: _History, family: str, loss: str) -> str | None:
+def _r6(h: _History, family: str, loss: str) -> Msg | None:
     if family == "wgan":
         return None
     d0, d1 = h.fit("loss_d")
@@ -349,13 +342,14 @@ def _r6(h: _History, family: str, loss: str) -> str | None:
     d_scale = max(abs(d0 + d1) / 2, eq.get("loss_d", 0.0), 1e-3)
     g_scale = max(abs(g0 + g1) / 2, abs(eq.get("loss_g", 0.0)), 1e-3)
     if d1 - d0 < -TREND_REL * d_scale and g1 - g0 > TREND_REL * g_scale:
-        return f"L_D {_f(d0)} → {_f(d1)} while L_G {_f(g0)} → {_f(g1)} (linear fit, steps {_span(h)})"
+        return Msg("diagnosis.evidence.r6", d0=_n(d0), d1=_n(d1), g0=_n(g0), g1=_n(g1), **_span(h))
     return None
 
 
-def _span(h: _History) -> str:
+def _span(h: _History) -> dict[str, int]:
+    """The window's first and last step, the parameters ``first`` and ``last`` of a message."""
     s = h.steps[h.win]
-    return f"{int(s[0])}-{int(s[-1])}"
+    return {"first": int(s[0]), "last": int(s[-1])}
 
 
 def _smooth(y: np.ndarray, k: int = 5) -> np.ndarray:
@@ -363,7 +357,7 @@ def _smooth(y: np.ndarray, k: int = 5) -> np.ndarray:
     return np.convolve(y, np.ones(k) / k, mode="valid") if len(y) >= k else y
 
 
-def _r8(h: _History, family: str) -> str | None:
+def _r8(h: _History, family: str) -> Msg | None:
     """Oscillation: the slow swings of L_D are large next to its level, or L_G spikes.
 
     "Slow" is the 5-row moving average, so batch-to-batch noise does not count. For BCE, hinge and
@@ -377,18 +371,18 @@ def _r8(h: _History, family: str) -> str | None:
         swing = float(np.std(_smooth(y)))
         if mean > 0 and swing > OSC_SWING * mean:
             lo, hi = np.percentile(y, [10, 90])
-            return (f"L_D swings slowly by {_f(swing)} around its mean {_f(mean)} ({_f(swing / mean)}× it, "
-                    f"> {OSC_SWING:g}×; 10-90 % range {_f(lo)}-{_f(hi)}) over steps {_span(h)}")  # fmt: skip
+            return Msg("diagnosis.evidence.r8_swing", swing=_n(swing), mean=_n(mean), ratio=_n(swing / mean),
+                       limit=OSC_SWING, lo=_n(lo), hi=_n(hi), **_span(h))  # fmt: skip
     g = h.w("loss_g")
     med = float(np.median(g))
     mad = 1.4826 * float(np.median(np.abs(g - med)))
     spikes = int((np.abs(g - med) > SPIKE_K * mad).sum()) if mad > 0 else 0
     if spikes >= SPIKES_MIN:
-        return f"{spikes} spikes in L_G over steps {_span(h)} (> {SPIKE_K:g} robust std from its median {_f(med)})"
+        return Msg("diagnosis.evidence.r8_spikes", spikes=spikes, k=SPIKE_K, med=_n(med), **_span(h))
     return None
 
 
-def _r12(h: _History) -> str | None:
+def _r12(h: _History) -> Msg | None:
     if not h.has("w1"):
         return None
     w = h.cols["w1"]
@@ -400,32 +394,34 @@ def _r12(h: _History) -> str | None:
     slope, icpt = np.polyfit(x, sw, 1)
     w0, w1 = float(icpt + slope * x[0]), float(icpt + slope * x[-1])
     if peak > 0 and sw[-1] > W1_STUCK * peak and w1 > w0 - W1_DROP * abs(w0):
-        return (f"the critic's −L_D (at most K·W1, median-filtered) {_f(w0)} → {_f(w1)} over steps {_span(h)}, "
-                f"still {_pct(sw[-1] / peak)} of its peak {_f(peak)}")  # fmt: skip
+        return Msg("diagnosis.evidence.r12", w0=_n(w0), w1=_n(w1), share_pct=100 * (sw[-1] / peak), peak=_n(peak),
+                   **_span(h))  # fmt: skip
     return None
 
 
-def _r14(h: _History) -> str | None:
+def _r14(h: _History) -> Msg | None:
     if not h.has("clip_frac"):
         return None
     frac = h.med("clip_frac")
     if frac > CLIP_PINNED:
-        w1 = f", critic's −L_D {_f(h.med('w1'))}" if h.has("w1") else ""
-        return f"{_pct(frac)} of the critic's weights at ±c (> {_pct(CLIP_PINNED)}){w1}"
+        if h.has("w1"):
+            return Msg("diagnosis.evidence.r14_w1", frac_pct=100 * frac, limit_pct=100 * CLIP_PINNED,
+                       w1=_n(h.med("w1")))  # fmt: skip
+        return Msg("diagnosis.evidence.r14", frac_pct=100 * frac, limit_pct=100 * CLIP_PINNED)
     return None
 
 
-def _r15(h: _History) -> str | None:
+def _r15(h: _History) -> Msg | None:
     if not h.has("gp_norm"):
         return None
     g = h.med("gp_norm")
     lo, hi = GP_NORM_RANGE
     if not lo <= g <= hi:
-        return f"mean ‖∇D(x̂)‖ {_f(g)} (outside [{lo:g}, {hi:g}]; the penalty wants 1)"
+        return Msg("diagnosis.evidence.r15", g=_n(g), lo=lo, hi=hi)
     return None
 
 
-def _r16(h: _History) -> str | None:
+def _r16(h: _History) -> Msg | None:
     """Toys: D's margin E[D(x)] − E[D(G(z))] swings back and forth without decaying: after removing
     the trend and the batch noise, it anti-correlates with itself half a period later."""
     if not (h.has("d_real") and h.has("d_fake")):
@@ -444,8 +440,7 @@ def _r16(h: _History) -> str | None:
         return None
     lag = int(np.argmin(ac)) + 2
     period = 2 * lag * _row_steps(h)
-    return (f"D's margin D(x) − D(G(z)) swings with a period of about {period} steps (autocorrelation "
-            f"{_f(min(ac))} half a period on), amplitude {_f(old)} → {_f(new)}: no decay")  # fmt: skip
+    return Msg("diagnosis.evidence.r16", period=period, ac=_n(min(ac)), old=_n(old), new=_n(new))
 
 
 def _row_steps(h: _History) -> int:
@@ -459,7 +454,7 @@ def _captured(snapshot: dict) -> tuple[int, int]:
     return int(snapshot.get("captured", snapshot.get("modes_captured", 0))), k
 
 
-def _r9(modes: list[dict]) -> list[tuple[str, str]]:
+def _r9(modes: list[dict]) -> list[tuple[str, Msg]]:
     """Toys: collapse (G's samples sit near few modes) and hopping (the mode they sit near moves).
 
     Uses ``nearest`` (all samples per nearest mode) when present, else ``counts`` (high-quality
@@ -483,17 +478,18 @@ def _r9(modes: list[dict]) -> list[tuple[str, str]]:
         doms.append(int(near.argmax()) if share >= max(HOP_SHARE, HOP_FAIR / k) else None)
     hq = float(last.get("high_quality", 0.0))
     if cover[-1] <= COLLAPSE_FRAC * k:
-        out.append(("mode_collapse", f"G's samples sit near {cover[-1]} of {k} modes (≤ {_pct(COLLAPSE_FRAC)}); "
-                    f"{captured} of {k} captured, {_pct(hq)} high-quality at step {int(last['step'])}"))  # fmt: skip
+        out.append(("mode_collapse", Msg("diagnosis.evidence.r9_collapse", cover=cover[-1], k=k,
+                                         limit_pct=100 * COLLAPSE_FRAC, captured=captured, hq_pct=100 * hq,
+                                         step=int(last["step"]))))  # fmt: skip
     held = [d for d in doms if d is not None]
     changes = sum(1 for a, b in zip(held[:-1], held[1:], strict=True) if a != b)
     if len(held) >= 3 and changes >= HOP_CHANGES:
-        out.append(("mode_hopping", f"the mode holding most samples (≥ {_pct(max(HOP_SHARE, HOP_FAIR / k))}) changed {changes} "
-                    f"times over the last {len(doms)} snapshots: mode {' → '.join(map(str, held))}"))  # fmt: skip
+        out.append(("mode_hopping", Msg("diagnosis.evidence.r9_hopping", share_pct=100 * max(HOP_SHARE, HOP_FAIR / k),
+                                        changes=changes, n=len(doms), path=" → ".join(map(str, held)))))  # fmt: skip
     return out
 
 
-def _not_converged(modes: list[dict]) -> str | None:
+def _not_converged(modes: list[dict]) -> Msg | None:
     """Toys: no failure, but under HQ_CONVERGED of the samples are high-quality in each of the last
     HQ_WINDOW snapshots. The window is a hysteresis: once a snapshot has passed the bar, a dip below
     it must last HQ_WINDOW snapshots to count, so a run hovering at the bar does not flip the verdict."""
@@ -502,25 +498,27 @@ def _not_converged(modes: list[dict]) -> str | None:
     if not judged or judged[-1] is not last or max(float(m["high_quality"]) for m in judged) >= HQ_CONVERGED:
         return None
     captured, k = _captured(last)
-    where = f" in each of the last {len(judged)} snapshots" if len(judged) > 1 else ""
-    return (f"{100 * float(last['high_quality']):.1f} % of the samples are high-quality (within 3σ of a mode; "
-            f"< {_pct(HQ_CONVERGED)}{where}), {captured} of {k} modes captured at step {int(last['step'])}")
+    numbers = dict(hq_pct=100 * float(last["high_quality"]), limit_pct=100 * HQ_CONVERGED, captured=captured, k=k,
+                   step=int(last["step"]))  # fmt: skip
+    if len(judged) > 1:
+        return Msg("diagnosis.evidence.not_converged", n=len(judged), **numbers)
+    return Msg("diagnosis.evidence.not_converged_one", **numbers)
 
 
-def _r11(diversity: dict) -> list[tuple[str, str, str]]:
+def _r11(diversity: dict) -> list[tuple[str, str, Msg]]:
     out = []
     fake, real = float(diversity.get("fake", math.nan)), float(diversity.get("real", math.nan))
     if math.isfinite(fake) and real > 0 and fake < DIVERSITY_LOW * real:
-        out.append(("R11", "low_diversity", f"mean pairwise distance of the fixed-noise samples {_f(fake)} vs "
-                    f"{_f(real)} for a real batch ({_pct(fake / real)} < {_pct(DIVERSITY_LOW)})"))  # fmt: skip
+        out.append(("R11", "low_diversity", Msg("diagnosis.evidence.r11_low", fake=_n(fake), real=_n(real),
+                                                share_pct=100 * (fake / real), limit_pct=100 * DIVERSITY_LOW)))  # fmt: skip
     classes, n_classes = diversity.get("classes"), diversity.get("n_classes")
     if classes is not None and n_classes and int(classes) < int(n_classes):
-        out.append(("R10", "mode_collapse", f"the samples' nearest real images cover {int(classes)} of "
-                    f"{int(n_classes)} classes"))  # fmt: skip
+        out.append(("R10", "mode_collapse", Msg("diagnosis.evidence.r11_classes", classes=int(classes),
+                                                n_classes=int(n_classes))))  # fmt: skip
     return out
 
 
-def _r10(diversity: dict) -> list[tuple[str, str, str]]:
+def _r10(diversity: dict) -> list[tuple[str, str, Msg]]:
     """Images: the classifier's label histogram of G's samples (``label_counts``, from the snapshot's
     quality report) is dominated by one class or covers under half of the classes."""
     counts = diversity.get("label_counts")
@@ -533,11 +531,13 @@ def _r10(diversity: dict) -> list[tuple[str, str, str]]:
     if share < LABEL_TOP_SHARE and cover >= LABEL_COVER_MIN * k:
         return []
     names = diversity.get("class_names") or [str(i) for i in range(k)]
-    kl = f"KL(histogram ‖ uniform) {_f(float(diversity.get('label_kl', math.nan)))} nats"
+    kl_value = _n(diversity.get("label_kl", math.nan))
     if "label_kl_real" in diversity:
-        kl += f" vs {_f(float(diversity['label_kl_real']))} for a real batch of {n}"
-    return [("R10", "mode_collapse", f"G's samples are {_pct(share)} '{names[top]}' ({counts[top]} of {n}, by the "
-             f"classifier); {cover} of {k} classes get half a fair share; {kl}")]  # fmt: skip
+        kl = Msg("diagnosis.evidence.r10_kl_real", kl=kl_value, kl_real=_n(diversity["label_kl_real"]), n=n)
+    else:
+        kl = Msg("diagnosis.evidence.r10_kl", kl=kl_value)
+    return [("R10", "mode_collapse", Msg("diagnosis.evidence.r10", share_pct=100 * share, label=names[top],
+                                         top=counts[top], n=n, cover=cover, k=k, kl=kl))]  # fmt: skip
 
 
 # ---------------------------------------------------------------- the diagnosis
@@ -558,15 +558,15 @@ def diagnose(
     ``class_names``, ``fd``, ``fd_floor``, ``n``: see :func:`quality_fields`).
     """
     if loss not in _FAMILY:
-        raise ValueError(f"unknown loss {loss!r}; choose one of: {', '.join(_FAMILY)}")
+        raise ValueError(Msg("diagnosis.unknown_loss", loss=loss, allowed=", ".join(_FAMILY)))
     family = _FAMILY[loss]
     kind = "toy" if (modes is not None or (config is not None and config.is_toy)) else "image"
     h = _History(metrics)
     if h.n == 0 or not h.has("loss_d"):
         return []
-    hits: list[tuple[str, str, str]] = []  # (rule, state, evidence)
+    hits: list[tuple[str, str, Msg]] = []  # (rule, state, evidence)
 
-    def add(rule: str, state: str, evidence: str | None) -> None:
+    def add(rule: str, state: str, evidence: Msg | None) -> None:
         if evidence:
             hits.append((rule, state, evidence))
 
@@ -600,7 +600,7 @@ def diagnose(
         else:
             hits.append(("OK", "healthy", _summary(h, family, diversity, modes)))
     findings = [
-        Finding(rule, state, _SEVERITY[state], _TITLES[state], ev, _advice(state, family, loss, kind), h.last_step)
+        Finding(rule, state, _SEVERITY[state], title(state), ev, _advice(state, family, loss, kind), h.last_step)
         for rule, state, ev in hits
     ]
     return sorted(findings, key=lambda f: (SEVERITIES.index(f.severity), _RULE_ORDER.index(f.rule)))
@@ -626,22 +626,24 @@ _SEVERITY = {
 }
 
 
-def _summary(h: _History, family: str, diversity: dict | None, modes: list[dict] | None) -> str:
-    parts = [f"L_D {_f(h.med('loss_d'))}", f"L_G {_f(h.med('loss_g'))}"]
+def _summary(h: _History, family: str, diversity: dict | None, modes: list[dict] | None) -> Msg:
+    parts: list[Msg] = [_item("L_D", h.med("loss_d")), _item("L_G", h.med("loss_g"))]
     if family == "wgan" and h.has("w1"):
-        parts.append(f"critic's −L_D {_f(h.med('w1'))}")
+        parts.append(Msg("diagnosis.evidence.summary_critic", value=_n(h.med("w1"))))
     else:
-        parts += [f"D(x) {_f(h.med('d_real'))}", f"D(G(z)) {_f(h.med('d_fake'))}"]
-    parts.append(f"‖∇G‖ {_f(h.med('grad_g'))}")
+        parts += [_item("D(x)", h.med("d_real")), _item("D(G(z))", h.med("d_fake"))]
+    parts.append(_item("‖∇G‖", h.med("grad_g")))
     if diversity and diversity.get("real"):
-        parts.append(f"diversity {_pct(float(diversity['fake']) / float(diversity['real']))} of a real batch")
+        parts.append(Msg("diagnosis.evidence.summary_diversity",
+                         pct=100 * (float(diversity["fake"]) / float(diversity["real"]))))  # fmt: skip
     if diversity and "fd" in diversity:
-        parts.append(f"Fréchet distance {_f(float(diversity['fd']))} (real-vs-real floor "
-                     f"{_f(float(diversity['fd_floor']))}, n = {int(diversity['n'])})")  # fmt: skip
+        parts.append(Msg("diagnosis.evidence.summary_fd", fd=_n(diversity["fd"]), floor=_n(diversity["fd_floor"]),
+                         n=int(diversity["n"])))  # fmt: skip
     if modes:
         captured, k = _captured(modes[-1])
-        parts.append(f"{captured} of {k} modes, {_pct(float(modes[-1].get('high_quality', 0.0)))} high-quality")
-    return ", ".join(parts) + f" (medians over steps {_span(h)})"
+        parts.append(Msg("diagnosis.evidence.summary_modes", captured=captured, k=k,
+                         hq_pct=100 * float(modes[-1].get("high_quality", 0.0))))  # fmt: skip
+    return Msg("diagnosis.evidence.summary", parts=Join(tuple(parts)), **_span(h))
 
 
 # ---------------------------------------------------------------- quality inputs from snapshots
@@ -798,12 +800,17 @@ def diagnose_view(view: Any) -> list[Finding]:
 # ---------------------------------------------------------------- the history of changes
 @dataclass(frozen=True)
 class Change:
-    """The headline diagnosis changed to ``state`` at ``step``."""
+    """The headline diagnosis changed to ``state`` at ``step``; ``text`` is ``text_msg`` rendered in the
+    current language."""
 
     step: int
     state: str
     severity: str
-    text: str  # "step 1200: D overpowers G (L_D 0.03 (< 0.05), ...)"
+    text_msg: Msg  # "step 1200: D overpowers G (L_D 0.03 (< 0.05), ...)"
+
+    @property
+    def text(self) -> str:
+        return str(self.text_msg)
 
 
 class DiagnosisLog:
@@ -866,8 +873,8 @@ class DiagnosisLog:
             self._keep(first)
 
     def _keep(self, first: Finding) -> None:
-        self.changes.append(Change(first.step, first.state, first.severity,
-                                   f"step {first.step}: {first.title} ({first.evidence})"))  # fmt: skip
+        line = Msg("diagnosis.log_line", step=first.step, title=first.title_msg, evidence=first.evidence_msg)
+        self.changes.append(Change(first.step, first.state, first.severity, line))
         self._state, self._pending = first.state, None
 
 

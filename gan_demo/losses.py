@@ -20,6 +20,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gan_demo.content import Msg
+
 DTerms = tuple[Tensor, Tensor]
 
 
@@ -217,7 +219,7 @@ class GANLoss:
     """One loss variant: the D and G losses, how to read D's output, and what to teach about it."""
 
     name: str
-    title: str
+    title: Msg  # shown in the reader's language (str())
     family: str  # "bce", "wgan", "hinge" or "lsgan": decides which diagnosis rules apply
     d_terms: Callable[[Tensor, Tensor], DTerms]
     g_loss: Callable[[Tensor], Tensor]
@@ -225,7 +227,7 @@ class GANLoss:
     g_formula: str  # LaTeX
     defaults: Defaults
     equilibrium: dict[str, float] = field(default_factory=dict)  # L_D, L_G, D at p_g = p_data
-    note: str = ""
+    note: Msg | str = ""  # shown in the reader's language (str())
 
     def d_loss(self, real_logits: Tensor, fake_logits: Tensor) -> Tensor:
         """D's loss: the real term plus the fake term."""
@@ -259,7 +261,7 @@ _LOSSES = {
     for loss in (
         GANLoss(
             name="minimax",
-            title="Minimax (saturating)",
+            title=Msg("losses.minimax.title"),
             family="bce",
             d_terms=bce_d_terms,
             g_loss=minimax_g_loss,
@@ -267,11 +269,11 @@ _LOSSES = {
             g_formula=r"L_G = \mathbb{E}_{z}[\log(1-D(G(z)))]",
             defaults=Defaults("adam", 2e-4, 2e-4, 0.5, 0.999, 1),
             equilibrium={"loss_d": 2 * LN2, "loss_g": -LN2, "d": 0.5},
-            note="G's gradient -σ(l) vanishes when D rejects the fakes: G stalls early.",
+            note=Msg("losses.minimax.note"),
         ),
         GANLoss(
             name="non-saturating",
-            title="Non-saturating",
+            title=Msg("losses.non_saturating.title"),
             family="bce",
             d_terms=bce_d_terms,
             g_loss=non_saturating_g_loss,
@@ -279,12 +281,11 @@ _LOSSES = {
             g_formula=r"L_G = -\mathbb{E}_{z}[\log D(G(z))]",
             defaults=Defaults("adam", 2e-4, 2e-4, 0.5, 0.999, 1),
             equilibrium={"loss_d": 2 * LN2, "loss_g": LN2, "d": 0.5},
-            note="The same fixed point as minimax, with strong gradients when G is bad. "
-            "Many libraries call this one 'gan'.",
+            note=Msg("losses.non_saturating.note"),
         ),
         GANLoss(
             name="wgan",
-            title="WGAN (weight clipping)",
+            title=Msg("losses.wgan.title"),
             family="wgan",
             d_terms=wgan_d_terms,
             g_loss=critic_g_loss,
@@ -292,11 +293,11 @@ _LOSSES = {
             g_formula=_CRITIC_G,
             defaults=Defaults("rmsprop", 5e-5, 5e-5, 0.5, 0.999, 5, clip=0.01),
             equilibrium={"loss_d": 0.0},
-            note="−L_D is at most K·W1 for a K-Lipschitz critic: near W1 (from below) under the gradient penalty, K unknown and often far below 1 with weight clipping (Arjovsky et al. 2017, Gulrajani et al. 2017). L_G has an arbitrary offset, so only its trend means anything.",
+            note=Msg("losses.wgan.note"),
         ),
         GANLoss(
             name="wgan-gp",
-            title="WGAN-GP (gradient penalty)",
+            title=Msg("losses.wgan_gp.title"),
             family="wgan",
             d_terms=wgan_d_terms,
             g_loss=critic_g_loss,
@@ -305,11 +306,11 @@ _LOSSES = {
             g_formula=_CRITIC_G,
             defaults=Defaults("adam", 1e-4, 1e-4, 0.0, 0.9, 5, gp_weight=10.0),
             equilibrium={"loss_d": 0.0, "gp_norm": 1.0},
-            note="The reference code uses β=(0.5, 0.9); the paper's table uses (0, 0.9).",
+            note=Msg("losses.wgan_gp.note"),
         ),
         GANLoss(
             name="hinge",
-            title="Hinge",
+            title=Msg("losses.hinge.title"),
             family="hinge",
             d_terms=hinge_d_terms,
             g_loss=critic_g_loss,
@@ -317,12 +318,11 @@ _LOSSES = {
             g_formula=_CRITIC_G,
             defaults=Defaults("adam", 2e-4, 2e-4, 0.0, 0.9, 1),
             equilibrium={"loss_d": 2.0, "d": 0.0},
-            note="At p_g = p_data any D with outputs in [-1, 1] is optimal and gives L_D = 2; "
-            "L_D = 0 means D separates real from fake by the margin everywhere.",
+            note=Msg("losses.hinge.note"),
         ),
         GANLoss(
             name="lsgan",
-            title="Least squares (LSGAN)",
+            title=Msg("losses.lsgan.title"),
             family="lsgan",
             d_terms=lsgan_d_terms,
             g_loss=lsgan_g_loss,
@@ -330,7 +330,7 @@ _LOSSES = {
             g_formula=r"L_G = \tfrac12\mathbb{E}_{z}[(D(G(z))-1)^2]",
             defaults=Defaults("adam", 2e-4, 2e-4, 0.5, 0.999, 1),
             equilibrium={"loss_d": 0.25, "loss_g": 0.125, "d": 0.5},
-            note="D is a regressor with targets 1 (real) and 0 (fake); no sigmoid.",
+            note=Msg("losses.lsgan.note"),
         ),
     )
 }

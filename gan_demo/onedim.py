@@ -459,8 +459,11 @@ def sample_fit(data: toys.Toy1D, samples: np.ndarray, bandwidth: float | None = 
     return SampleFit(js, v, v_star_from_js(js), w1_to_samples(data, s), h, q_out)
 
 
+FLOOR_SEEDS = 20  # seeded draws behind perfect_g_floor (the 1-D page's caption names this number)
+
+
 @functools.lru_cache(maxsize=64)
-def perfect_g_floor(data: toys.Toy1D, n: int, bandwidth: float | None = None, seeds: int = 20) -> tuple[float, float]:
+def perfect_g_floor(data: toys.Toy1D, n: int, bandwidth: float | None = None, seeds: int = FLOOR_SEEDS) -> tuple[float, float]:
     """What :func:`sample_fit` reads for a perfect G: JS between p_data and the KDE of ``n`` samples of
     p_data itself, over ``seeds`` seeded draws (torch generator seeds 0..seeds-1, float32 samples like
     G's). Returns (mean, standard deviation) in nats; cached per (toy, n, bandwidth, seeds)."""

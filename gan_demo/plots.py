@@ -19,6 +19,7 @@ import torch
 import torchvision.utils
 
 from gan_demo import losses
+from gan_demo.content import t
 
 MAX_POINTS = 2000  # points drawn per trace; longer histories are thinned evenly (after smoothing)
 _COLORS = {
@@ -27,24 +28,16 @@ _COLORS = {
     "d_acc": "#7f7f7f", "grad_d": "#1f77b4", "grad_g": "#d62728", "gp_norm": "#2ca02c",
     "w1": "#2ca02c", "clip_frac": "#7f7f7f", "loss_d_wrong": "#bcbd22", "d_wrong": "#bcbd22",
 }  # fmt: skip
-LABELS = {
-    "loss_d": "L_D (real + fake)",
-    "loss_d_real": "L_D real term",
-    "loss_d_fake": "L_D fake term",
-    "loss_g": "L_G",
-    "gp": "λ·GP",
-    "d_real": "D(x)",
-    "d_fake": "D(G(z)) in D's step",
-    "d_fake_g": "D(G(z)) in G's step",
-    "d_acc": "D accuracy",
-    "grad_d": "‖∇D‖",
-    "grad_g": "‖∇G‖",
-    "gp_norm": "‖∇D(x̂)‖ (GP)",
-    "w1": "critic's −L_D = E D(x) − E D(G(z)) (≤ K·W1)",
-    "clip_frac": "share of D's weights at ±c",
-    "loss_d_wrong": "L_D wrong-label term (before λ)",  # the conditional GAN's third term
-    "d_wrong": "D(x, wrong label)",
-}
+LABELLED = ("loss_d", "loss_d_real", "loss_d_fake", "loss_g", "gp", "d_real", "d_fake", "d_fake_g", "d_acc",
+            "grad_d", "grad_g", "gp_norm", "w1", "clip_frac", "loss_d_wrong", "d_wrong")  # fmt: skip
+# the metrics with a legend label of their own (plots.metric_<name>); "loss_d_wrong" is the conditional
+# GAN's third term of L_D (before λ)
+
+
+def label(name: str) -> str:
+    """A metric's legend label in the reader's language (``plots.metric_<name>``: "L_D (real + fake)",
+    "D(G(z)) in D's step", ...); a metric without one is labelled by its name."""
+    return t(f"plots.metric_{name}") if name in LABELLED else name
 
 
 def smooth(values: Sequence[float], weight: float) -> np.ndarray:
@@ -70,7 +63,7 @@ def _figure(title: str, uirevision: str, y_title: str) -> go.Figure:
         height=320,
         margin={"l": 10, "r": 10, "t": 40, "b": 10},
         legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
-        xaxis_title="step",
+        xaxis_title=t("plots.step"),
         yaxis_title=y_title,
         hovermode="x unified",
     )
@@ -96,9 +89,9 @@ def _add_series(
         if secondary:
             common["yaxis"] = "y2"
         if smoothing > 0:
-            fig.add_scatter(x=steps[cut], y=raw[cut], name=f"{LABELS.get(name, name)} (raw)",
+            fig.add_scatter(x=steps[cut], y=raw[cut], name=t("plots.raw", label=label(name)),
                             mode="lines", opacity=0.25, showlegend=False, hoverinfo="skip", **common)  # fmt: skip
-        fig.add_scatter(x=steps[cut], y=smooth(raw, smoothing)[cut], name=LABELS.get(name, name),
+        fig.add_scatter(x=steps[cut], y=smooth(raw, smoothing)[cut], name=label(name),
                         mode="lines", **common)  # fmt: skip
 
 
@@ -117,13 +110,13 @@ def loss_figure(metrics: Mapping[str, Sequence[float]], loss: str, smoothing: fl
                 uirevision: str = "losses") -> go.Figure:  # fmt: skip
     """L_D with its real and fake terms, L_G (and λ·GP), with the loss's equilibrium lines."""
     spec = losses.get(loss)
-    fig = _figure(f"Losses · {spec.title}", uirevision, "loss")
+    fig = _figure(t("plots.losses_title", loss=spec.title), uirevision, t("plots.loss"))
     _add_series(fig, metrics, ["loss_d", "loss_d_real", "loss_d_fake", "loss_d_wrong", "loss_g", "gp"], smoothing)
     eq = spec.equilibrium
     if "loss_d" in eq:
-        _hline(fig, eq["loss_d"], f"L_D at equilibrium = {eq['loss_d']:.3g}", _COLORS["loss_d"])
+        _hline(fig, eq["loss_d"], t("plots.eq_loss_d", value=eq["loss_d"]), _COLORS["loss_d"])
     if "loss_g" in eq:
-        _hline(fig, eq["loss_g"], f"L_G at equilibrium = {eq['loss_g']:.3g}", _COLORS["loss_g"])
+        _hline(fig, eq["loss_g"], t("plots.eq_loss_g", value=eq["loss_g"]), _COLORS["loss_g"])
     return fig
 
 
@@ -131,31 +124,31 @@ def d_output_figure(metrics: Mapping[str, Sequence[float]], loss: str, smoothing
                     uirevision: str = "d_outputs") -> go.Figure:  # fmt: skip
     """D(x), D(G(z)) before and after D's update, and D's accuracy (right axis)."""
     spec = losses.get(loss)
-    scale = "σ(logit)" if spec.uses_sigmoid else "raw output"
-    fig = _figure(f"D's outputs ({scale})", uirevision, "D output")
+    scale = t("plots.scale_sigmoid") if spec.uses_sigmoid else t("plots.scale_raw")
+    fig = _figure(t("plots.d_outputs_title", scale=scale), uirevision, t("plots.d_output"))
     _add_series(fig, metrics, ["d_real", "d_fake", "d_fake_g", "d_wrong"], smoothing)
     _add_series(fig, metrics, ["d_acc"], smoothing, secondary=True)
-    fig.update_layout(yaxis2={"title": "accuracy", "overlaying": "y", "side": "right",
+    fig.update_layout(yaxis2={"title": t("plots.accuracy"), "overlaying": "y", "side": "right",
                               "range": [0, 1.05], "showgrid": False})  # fmt: skip
     if spec.family == "hinge":  # at p_g = p_data every D in [-1, 1] is optimal: no single line
         for margin in (-1.0, 1.0):
             _hline(fig, margin, "", "#aaa")  # the band's one label says what the lines mean
         fig.add_hrect(y0=-1.0, y1=1.0, fillcolor="#aaa", opacity=0.08, line_width=0,
-                      annotation_text=f"hinge margins ±1: at equilibrium any D in [−1, 1] gives L_D = {spec.equilibrium['loss_d']:g}",
+                      annotation_text=t("plots.hinge_band", value=spec.equilibrium["loss_d"]),
                       annotation_position="bottom left", annotation_font={"size": 11, "color": "#777"})  # fmt: skip
     elif "d" in spec.equilibrium:  # (for BCE and LSGAN also the decision threshold 0.5)
-        _hline(fig, spec.equilibrium["d"], f"D at equilibrium = {spec.equilibrium['d']:g}")
+        _hline(fig, spec.equilibrium["d"], t("plots.eq_d", value=spec.equilibrium["d"]))
     return fig
 
 
 def grad_figure(metrics: Mapping[str, Sequence[float]], smoothing: float = 0.0,
                 uirevision: str = "grads") -> go.Figure:  # fmt: skip
     """Gradient norms of D and G (log scale), and WGAN-GP's ‖∇D(x̂)‖ with its target 1."""
-    fig = _figure("Gradient norms", uirevision, "L2 norm (log)")
+    fig = _figure(t("plots.grads_title"), uirevision, t("plots.grads_axis"))
     _add_series(fig, metrics, ["grad_d", "grad_g", "gp_norm"], smoothing)
     log_axis(fig)
     if "gp_norm" in metrics:
-        _hline(fig, 1.0, "GP target ‖∇D(x̂)‖ = 1", _COLORS["gp_norm"])
+        _hline(fig, 1.0, t("plots.gp_target"), _COLORS["gp_norm"])
     return fig
 
 
@@ -163,11 +156,7 @@ def grad_figure(metrics: Mapping[str, Sequence[float]], smoothing: float = 0.0,
 # E f(x) − E f(G(z)) ≤ K·W1 (Kantorovich-Rubinstein duality; Arjovsky et al. 2017, §3): weight clipping
 # bounds K by a constant nobody knows (often far below 1: −L_D ~1e-4 while W1 ~1 on mix2); the gradient
 # penalty pulls K toward 1 (Gulrajani et al. 2017); with neither, K is unbounded.
-W1_TITLES = {
-    "clip": "Critic's −L_D ≤ K·W1, K unknown (clipping)",
-    "gp": "Critic's −L_D ≈ W1 (the GP holds K near 1)",
-    "none": "Critic's −L_D: K unbounded, not a W1 estimate",
-}
+W1_TITLES = {"clip": "plots.w1_title_clip", "gp": "plots.w1_title_gp", "none": "plots.w1_title_none"}  # their keys
 
 
 def w1_constraint(metrics: Mapping[str, Sequence[float]]) -> str:
@@ -178,13 +167,14 @@ def w1_constraint(metrics: Mapping[str, Sequence[float]]) -> str:
 
 def wgan_figure(metrics: Mapping[str, Sequence[float]], smoothing: float = 0.0,
                 uirevision: str = "w1") -> go.Figure:  # fmt: skip
-    """The critic's −L_D (should fall as G improves), titled with what it estimates (:data:`W1_TITLES`),
+    """The critic's −L_D (should fall as G improves), titled with what it estimates (:data:`W1_TITLES`' keys:
+    "Critic's −L_D ≤ K·W1, K unknown (clipping)", "... ≈ W1 (the GP holds K near 1)", "...: K unbounded"),
     and, with clipping, the share of pinned weights."""
-    fig = _figure(W1_TITLES[w1_constraint(metrics)], uirevision, "−L_D")
+    fig = _figure(t(W1_TITLES[w1_constraint(metrics)]), uirevision, "−L_D")
     _add_series(fig, metrics, ["w1"], smoothing)
     if "clip_frac" in metrics:
         _add_series(fig, metrics, ["clip_frac"], smoothing, secondary=True)
-        fig.update_layout(yaxis2={"title": "share at ±c", "overlaying": "y", "side": "right",
+        fig.update_layout(yaxis2={"title": t("plots.share_at_c"), "overlaying": "y", "side": "right",
                                   "range": [0, 1.05], "showgrid": False})  # fmt: skip
     return fig
 

@@ -17,10 +17,10 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from gan_demo import plots
+from gan_demo.content import Msg, t
 from gan_demo.metrics import quality
 
-SOURCE = ("Fréchet distance: Heusel et al. 2017 (FID's formula), here on the penultimate features of a "
-          "small CNN trained on this data set, not Inception-v3: not comparable with published FIDs.")  # fmt: skip
+SOURCE = Msg("quality.source")  # where the distance comes from, and why it is not a published FID
 
 
 def reports(view: Any) -> list[tuple[int, dict]]:
@@ -33,15 +33,17 @@ def fd_figure(points: list[tuple[int, dict]], uirevision: str) -> go.Figure:
     steps = [s for s, _ in points]
     last = points[-1][1]
     fig = go.Figure()
-    fig.add_scatter(x=steps, y=[r["fd"] for _, r in points], mode="lines+markers", name="G vs real",
+    fig.add_scatter(x=steps, y=[r["fd"] for _, r in points], mode="lines+markers", name=t("quality.fd.g_vs_real"),
                     line={"color": "#d62728"})  # fmt: skip
-    for y, name, dash in ((last["fd_floor"], "real vs real (floor)", "dash"), (2 * last["fd_floor"], "2 × floor", "dot")):
+    lines = ((last["fd_floor"], t("quality.fd.floor"), "dash"), (2 * last["fd_floor"], t("quality.fd.twice_floor"), "dot"))
+    for y, name, dash in lines:
         fig.add_scatter(x=[steps[0], steps[-1]], y=[y, y], mode="lines", name=name,
                         line={"color": "#555", "dash": dash})  # fmt: skip
-    fig.update_layout(title={"text": f"Fréchet distance (classifier features, n = {last['n']})", "font": {"size": 15}},
+    fig.update_layout(title={"text": t("quality.fd.title", n=last["n"]), "font": {"size": 15}},
                       uirevision=uirevision, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0}, xaxis_title="step",
-                      yaxis_title="Fréchet distance", hovermode="x unified")  # fmt: skip
+                      legend={"orientation": "h", "yanchor": "top", "y": -0.3, "x": 0},
+                      xaxis_title=t("quality.axis.step"), yaxis_title=t("quality.fd.yaxis"),
+                      hovermode="x unified")  # fmt: skip
     plots.log_axis(fig)
     return fig
 
@@ -49,11 +51,11 @@ def fd_figure(points: list[tuple[int, dict]], uirevision: str) -> go.Figure:
 def histogram_figure(report: dict, step: int, uirevision: str) -> go.Figure:
     """The classifier's predicted labels of G's samples, with the fair share n/K dashed."""
     n, k = report["n"], len(report["counts"])
-    fig = go.Figure(go.Bar(x=report["class_names"], y=report["counts"], marker_color="#1f77b4"))
-    fig.add_hline(y=n / k, line_dash="dash", line_color="#555", annotation_text=f"fair share n/K = {n / k:.3g}")
-    fig.update_layout(title={"text": f"G's samples by predicted label (step {step:,}, n = {n})", "font": {"size": 15}},
+    fig = go.Figure(go.Bar(x=quality.class_labels(report["class_names"]), y=report["counts"], marker_color="#1f77b4"))
+    fig.add_hline(y=n / k, line_dash="dash", line_color="#555", annotation_text=t("quality.hist.fair_share", fair=n / k))
+    fig.update_layout(title={"text": t("quality.hist.title", step=step, n=n), "font": {"size": 15}},
                       uirevision=uirevision, height=320, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      yaxis_title="samples", xaxis_type="category")  # fmt: skip
+                      yaxis_title=t("quality.hist.yaxis"), xaxis_type="category")  # fmt: skip
     return fig
 
 
@@ -63,34 +65,29 @@ def render(view: Any, page: str) -> None:
 
     if view.config.is_toy:
         return
-    st.subheader("Quality")
+    st.subheader(t("quality.header"))
     if (why := quality.available(view.config.data)) is not None:
-        st.caption(why)
+        st.caption(str(why))
         return
     points = reports(view)
     if not points:
-        st.caption("The quality numbers appear with the first snapshot.")
+        st.caption(t("quality.waiting"))
         return
     step, r = points[-1]
     n, k = r["n"], len(r["counts"])
-    st.caption(f"Every figure below is on G's **n = {n}** fixed-noise samples (and real batches of {n}): "
-               "the sample size changes the numbers.")  # fmt: skip
+    st.caption(t("quality.sample_size", n=n))
     cols = st.columns(4)
-    cols[0].metric("Fréchet distance", f"{r['fd']:.3g}",
-                   help=f"between G's {n} fixed-noise samples and a real batch of {n}, in the classifier's "
-                   f"features. {SOURCE}")  # fmt: skip
-    cols[1].metric("Real-vs-real floor", f"{r['fd_floor']:.3g}",
-                   help=f"the same distance between two real batches of {n} (mean of {quality.FLOOR_BATCHES}; "
-                   f"{r['fd_floor_min']:.3g} to {r['fd_floor_max']:.3g}): what a perfect G would score")  # fmt: skip
-    cols[2].metric("Label coverage", f"{r['coverage']} of {k}",
-                   help=f"classes with at least half a fair share ({quality.FAIR_SHARE:g} × n/K = "
-                   f"{quality.FAIR_SHARE * n / k:.3g} samples); a real batch of {n}: {r['coverage_real']} of {k}")  # fmt: skip
-    cols[3].metric("Confidence", f"{r['confidence']:.2f}",
-                   help=f"the classifier's mean largest class probability on G's samples; on a real batch of "
-                   f"{n}: {r['confidence_real']:.2f}. Blurry or in-between images score low.")  # fmt: skip
-    st.caption(f"Step {step:,}, n = {n} fixed-noise samples: KL(labels ‖ uniform) {r['kl']:.2f} nats (a real batch "
-               f"of {n}: {r['kl_real']:.2f}); confidence on real images {r['confidence_real']:.2f}; the classifier "
-               f"scores {100 * r['accuracy']:.1f} % on held-out real images. {SOURCE}")  # fmt: skip
+    cols[0].metric(t("quality.metric.fd"), f"{r['fd']:.3g}", help=t("quality.metric.fd_help", n=n, source=SOURCE))
+    cols[1].metric(t("quality.metric.floor"), f"{r['fd_floor']:.3g}",
+                   help=t("quality.metric.floor_help", n=n, batches=quality.FLOOR_BATCHES, low=r["fd_floor_min"],
+                          high=r["fd_floor_max"]))  # fmt: skip
+    cols[2].metric(t("quality.metric.coverage"), t("quality.metric.coverage_value", covered=r["coverage"], k=k),
+                   help=t("quality.metric.coverage_help", fair_share=quality.FAIR_SHARE,
+                          threshold=quality.FAIR_SHARE * n / k, n=n, covered_real=r["coverage_real"], k=k))  # fmt: skip
+    cols[3].metric(t("quality.metric.confidence"), f"{r['confidence']:.2f}",
+                   help=t("quality.metric.confidence_help", n=n, real=r["confidence_real"]))
+    st.caption(t("quality.summary", step=step, n=n, kl=r["kl"], kl_real=r["kl_real"],
+                 confidence_real=r["confidence_real"], accuracy=100 * r["accuracy"], source=SOURCE))  # fmt: skip
     left, right = st.columns(2)
     key = (view.run_id, step)
     with left:

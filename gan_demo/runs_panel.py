@@ -19,11 +19,13 @@ from typing import Any
 
 import streamlit as st
 
+from gan_demo.content import Msg, t
 from gan_demo.runs import archive, export, live, recordings
 from gan_demo.runs.folder import RunData, RunFormatError
 
 UPLOADS = "gan_uploaded_runs"  # session_state: {key: RunData}
 MAX_UPLOADS = 8
+STATUSES = ("queued", "starting", "running", "paused", "done", "stopped", "failed", "replay")  # runs.status.<s>
 
 
 def _key(page: str, name: str) -> str:
@@ -59,7 +61,12 @@ def source(ref: tuple[str, str]) -> RunData | None:
 
 def label(ref: tuple[str, str]) -> str:
     kind, name = ref
-    return f"recording of the preset '{name}'" if kind == "recording" else f"uploaded run '{name}'"
+    return t("runs.label_recording", name=name) if kind == "recording" else t("runs.label_upload", name=name)
+
+
+def status_text(status: str) -> str:
+    """A run's status ("done", "paused", ...) in the reader's language (an unknown one as it is)."""
+    return t(f"runs.status.{status}") if status in STATUSES else status
 
 
 # ---------------------------------------------------------------- replay
@@ -96,19 +103,17 @@ def replay_panel(page: str, render: Callable[[live.RunView], None]) -> bool:
     if run is None:
         return False
     made = run.manifest.get("made_by", {})
-    st.info(f"**Replay** of the {label(ref)}: {run.step:,} steps, {run.manifest['status']}, made by "
-            f"`{made.get('command') or made.get('tool', '?')}`. Every chart, the samples and the diagnosis "
-            "show the run as it was at the step you choose. Nothing trains.", icon=":material/replay:")  # fmt: skip
+    st.info(t("runs.replay_info", label=label(ref), steps=run.step, status=status_text(run.manifest["status"]),
+              made=made.get("command") or made.get("tool", "?")), icon=":material/replay:")  # fmt: skip
     a, b, _ = st.columns([1, 1, 3])
-    a.button("Train it live", icon=":material/play_arrow:", key=_key(page, "train_live"), type="primary",
-             on_click=_train_live, args=(page, run), width="stretch",
-             help="fill the form with this run's settings and train it now")  # fmt: skip
-    b.button("Close the replay", icon=":material/close:", key=_key(page, "close_replay"), on_click=close_replay,
+    a.button(t("runs.train_live"), icon=":material/play_arrow:", key=_key(page, "train_live"), type="primary",
+             on_click=_train_live, args=(page, run), width="stretch", help=t("runs.train_live_help"))  # fmt: skip
+    b.button(t("runs.close_replay"), icon=":material/close:", key=_key(page, "close_replay"), on_click=close_replay,
              args=(page,), width="stretch")  # fmt: skip
     steps = [s.step for s in run.snapshots]
     name = hashlib.sha1(repr(ref).encode()).hexdigest()[:8]
-    at = st.select_slider("Replay up to step", steps, value=steps[-1], key=_key(page, f"replay_step_{name}"),
-                          help="the run as it was at this snapshot: curves, samples and diagnosis up to here")  # fmt: skip
+    at = st.select_slider(t("runs.replay_step"), steps, value=steps[-1], key=_key(page, f"replay_step_{name}"),
+                          help=t("runs.replay_step_help"))  # fmt: skip
     render(run.view(run_id=f"replay-{name}-{at}", upto=at))
     return True
 
@@ -118,21 +123,21 @@ def upload(page: str, data_names: tuple[str, ...] = ()) -> None:
     """An uploader for a run ``.zip``; a valid one is kept in this session and opened as a replay on
     this page when its data is one of ``data_names``. A bad or foreign file gets the message naming
     the problem, and nothing runs."""
-    file = st.file_uploader("Run archive (.zip)", type=["zip"], key=_key(page, "upload"),
-                            help=f"a run downloaded from this app or written by `python -m gan_demo train` and zipped; "
-                                 f"at most {archive.MAX_ZIP_BYTES // 2**20} MB, holding {archive.ALLOWED}")  # fmt: skip
+    file = st.file_uploader(t("runs.upload"), type=["zip"], key=_key(page, "upload"),
+                            help=t("runs.upload_help", max_mb=archive.MAX_ZIP_BYTES // 2**20, allowed=archive.ALLOWED))
     if file is None:
         return
     seen = st.session_state.get(_key(page, "upload_seen"))
     if seen and seen[0] == file.file_id:
         if seen[1]:
-            st.error(seen[1], icon=":material/error:")
+            st.error(str(seen[1]), icon=":material/error:")  # a Msg: in the language of the moment
         return
     try:
         run = archive.from_zip(file.getvalue(), file.name)
     except RunFormatError as e:
-        st.session_state[_key(page, "upload_seen")] = (file.file_id, f"Not opened: {e}")
-        st.error(f"Not opened: {e}", icon=":material/error:")
+        refusal = Msg("runs.not_opened", error=e)  # e holds a Msg: names the file, what is wrong, what is allowed
+        st.session_state[_key(page, "upload_seen")] = (file.file_id, refusal)
+        st.error(str(refusal), icon=":material/error:")
         return
     store = uploads()
     key = file.name.removesuffix(".zip")
@@ -144,13 +149,13 @@ def upload(page: str, data_names: tuple[str, ...] = ()) -> None:
     st.session_state[_key(page, "upload_seen")] = (file.file_id, None)
     here = run.config.data in data_names
     if not data_names:  # a page that replays nothing itself (Compare): the run joins its list
-        where = "It is in the list of runs to compare."
+        where = t("runs.opened_compare")
     elif here:
-        where = "It is replayed below and listed on the Compare page."
+        where = t("runs.opened_here")
     else:
-        where = "Its data belongs on another page; it is listed on the Compare page."
-    st.success(f"Opened {file.name}: {run.config.loss} on {run.config.data}, step {run.step:,}. {where}",
-               icon=":material/check:")
+        where = t("runs.opened_elsewhere")
+    st.success(t("runs.opened", file=file.name, loss=run.config.loss, data=run.config.data, step=run.step, where=where),
+               icon=":material/check:")  # fmt: skip
     if here:
         open_replay(page, ("upload", key))
 
@@ -181,17 +186,16 @@ def zip_source(page: str, view: Any) -> Callable[[], bytes] | None:
 def downloads(page: str, view: Any, shot: live.Snapshot | None) -> None:
     """The shown grid as PNG, the fixed-noise grids as a GIF, the whole run as a .zip."""
     if shot is not None and shot.samples.ndim == 4:
-        st.download_button("Sample grid (PNG)", data=lambda: export.png_bytes(shot.samples),
+        st.download_button(t("runs.png"), data=lambda: export.png_bytes(shot.samples),
                            file_name=f"gan-samples-step{shot.step}.png", mime="image/png",
                            key=_key(page, "png"), on_click="ignore", icon=":material/image:")  # fmt: skip
         image_shots = [s for s in view.snapshots if s.samples.ndim == 4]
-        st.download_button("Grids over training (GIF)", data=lambda: export.gif_bytes(image_shots),
+        st.download_button(t("runs.gif"), data=lambda: export.gif_bytes(image_shots),
                            file_name="gan-training.gif", mime="image/gif", key=_key(page, "gif"),
                            on_click="ignore", icon=":material/animation:")  # fmt: skip
     active = view.status in ("starting", "running")
     source = None if active else zip_source(page, view)
-    st.download_button("Whole run (.zip)", data=source or b"", file_name=f"{view.run_id}.zip",
+    st.download_button(t("runs.zip"), data=source or b"", file_name=f"{view.run_id}.zip",
                        mime="application/zip", key=_key(page, "zip"), on_click="ignore", icon=":material/folder_zip:",
-                       disabled=active or source is None, help="pause or stop the run to download it" if active else
-                       "config, metrics, snapshots, weights and optimizer state: open it here again, or resume it "
-                       "with `python -m gan_demo train --resume DIR` after unzipping")  # fmt: skip
+                       disabled=active or source is None,
+                       help=t("runs.zip_busy") if active else t("runs.zip_help"))  # fmt: skip

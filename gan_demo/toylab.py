@@ -3,8 +3,10 @@ stores for the 1-D and the 2-D page, and the Plotly figures made from them.
 
 The snapshot functions run in the worker thread (``live.Run(snapshot_fn=...)``) and return plain
 numpy arrays and numbers (float32 for the big arrays), never touching the UI. The figure functions
-are pure (data in, ``go.Figure`` out); each takes a ``uirevision`` that the page keeps constant, so
-a zoom survives the redraws.
+are pure (data in, ``go.Figure`` out) but for their text: titles, legends and axis labels are
+rendered with :func:`gan_demo.content.t` in the current language, so call them in the Streamlit
+script thread (``ui.cached_figure`` keeps one figure per language). Each takes a ``uirevision``
+that the page keeps constant, so a zoom survives the redraws.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from scipy.spatial import distance
 from torch import Tensor
 
 from gan_demo import onedim, toys
+from gan_demo.content import Msg, t
 from gan_demo.train import GanTrainer
 
 N_KDE = 2500  # G samples behind the 1-D density estimate (the run's fixed noise)
@@ -114,7 +117,7 @@ def snapshot_1d(trainer: GanTrainer) -> dict:
     """
     toy = trainer.toy
     if not isinstance(toy, toys.Toy1D):
-        raise ValueError("snapshot_1d needs a 1-D toy run")
+        raise ValueError(Msg("toys.error.snapshot_1d"))
     samples = trainer.fixed_samples().numpy().ravel()[:N_KDE].astype(np.float64)
     ok = np.isfinite(samples)
     finite = samples[ok]
@@ -176,7 +179,7 @@ def w1_points(a: np.ndarray, b: np.ndarray) -> float:
     ``scipy.optimize.linear_sum_assignment``. Raises ``ValueError`` for unequal sizes or non-finite points."""
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.shape != b.shape or a.ndim != 2 or not (np.isfinite(a).all() and np.isfinite(b).all()):
-        raise ValueError(f"w1_points needs two finite (n, d) arrays of one shape, got {a.shape} and {b.shape}")
+        raise ValueError(Msg("toys.error.w1_points", a=str(a.shape), b=str(b.shape)))
     cost = distance.cdist(a, b)
     rows, cols = optimize.linear_sum_assignment(cost)
     return float(cost[rows, cols].mean())
@@ -201,7 +204,7 @@ def snapshot_2d(trainer: GanTrainer) -> dict:
     samples, -1 when there are none)."""
     toy = trainer.toy
     if not isinstance(toy, toys.Toy2D):
-        raise ValueError("snapshot_2d needs a 2-D toy run")
+        raise ValueError(Msg("toys.error.snapshot_2d"))
     samples = trainer.fixed_samples().numpy()
     hx, hy, hz = d_heatmap(trainer, toy.extent)
     pts = samples[:N_POINTS_2D]
@@ -235,15 +238,15 @@ def last_logged(metrics: dict[str, list[float]], name: str, step: int) -> float 
 
 
 def critic_note(estimate: float | None, w1: float, constraint: str) -> str:
-    """One sentence for a WGAN run: the critic's −L_D beside the true W1, and why they differ
-    (``constraint``: "clip", "gp" or "none", as :func:`plots.w1_constraint` reads it)."""
+    """One sentence for a WGAN run, in the current language: the critic's −L_D beside the true W1,
+    and why they differ (``constraint``: "clip", "gp" or "none", as :func:`plots.w1_constraint`
+    reads it; another value raises ``KeyError``)."""
     est = "—" if estimate is None else f"{estimate:.3g}"
-    why = {"clip": "weight clipping bounds K by a constant nobody knows, often far below 1: read −L_D's trend, "
-                   "not its value (Arjovsky et al. 2017, §3)",
-           "gp": "the gradient penalty pulls K toward 1 (Gulrajani et al. 2017), so −L_D approaches W1 from below",
-           "none": "with neither clipping nor a penalty K is unbounded, and −L_D estimates nothing"}[constraint]  # fmt: skip
-    return (f"**Critic's −L_D** {est} beside the **true W1** {w1:.3g}: −L_D = E D(x) − E D(G(z)) is at most K·W1 "
-            f"for a K-Lipschitz critic; {why}.")
+    why = CRITIC_WHY[constraint]
+    return t("toys.critic.note", est=est, w1=w1, why=Msg(why))
+
+
+CRITIC_WHY = {"clip": "toys.critic.clip", "gp": "toys.critic.gp", "none": "toys.critic.none"}  # constraint -> key
 
 
 # ---------------------------------------------------------------- figures
@@ -270,25 +273,26 @@ def explore_figure(c: onedim.Comparison, view: str = "bce", uirevision: str = "e
     D* is drawn only where p_data + p_g carries mass (see :func:`_where_mass`)."""
     fig = go.Figure()
     if view == "wgan":
-        fig.add_trace(_line(c.x, c.F_data, "F_data (CDF)", _DATA))
-        fig.add_trace(_line(c.x, c.F_g, f"F_g (CDF); shaded area = W1 = {c.w1:.4f}", _GEN, fill="tonexty"))
-        fig.add_trace(_line(c.x, onedim.optimal_critic_slope(c.F_data, c.F_g), "critic slope f' = ±1", _OPT, "y2"))
-        fig.add_trace(_line(c.x, onedim.optimal_critic(c.F_data, c.F_g, c.x), "optimal critic f (up to a constant)",
+        fig.add_trace(_line(c.x, c.F_data, t("toys.fig.f_data"), _DATA))
+        fig.add_trace(_line(c.x, c.F_g, t("toys.fig.f_g", w1=c.w1), _GEN, fill="tonexty"))
+        fig.add_trace(_line(c.x, onedim.optimal_critic_slope(c.F_data, c.F_g), t("toys.fig.critic_slope"), _OPT, "y2"))
+        fig.add_trace(_line(c.x, onedim.optimal_critic(c.F_data, c.F_g, c.x), t("toys.fig.optimal_critic_f"),
                             _LEARNED, "y2", dash="dot"))  # fmt: skip
-        fig.update_layout(yaxis=dict(title="CDF", range=[0, 1.05]), yaxis2=dict(title="critic", overlaying="y", side="right", showgrid=False))
+        fig.update_layout(yaxis=dict(title="CDF", range=[0, 1.05]),  # i18n-ok: the symbol CDF, in both languages
+                          yaxis2=dict(title=t("toys.fig.critic"), overlaying="y", side="right", showgrid=False))
         return _layout(fig, uirevision)
     fig.add_trace(_line(c.x, c.p_data, "p_data", _DATA, fill="tozeroy"))
     fig.add_trace(_line(c.x, c.p_g, "p_g", _GEN, fill="tozeroy"))
     if view == "hinge":
         d = _where_mass(onedim.hinge_d_star(c.p_data, c.p_g), c.p_data, c.p_g)
-        fig.add_trace(_line(c.x, d, "hinge D* = sign(p_data − p_g)", _OPT, "y2"))
+        fig.add_trace(_line(c.x, d, t("toys.fig.hinge_d_star"), _OPT, "y2"))
         y2 = dict(title="D*(x)", range=[-1.1, 1.1], overlaying="y", side="right", tickvals=[-1, 0, 1], showgrid=False)
     else:
         d = _where_mass(c.d_star, c.p_data, c.p_g)
-        fig.add_trace(_line(c.x, d, "D* = p_data / (p_data + p_g)", _OPT, "y2"))
+        fig.add_trace(_line(c.x, d, "D* = p_data / (p_data + p_g)", _OPT, "y2"))  # i18n-ok: a formula
         fig.add_trace(_line(c.x, np.full_like(c.x, 0.5), "D = ½", "#999", "y2", dash="dot"))
         y2 = dict(title="D*(x)", range=[-0.02, 1.02], overlaying="y", side="right", tickvals=_PROB_TICKS, showgrid=False)
-    fig.update_layout(yaxis=dict(title="density", rangemode="tozero"), yaxis2=y2)
+    fig.update_layout(yaxis=dict(title=t("toys.fig.density"), rangemode="tozero"), yaxis2=y2)
     return _layout(fig, uirevision)
 
 
@@ -308,26 +312,28 @@ def train_1d_figure(extras: dict, uirevision: str, title: str = "") -> go.Figure
     fig = go.Figure()
     fig.add_trace(_line(x, p, "p_data", _DATA, fill="tozeroy"))
     n, h = extras.get("n", N_KDE), extras.get("bandwidth")
-    fig.add_trace(_line(x, q, f"p_g (KDE of {n:,} samples" + (f", h = {h:.3f})" if h else ")"), _GEN, fill="tozeroy"))
+    kde = t("toys.fig.p_g_kde_h", n=n, h=h) if h else t("toys.fig.p_g_kde", n=n)
+    fig.add_trace(_line(x, q, kde, _GEN, fill="tozeroy"))
     names = {"bce": "D* = p_data/(p_data+p_g)", "lsgan": "D* = p_data/(p_data+p_g)",
-             "hinge": "D* = sign(p_data − p_g)", "wgan": "optimal critic (slope ±1)"}  # fmt: skip
+             "hinge": "D* = sign(p_data − p_g)", "wgan": t("toys.fig.optimal_critic")}  # fmt: skip
     d_opt = extras["d_opt"] if family == "wgan" else _where_mass(extras["d_opt"], p, q)
     fig.add_trace(_line(x, d_opt, names[family], _OPT, "y2", dash="dash"))
     learned_axis = "y2" if family == "bce" else "y3"
-    label = "learned D(x) = σ(logit)" if family == "bce" else "learned D(x) (raw)"
+    label = t("toys.fig.learned_sigmoid") if family == "bce" else t("toys.fig.learned_raw")
     fig.add_trace(_line(x, extras["d_learned"], label, _LEARNED, learned_axis))
     y2 = dict(title="D*(x)", overlaying="y", side="right", showgrid=False)
     if family in ("bce", "lsgan"):
-        y2.update(range=[-0.02, 1.02], tickvals=_PROB_TICKS, title="D(x), D*(x)" if family == "bce" else "D*(x)")
+        y2_title = "D(x), D*(x)" if family == "bce" else "D*(x)"
+        y2.update(range=[-0.02, 1.02], tickvals=_PROB_TICKS, title=y2_title)
     elif family == "hinge":
         y2.update(range=[-1.1, 1.1], tickvals=[-1, 0, 1])
     else:
-        y2.update(title="optimal critic f*(x)")
+        y2.update(title=t("toys.fig.optimal_critic_fx"))
     top = 1.15 * max(float(np.max(p)), min(float(np.max(q)), 2.5 * float(np.max(p))))
     fig.update_layout(xaxis=dict(domain=[0, 1.0 if family == "bce" else 0.88]),
-                      yaxis=dict(title="density", range=[0, top]), yaxis2=y2)  # fmt: skip
+                      yaxis=dict(title=t("toys.fig.density"), range=[0, top]), yaxis2=y2)  # fmt: skip
     if family != "bce":
-        fig.update_layout(yaxis3=dict(title="learned D (raw)", overlaying="y", side="right", anchor="free",
+        fig.update_layout(yaxis3=dict(title=t("toys.fig.learned_d_raw"), overlaying="y", side="right", anchor="free",
                                       position=1.0, showgrid=False, color=_LEARNED))  # fmt: skip
     return _layout(fig, uirevision, title)
 
@@ -343,7 +349,7 @@ def history_figure(steps: list[int], left: tuple[str, list[float]], right: tuple
         fig.add_hline(y=left_floor[0], line=dict(color=_GEN, dash="dash", width=1), annotation_text=left_floor[1],
                       annotation_position="top right", annotation_font=dict(size=11, color=_GEN))  # fmt: skip
     fig.add_trace(go.Scatter(x=steps, y=left[1], name=left[0], mode="lines+markers", line=dict(color=_GEN)))
-    fig.update_layout(yaxis=dict(title=left[0], range=left_range), xaxis=dict(title="step"))
+    fig.update_layout(yaxis=dict(title=left[0], range=left_range), xaxis=dict(title=t("toys.fig.step")))
     if right is not None:
         fig.add_trace(go.Scatter(x=steps, y=right[1], name=right[0], mode="lines+markers",
                                  yaxis="y2", line=dict(color=_OPT)))  # fmt: skip
@@ -360,13 +366,13 @@ def toy_2d_figure(extras: dict, real: np.ndarray, family: str, extent: float, ui
     zrange = dict(zmin=0.0, zmax=1.0) if family == "bce" else dict(zmid=0.5 if family == "lsgan" else 0.0)
     fig = go.Figure(go.Heatmap(x=extras["hx"], y=extras["hy"], z=extras["hz"], colorscale="RdBu", opacity=0.75,
                                colorbar=dict(title="D(x)"), hoverinfo="skip", **zrange))  # fmt: skip
-    fig.add_trace(go.Scattergl(x=real[:, 0], y=real[:, 1], mode="markers", name="real",
+    fig.add_trace(go.Scattergl(x=real[:, 0], y=real[:, 1], mode="markers", name=t("toys.fig.real"),
                                marker=dict(size=3, color=_DATA)))  # fmt: skip
     pts = extras["points"]
-    fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name="fake G(z)",
+    fig.add_trace(go.Scattergl(x=pts[:, 0], y=pts[:, 1], mode="markers", name=t("toys.fig.fake"),
                                marker=dict(size=4, color=_GEN)))  # fmt: skip
     xs, ys = arrow_segments(pts, extras["arrows"], 0.12 * extent, n_arrows)
-    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name="−∇ L_G (where G moves fakes)",
+    fig.add_trace(go.Scatter(x=xs, y=ys, mode="lines", name=t("toys.fig.arrows"),
                              line=dict(color="#222", width=1), hoverinfo="skip"))  # fmt: skip
     fig.update_layout(xaxis=dict(range=[-extent, extent], constrain="domain"),
                       yaxis=dict(range=[-extent, extent], scaleanchor="x", scaleratio=1))  # fmt: skip

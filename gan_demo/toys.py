@@ -16,6 +16,8 @@ import numpy as np
 import torch
 from torch import Tensor
 
+from gan_demo.content import Msg
+
 _SQRT2 = math.sqrt(2.0)
 
 
@@ -31,10 +33,12 @@ def _as_tensors(values: tuple, device: str) -> tuple[Tensor, ...]:
 
 @dataclass(frozen=True)
 class Toy1D:
-    """A 1-D density: a mixture of Gaussians (weights, means, stds) or a uniform on [low, high]."""
+    """A 1-D density: a mixture of Gaussians (weights, means, stds) or a uniform on [low, high].
+    ``title`` is what the page shows: a :class:`~gan_demo.content.Msg` for the named toys (rendered
+    in the reader's language by ``str()``), a plain formula for a p_g built from sliders."""
 
     name: str
-    title: str
+    title: str | Msg
     weights: tuple[float, ...] = ()
     means: tuple[float, ...] = ()
     stds: tuple[float, ...] = ()
@@ -97,10 +101,11 @@ class Toy1D:
 
 @dataclass(frozen=True)
 class Toy2D:
-    """A 2-D distribution. Mixtures have ``modes`` (K, 2) and a common ``sigma``; others have none."""
+    """A 2-D distribution. Mixtures have ``modes`` (K, 2) and a common ``sigma``; others have none.
+    ``title``: a :class:`~gan_demo.content.Msg`, rendered in the reader's language by ``str()``."""
 
     name: str
-    title: str
+    title: str | Msg
     modes: tuple[tuple[float, float], ...] = ()
     sigma: float = 0.0
     dim: int = 2
@@ -163,25 +168,25 @@ def _grid(values: tuple[float, ...] = (-4.0, -2.0, 0.0, 2.0, 4.0)) -> tuple[tupl
 TOYS_1D: dict[str, Toy1D] = {
     t.name: t
     for t in (
-        Toy1D("gaussian", "Gaussian N(0, 1)", (1.0,), (0.0,), (1.0,)),
-        Toy1D("mix2", "Mixture of 2 Gaussians (±3, σ 0.5)", (0.5, 0.5), (-3.0, 3.0), (0.5, 0.5)),
+        Toy1D("gaussian", Msg("toys.toy.gaussian"), (1.0,), (0.0,), (1.0,)),
+        Toy1D("mix2", Msg("toys.toy.mix2"), (0.5, 0.5), (-3.0, 3.0), (0.5, 0.5)),
         Toy1D(
             "mix3",
-            "Mixture of 3 Gaussians (-4, 0, 4; σ 0.5)",
+            Msg("toys.toy.mix3"),
             (1 / 3, 1 / 3, 1 / 3),
             (-4.0, 0.0, 4.0),
             (0.5, 0.5, 0.5),
         ),
-        Toy1D("uniform", "Uniform on [-2, 2]", uniform=(-2.0, 2.0)),
+        Toy1D("uniform", Msg("toys.toy.uniform"), uniform=(-2.0, 2.0)),
     )
 }
 TOYS_2D: dict[str, Toy2D] = {
     t.name: t
     for t in (
-        Toy2D("ring8", "Ring of 8 Gaussians (σ 0.01)", _ring(), 0.01),
-        Toy2D("grid25", "Grid of 25 Gaussians (σ 0.05)", _grid(), 0.05),
-        Toy2D("spiral", "Spiral"),
-        Toy2D("moons", "Two moons"),
+        Toy2D("ring8", Msg("toys.toy.ring8"), _ring(), 0.01),
+        Toy2D("grid25", Msg("toys.toy.grid25"), _grid(), 0.05),
+        Toy2D("spiral", Msg("toys.toy.spiral")),
+        Toy2D("moons", Msg("toys.toy.moons")),
     )
 }
 NAMES_1D: tuple[str, ...] = tuple(TOYS_1D)
@@ -195,7 +200,7 @@ def get(name: str) -> Toy1D | Toy2D:
         return TOYS_1D[name]
     if name in TOYS_2D:
         return TOYS_2D[name]
-    raise ValueError(f"unknown toy distribution {name!r}; choose one of: {', '.join(NAMES)}")
+    raise ValueError(Msg("toys.error.unknown", name=repr(name), allowed=", ".join(NAMES)))
 
 
 @dataclass(frozen=True)

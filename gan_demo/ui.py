@@ -34,7 +34,7 @@ from gan_demo import (
     toys,
 )
 from gan_demo.config import TrainConfig
-from gan_demo.content import t
+from gan_demo.content import Msg, t
 from gan_demo.runs import live
 
 RUN_EVERY_S = 1.0  # how often the live panel redraws while a run trains
@@ -127,16 +127,31 @@ def device_label() -> str:
     return "CPU"
 
 
-@st.cache_data(ttl=600, show_spinner="Looking for the data set...")
-def data_problem(name: str, root: str | None = None) -> str | None:
-    """Why an image data set cannot be loaded (DataUnavailable's message), or None if it can."""
+def data_problem(name: str, root: str | None = None) -> Msg | str | None:
+    """Why an image data set cannot be loaded (DataUnavailable's message), or None if it can. The
+    answer is cached for the whole server, so it is the exception's Msg (rendered by ``str()`` in each
+    reader's language) when it was raised with one."""
+    with st.spinner(t("ui.data_looking")):  # shows only when the lookup takes over half a second
+        return _data_problem(name, root)
+
+
+@st.cache_data(ttl=600, show_spinner=False)
+def _data_problem(name: str, root: str | None = None) -> Msg | str | None:
     if name not in data.IMAGE_DATASETS:
         return None
     try:
         data.load_images(name, root)
     except (data.DataUnavailable, ValueError) as e:
-        return str(e)
+        return data.message(e)  # a Msg, rendered when shown: the cache serves every language
     return None
+
+
+data_problem.clear = _data_problem.clear  # type: ignore[attr-defined]  # forget the cached answers
+
+
+def _detail(e: Exception) -> Msg | str:
+    """An exception's message: the Msg it was raised with (kept, to render in the reader's language), else its text."""
+    return e.args[0] if len(e.args) == 1 and isinstance(e.args[0], Msg) else str(e)
 
 
 # ---------------------------------------------------------------- the config form
@@ -236,7 +251,7 @@ def _on_preset_change(page: str) -> None:
         try:
             values = presets.get(name).config().to_dict()
         except config.ConfigError as e:
-            st.session_state[_key(page, "preset_error")] = f"Preset {name!r} cannot be loaded: {e}"
+            st.session_state[_key(page, "preset_error")] = Msg("ui.preset_cannot_load", name=name, error=_detail(e))
             return
         _write(page, values)
 
@@ -258,17 +273,17 @@ def _preset_from_url(page: str) -> None:
     if not name:
         return
     if name in presets.RENAMED:
-        st.info(f"The preset {name!r} is now called {presets.RENAMED[name]!r}: its seeded run shows D winning "
-                "in bursts, which the diagnosis reads as \"D overpowers G\".", icon=":material/info:")  # fmt: skip
+        st.info(t("ui.preset_renamed", old=name, new=presets.RENAMED[name]), icon=":material/info:")
         name = presets.RENAMED[name]
     valid = [p.name for p in presets.for_page(page)]
     if name not in valid:
         titles = {p.url_path: p.title for p in PAGES if p.url_path}
         others = {p.name: titles.get(p.page, p.page) for p in presets.PRESETS.values()}
-        where = f" It belongs on the '{others[name]}' page." if name in others else ""
-        what = f"Preset {name!r} is for another page." if name in others else f"There is no preset {name!r}."
-        st.error(f"{what}{where} "
-                 f"Valid presets here: {', '.join(valid) or 'none yet'}.")  # fmt: skip
+        listed = t("ui.list_sep").join(valid) or t("ui.preset_none_yet")
+        if name in others:
+            st.error(t("ui.preset_other_page", name=name, page=others[name], valid=listed))
+        else:
+            st.error(t("ui.preset_unknown", name=name, valid=listed))
         return
     if pending_preset(page) is not None:
         st.session_state[_key(page, "preset_from_url")] = name
@@ -300,7 +315,7 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
 
     def note(name: str) -> None:
         if name in errors:
-            st.error(errors[name], icon=":material/error:")
+            st.error(str(errors[name]), icon=":material/error:")
 
     def number(name: str, disabled: bool = False) -> None:
         f = config.FIELDS[name]  # label, help, step and format all come from the config's table
@@ -317,45 +332,46 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
     cols = st.columns(4 if page_presets else 3)
     if page_presets:
         with cols[-1]:
-            titles = {p.name: p.title for p in page_presets}
+            # "" (no preset) first; the texts are made here, as a format_func may be called outside this run
+            titles = {"": t("ui.preset_none"), **{p.name: p.title for p in page_presets}}
             # The box's label, not its option's text, says the form left the preset: the browser keeps
             # showing the text it had for the chosen value, and that text is the widget's value.
-            label = "Preset (changed)" if preset is not None and changed else "Preset"
-            st.selectbox(label, [""] + list(titles), key=_key(page, "preset"),
-                         format_func=lambda n: titles.get(n, "(none)"), persist_state="session",
+            label = t("ui.preset_changed") if preset is not None and changed else t("ui.preset")
+            st.selectbox(label, list(titles), key=_key(page, "preset"),
+                         format_func=lambda n: titles.get(n, n), persist_state="session",
                          on_change=_on_preset_change, args=(page,))  # fmt: skip
     with cols[0]:
         st.selectbox(config.FIELDS["data"].label, data_choices, key=_key(page, "data"), persist_state="session")
     with cols[1]:
         if all(name in domains.NAMES for name in data_choices):  # CycleGAN: MLPs, or convolutions for images
-            st.selectbox("Model", config.MODELS, key=_key(page, "model"), persist_state="session",
+            st.selectbox(t("ui.model"), config.MODELS, key=_key(page, "model"), persist_state="session",
                          format_func=lambda m: t({"mlp": "cyclegan.model_mlp", "dcgan": "cyclegan.model_conv"}[m]),
                          help=t("cyclegan.model_help"))  # fmt: skip
         elif all(name in toys.NAMES for name in data_choices):  # toys always train the toy MLPs
-            st.selectbox("Model", ["toy MLP"], disabled=True, key=_key(page, "model_shown"),
-                         help="G and D: 3 hidden layers of 'hidden' units with ReLU; G's output is linear")  # fmt: skip
+            st.selectbox(t("ui.model"), [t("ui.model_toy")], disabled=True, key=_key(page, "model_shown"),
+                         help=t("ui.model_toy_help"))  # fmt: skip
         else:
-            st.selectbox("Model", config.MODELS, key=_key(page, "model"), persist_state="session",
+            st.selectbox(t("ui.model"), config.MODELS, key=_key(page, "model"), persist_state="session",
                          help=config.FIELDS["model"].help)  # fmt: skip
         note("model")
     with cols[2]:
-        st.selectbox("Loss", losses.NAMES, key=_key(page, "loss"), persist_state="session",
-                     format_func=lambda n: losses.get(n).title, on_change=_on_loss_change,
+        loss_titles = {n: str(losses.get(n).title) for n in losses.NAMES}
+        st.selectbox(t("ui.loss"), losses.NAMES, key=_key(page, "loss"), persist_state="session",
+                     format_func=lambda n: loss_titles.get(n, n), on_change=_on_loss_change,
                      args=(page,), help=config.FIELDS["loss"].help)  # fmt: skip
         note("loss")
     note("data")  # full width: a missing data set's message says where to get it, in a few lines
     if problem := st.session_state.pop(_key(page, "preset_error"), None):
-        st.error(problem, icon=":material/error:")
+        st.error(str(problem), icon=":material/error:")
     if preset is not None and changed:
-        labels = ", ".join(config.FIELDS[name].label for name in changed)
-        st.caption(f":material/edit: You changed {labels} from the preset '{preset.title}': its notes no "
-                   "longer apply.")  # fmt: skip
+        labels = t("ui.list_sep").join(str(config.FIELDS[name].label) for name in changed)
+        st.caption(t("ui.preset_left", fields=labels, preset=preset.title))
     elif preset is not None and preset.watch_for:
-        st.info(f"**Watch for:** {preset.watch_for}", icon=":material/visibility:")
+        st.info(t("ui.watch_for", text=preset.watch_for), icon=":material/visibility:")
     if preset is not None and preset.name in runs_panel.recorded():
-        st.button("Replay its recording", icon=":material/replay:", key=_key(page, "replay_preset"),
+        st.button(t("ui.replay_preset"), icon=":material/replay:", key=_key(page, "replay_preset"),
                   on_click=runs_panel.replay_of_preset, args=(page, preset.name),
-                  help="the preset's recorded run, at once: scrub through its curves, samples and diagnosis")  # fmt: skip
+                  help=t("ui.replay_preset_help"))  # fmt: skip
     if values["loss"] in losses.NAMES:
         spec = losses.get(values["loss"])
         clip = st.session_state.get(_key(page, "clip"))  # the form's c (None while the field is empty)
@@ -363,13 +379,12 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
         st.latex(spec.g_formula)
         if objective == "cgan":
             st.latex(losses.conditional_note(spec.name))
-        st.caption(spec.note)
+        st.caption(str(spec.note))
         if objective == "cyclegan":
-            st.caption("CycleGAN trains both pairs with this loss: D_Y against G (D is D_Y, G(z) is G(x)) and "
-                       "D_X against F (D is D_X, G(z) is F(y)).")  # fmt: skip
+            st.caption(t("ui.cyclegan_loss_note"))
 
     def optimizer() -> None:
-        st.selectbox("Optimizer", config.OPTIMIZERS, key=_key(page, "optimizer"),
+        st.selectbox(t("ui.optimizer"), config.OPTIMIZERS, key=_key(page, "optimizer"),
                      persist_state="session", help=config.FIELDS["optimizer"].help)  # fmt: skip
         note("optimizer")
 
@@ -392,7 +407,7 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
     shown = {cell for row in FORM_ROWS[objective] for cell in row} | {"data", "model", "loss", *_LOGGING}
     for name in sorted(set(errors) - shown):  # a field this form does not show, still set wrong: say so
         note(name)
-    with st.expander("Logging"):
+    with st.expander(t("ui.logging")):
         for col, name in zip(st.columns(5), _LOGGING, strict=False):
             with col:
                 number(name)
@@ -414,12 +429,10 @@ def _start(page: str, snapshot_fn: live.SnapshotFn | None, share: bool = True) -
     try:
         run = registry().start(session_id(), TrainConfig.from_dict(values), snapshot_fn, share=share)
     except live.Busy as e:
-        st.session_state[_key(page, "notice")] = str(e)
+        st.session_state[_key(page, "notice")] = _detail(e)
         return
     if run.run_id == st.session_state.get(_key(page, "run_id")) and not registry().is_owner(session_id(), run):
-        st.session_state[_key(page, "notice")] = ("These settings are the run you are already watching, so Start "
-                                                  "joined it again. Change a setting (the seed, say) to train "
-                                                  "another run, or take a copy of this one.")  # fmt: skip
+        st.session_state[_key(page, "notice")] = Msg("ui.start_joined_again")
     st.session_state[_key(page, "run_id")] = run.run_id
 
 
@@ -430,7 +443,7 @@ def _take_copy(page: str, snapshot_fn: live.SnapshotFn | None) -> None:
     try:
         copy = registry().start(session_id(), run.config, snapshot_fn, share=False)
     except live.Busy as e:
-        st.session_state[_key(page, "notice")] = str(e)
+        st.session_state[_key(page, "notice")] = _detail(e)
         return
     st.session_state[_key(page, "run_id")] = copy.run_id
 
@@ -465,44 +478,39 @@ def run_controls(
     status = run.status if run is not None else None
     owner = run is None or registry().is_owner(session_id(), run)
     busy = status in live.ACTIVE or status == live.QUEUED
-    buttons = (
-        ("Start", ":material/play_arrow:", _start, (page, snapshot_fn), (busy and owner) or bool(errors)),
-        ("Pause", ":material/pause:", _control, (page, "pause"), not owner or status not in ("starting", "running")),
-        ("Resume", ":material/resume:", _control, (page, "resume"), not owner or status != "paused"),
-        ("Step", ":material/skip_next:", _control, (page, "step_once"), not owner or status != "paused"),
-        ("Stop", ":material/stop:", _control, (page, "stop"), not owner or not busy),
+    buttons = (  # (name: its label's key ui.<name> and its widget key <page>_<name>, ...)
+        ("start", ":material/play_arrow:", _start, (page, snapshot_fn), (busy and owner) or bool(errors)),
+        ("pause", ":material/pause:", _control, (page, "pause"), not owner or status not in ("starting", "running")),
+        ("resume", ":material/resume:", _control, (page, "resume"), not owner or status != "paused"),
+        ("step", ":material/skip_next:", _control, (page, "step_once"), not owner or status != "paused"),
+        ("stop", ":material/stop:", _control, (page, "stop"), not owner or not busy),
     )  # fmt: skip
-    for col, (label, icon, callback, args, disabled) in zip(
+    for col, (name, icon, callback, args, disabled) in zip(
         st.columns(len(buttons) + 3), buttons, strict=False
     ):
         with col:
-            st.button(label, icon=icon, key=_key(page, label.lower()), on_click=callback, args=args,
-                      disabled=disabled, type="primary" if label == "Start" else "secondary",
+            st.button(t(f"ui.{name}"), icon=icon, key=_key(page, name), on_click=callback, args=args,
+                      disabled=disabled, type="primary" if name == "start" else "secondary",
                       width="stretch")  # fmt: skip
     if run is not None and not owner:
         watchers = registry().viewers(run)
         if status in live.FINISHED:
-            st.info("This run has finished. Another session trained it with exactly these settings, so you see "
-                    "it at once instead of training it again. Take a copy to train it yourself.",
-                    icon=":material/group:")  # fmt: skip
+            st.info(t("ui.shared_finished"), icon=":material/group:")
         else:
-            st.info(f"You are watching a run that another session started with exactly these settings "
-                    f"({watchers} session{'s' if watchers != 1 else ''} watching besides its owner): identical "
-                    "requests share one run, so it costs the server nothing more. Only its owner can pause, "
-                    "step or stop it; take a copy to control one of your own.", icon=":material/group:")  # fmt: skip
+            st.info(t("ui.watching_one" if watchers == 1 else "ui.watching_many", watchers=watchers),
+                    icon=":material/group:")  # fmt: skip
         left, right, _ = st.columns([1, 1, 3])
         with left:
-            st.button("Take a copy", icon=":material/content_copy:", key=_key(page, "copy"), on_click=_take_copy,
-                      args=(page, snapshot_fn), width="stretch",
-                      help="train the same settings in a run of your own (it may wait in the queue)")  # fmt: skip
+            st.button(t("ui.copy"), icon=":material/content_copy:", key=_key(page, "copy"), on_click=_take_copy,
+                      args=(page, snapshot_fn), width="stretch", help=t("ui.copy_help"))  # fmt: skip
         with right:
-            st.button("Stop watching", icon=":material/visibility_off:", key=_key(page, "leave"), on_click=_leave,
-                      args=(page,), width="stretch", help="the run goes on for the others")  # fmt: skip
+            st.button(t("ui.leave"), icon=":material/visibility_off:", key=_key(page, "leave"), on_click=_leave,
+                      args=(page,), width="stretch", help=t("ui.leave_help"))  # fmt: skip
     if notice := st.session_state.pop(_key(page, "notice"), None):
-        st.warning(notice, icon=":material/hourglass:")
+        st.warning(str(notice), icon=":material/hourglass:")
     if errors:
-        fields = ", ".join(config.FIELDS[n].label if n in config.FIELDS else n for n in sorted(errors))
-        st.error(f"Start is off until these settings are fixed: {fields}.", icon=":material/block:")
+        fields = t("ui.list_sep").join(str(config.FIELDS[n].label) if n in config.FIELDS else n for n in sorted(errors))
+        st.error(t("ui.start_off", fields=fields), icon=":material/block:")
 
 
 # ---------------------------------------------------------------- live view
@@ -513,7 +521,7 @@ def redraw_interval(every_s: float, viewers: int) -> float:
 
 
 def live_view(page: str, render: Callable[[live.RunView], None], every_s: float = RUN_EVERY_S,
-              empty: str = "Choose the settings and press **Start**. The curves and samples appear here.") -> None:  # fmt: skip
+              empty: str | None = None) -> None:  # fmt: skip
     """Draw ``render(view)`` for the page's run in a fragment that reruns every ``every_s`` seconds
     while the run trains (and has no timer otherwise, so an idle page costs nothing; a shared run
     with 4 or more watchers besides its owner redraws every 2 × ``every_s``, 8 or more every 3 ×, ...:
@@ -523,7 +531,7 @@ def live_view(page: str, render: Callable[[live.RunView], None], every_s: float 
         return
     run = current_run(page)
     if run is None:
-        st.info(empty)
+        st.info(t("ui.live_empty") if empty is None else empty)
         return
     first = run.view()
     # a shared run's watchers redraw less often as they grow (every 4 more watchers add every_s): each
@@ -549,13 +557,11 @@ def queue_notice(run: live.Run) -> None:
     """What a queued run's page shows: its place, the estimated wait, and that leaving gives it up."""
     place = registry().queue_place(run)
     if place is None:
-        st.caption("Starting ...")
+        st.caption(t("ui.starting"))
         return
-    eta = "no estimate yet" if place.eta_s is None else f"about {place.eta_s:,.0f} s"
-    st.info(f"Every training slot of this server is taken ({registry().max_running}), so your run waits in the "
-            f"queue: **place {place.position} of {place.length}**, expected to start in {eta}. It starts by "
-            f"itself. Stop gives up the place, and so does closing the tab (after {registry().grace_s:g} s, in "
-            "case the connection comes back).", icon=":material/hourglass_top:")  # fmt: skip
+    eta = t("ui.eta_none") if place.eta_s is None else t("ui.eta_s", seconds=place.eta_s)
+    st.info(t("ui.queue", slots=registry().max_running, position=place.position, length=place.length, eta=eta,
+              grace_s=registry().grace_s), icon=":material/hourglass_top:")  # fmt: skip
 
 
 def pick_snapshot(page: str, shots: list[live.Snapshot], run_id: str) -> live.Snapshot:
@@ -567,10 +573,10 @@ def pick_snapshot(page: str, shots: list[live.Snapshot], run_id: str) -> live.Sn
     steps = [s.step for s in shots]
     if len(steps) == 1:
         return shots[0]
-    if st.toggle("Follow the latest snapshot", value=True, key=_key(page, f"follow_{run_id}"),
-                 persist_state="session", help="switch off to scrub back through the snapshots"):  # fmt: skip
+    if st.toggle(t("ui.follow"), value=True, key=_key(page, f"follow_{run_id}"),
+                 persist_state="session", help=t("ui.follow_help")):  # fmt: skip
         return shots[-1]
-    chosen = st.select_slider("Snapshot (step)", steps, value=steps[-1], key=_key(page, f"snapshot_{run_id}"),
+    chosen = st.select_slider(t("ui.snapshot_step"), steps, value=steps[-1], key=_key(page, f"snapshot_{run_id}"),
                               persist_state="session")  # fmt: skip
     return shots[steps.index(chosen)] if chosen in steps else shots[-1]
 
@@ -581,7 +587,7 @@ def toy_snapshots(page: str, view: live.RunView, extra: str) -> tuple[list[live.
     progress(view)
     shots = [s for s in view.snapshots if extra in s.extras]
     if not shots:
-        st.caption("The first snapshot appears once the networks are built.")
+        st.caption(t("ui.first_snapshot"))
         return None
     return shots, pick_snapshot(page, shots, view.run_id)
 
@@ -602,28 +608,36 @@ def _shared_figure(page: str, name: str, key: tuple, _build: Callable[[], _T]) -
 
 def progress(view: live.RunView) -> None:
     """A progress bar: "step X of N · Y steps/s · Z s left", and the run's error if it failed."""
-    parts = [f"step {view.step:,} of {view.total_steps:,}"]
-    if view.steps_per_s > 0:
-        parts.append(f"{view.steps_per_s:,.1f} steps/s")
-    if view.eta_s is not None:
-        parts.append(f"{view.eta_s:,.0f} s left")
-    if view.status != "running":
-        parts.append(view.status)
-    st.progress(min(1.0, view.step / view.total_steps), text=" · ".join(parts))
+    st.progress(min(1.0, view.step / view.total_steps), text=progress_text(view))
     if view.status == "failed":
-        st.error(view.error or "the run failed", icon=":material/error:")
+        st.error(str(view.error or t("ui.run_failed_plain")), icon=":material/error:")
     elif view.error:  # stopped because its session was gone (the registry's reason)
-        st.info(view.error, icon=":material/stop_circle:")
+        st.info(str(view.error), icon=":material/stop_circle:")
+
+
+def progress_text(view: live.RunView) -> str:
+    """The progress bar's text in the reader's language: "step X of N · Y steps/s · Z s left", then
+    the status when it is not "running"."""
+    parts = [t("ui.progress_step", step=view.step, total=view.total_steps)]
+    if view.steps_per_s > 0:
+        parts.append(t("ui.progress_rate", rate=view.steps_per_s))
+    if view.eta_s is not None:
+        parts.append(t("ui.progress_left", seconds=view.eta_s))
+    if view.status != "running":  # a status of its own (a run folder's manifest, "replay") is shown as it is
+        parts.append(t(f"ui.status_{view.status}") if view.status in _STATUSES else view.status)
+    return " · ".join(parts)
+
+
+_STATUSES = (*live.ACTIVE, live.QUEUED, *live.FINISHED, "replay")  # those with a text: ui.status_<status>
 
 
 def curves(view: live.RunView, page: str) -> None:
     """The metric charts (losses, D's outputs, gradient norms, W1) with a smoothing control."""
     if not view.metrics.get("step"):
-        st.caption("The curves appear after the first logged step.")
+        st.caption(t("ui.curves_later"))
         return
-    weight = st.slider("Smoothing (EMA weight)", 0.0, 0.99, 0.6, 0.01, key=_key(page, "smoothing"),
-                       persist_state="session",
-                       help="the faint lines are the raw values: heavy smoothing can fake a trend")  # fmt: skip
+    weight = st.slider(t("ui.smoothing"), 0.0, 0.99, 0.6, 0.01, key=_key(page, "smoothing"),
+                       persist_state="session", help=t("ui.smoothing_help"))  # fmt: skip
     rows = len(view.metrics["step"])  # a run's rows only grow: (run, rows) names its history
     figs = cached_figure(page, "run_figures", (view.run_id, rows, view.config.loss, weight),
                          lambda: plots.run_figures(view.metrics, view.config.loss, weight, uirevision=view.run_id))
@@ -642,12 +656,12 @@ def sample_grid(view: live.RunView, page: str) -> live.Snapshot | None:
         return None
     shot = pick_snapshot(page, shots, view.run_id)
     grid = cached_figure(page, "sample_grid", (view.run_id, shot.step), lambda: plots.image_grid(shot.samples))
-    st.image(grid, caption=f"fixed noise, step {shot.step:,}")
+    st.image(grid, caption=t("ui.fixed_noise_step", step=shot.step))
     return shot
 
 
 def downloads(view: live.RunView, page: str, shot: live.Snapshot | None = None) -> None:
-    st.download_button("Metrics CSV", data=lambda: plots.metrics_csv(view.metrics),
+    st.download_button(t("ui.metrics_csv"), data=lambda: plots.metrics_csv(view.metrics),
                        file_name=f"gan-run-{view.run_id}.csv", mime="text/csv",
                        key=_key(page, "csv"), on_click="ignore", icon=":material/download:")  # fmt: skip
     runs_panel.downloads(page, view, shot)  # PNG, GIF, the whole run
@@ -666,7 +680,7 @@ def image_run_panel(page: str) -> Callable[[live.RunView], None]:
         with right:
             shot = sample_grid(view, page)
             downloads(view, page, shot)
-            with st.expander("Settings of this run"):
+            with st.expander(t("ui.run_settings")):
                 st.json(view.config.to_dict(), expanded=False)
         diagnosis_panel.render(view)
 

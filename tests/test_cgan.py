@@ -361,7 +361,8 @@ def test_the_page_is_in_the_menu_and_shows_the_cgan_fields():
     home = AppTest.from_file(APP, default_timeout=60).run()
     assert any("Conditional GAN" in str(el.proto) for el in home.get("page_link"))
     links = [m.value for m in at.markdown if "?preset=cgan-" in m.value]  # one link per preset, as on CycleGAN's
-    assert links == [f"- [{p.title}](/cgan?preset={p.name})" for p in CGAN_PRESETS] and len(links) == 4
+    # each link keeps the reader's language (issue 19): English here
+    assert links == [f"- [{p.title}](/cgan?preset={p.name}&lang=en)" for p in CGAN_PRESETS] and len(links) == 4
 
 
 @pytest.mark.parametrize("preset", [p.name for p in CGAN_PRESETS])

@@ -277,7 +277,7 @@ def test_theory_section_9_names_the_image_pair_and_the_steganography_source():
     from gan_demo import theory
 
     section = next(s for s in theory.SECTIONS if s.title.startswith("9. CycleGAN"))
-    assert "T(x) = −x" in section.text and "$T^{-1}(y) = -y$" in section.text
+    assert "T(x) = −x" in section.text and "T⁻¹(y) = −y" in section.text
     assert "Chu, Zhmoginov & Sandler (2017" in section.text and "F damps it" in section.text
 
 

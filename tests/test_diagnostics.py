@@ -325,25 +325,42 @@ def test_log_of_a_finished_run_ends_with_its_last_row():
 
 # ---------------------------------------------------------------- advice against its sources
 SOURCE = re.compile(r"[A-Z][a-zø]+ (?:et al\.|and [A-Z][a-z]+) \d{4}|ganhacks, tip \d+|docs/diagnosis\.md|README|preset")
+# the Chinese texts cite the same papers; "ganhacks，第 10 条" is "ganhacks, tip 10", 预设 is "preset"
+SOURCE_ZH = re.compile(r"[A-Z][a-zø]+ (?:et al\.|and [A-Z][a-z]+) \d{4}|ganhacks，第 \d+ 条|docs/diagnosis\.md|README|预设")
 FAMILIES = [("minimax", "bce"), ("non-saturating", "bce"), ("wgan", "wgan"), ("wgan-gp", "wgan"),
             ("hinge", "hinge"), ("lsgan", "lsgan")]  # fmt: skip
+
+
+def in_language(lang: str, msg) -> str:
+    """``msg`` rendered as a reader of ``lang`` sees it (nested messages too)."""
+    from gan_demo import content
+
+    saved = content._source
+    content.set_language_source(lambda: lang)
+    try:
+        return str(msg)
+    finally:
+        content.set_language_source(saved)
 
 
 @pytest.mark.parametrize(("loss", "family"), FAMILIES)
 @pytest.mark.parametrize("state", dg.STATES)
 def test_every_advice_names_its_source_and_ttur_gives_d_the_larger_rate(state, loss, family):
+    tip = dg._tip(state, family, loss)  # the tip alone, without the pointer at the samples
+    assert SOURCE.search(str(tip)), f"{state}/{loss}: no source named in {str(tip)!r}"
+    assert SOURCE_ZH.search(in_language("zh", tip)), f"{state}/{loss}: no source named in {in_language('zh', tip)!r}"
     for kind in ("image", "toy"):
-        text = dg._advice(state, family, loss, kind)
-        tip = text.removesuffix(dg._LOOK[kind])
-        assert SOURCE.search(tip), f"{state}/{loss}: no source named in {tip!r}"
+        text = str(dg._advice(state, family, loss, kind))
+        assert text.startswith(str(tip)) and str(dg._LOOK[kind]) in text
         assert "raise lr_g" not in text.lower() and "higher lr_g" not in text.lower()
         if "TTUR" in text:  # as published and used (SAGAN): D's learning rate is the larger one
             assert "lr_D 4e-4, lr_G 1e-4" in text and "D gets the larger one" in text
+            assert "lr_D 4e-4，lr_G 1e-4" in in_language("zh", dg._advice(state, family, loss, kind))
 
 
 def test_the_ttur_advice_matches_sagans_rates():
     """SAGAN (Zhang et al. 2019) trains with TTUR at lr_D = 4e-4 and lr_G = 1e-4: D's rate is 4x G's."""
-    lr_d, lr_g = (float(x) for x in re.search(r"lr_D (\S+), lr_G (\S+)\)", dg._TTUR).groups())
+    lr_d, lr_g = (float(x) for x in re.search(r"lr_D (\S+), lr_G (\S+)\)", str(dg._TTUR)).groups())
     assert lr_d / lr_g == 4.0
-    g_failing = dg._advice("g_failing", "bce", "non-saturating", "image")
-    assert "lower lr_d" in g_failing and dg._TTUR in g_failing
+    g_failing = str(dg._advice("g_failing", "bce", "non-saturating", "image"))
+    assert "lower lr_d" in g_failing and str(dg._TTUR) in g_failing

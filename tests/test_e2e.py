@@ -352,3 +352,33 @@ def test_number_fields_keep_what_was_typed(browser_page):
         _type_into(page, "lr D", "0.0002")
         _type_into(page, "Steps", "2000")
     assert _errors(page) == [] and start.is_enabled()
+
+
+def test_a_preset_link_with_lang_zh_opens_in_chinese_and_the_switch_goes_back_to_english(browser_page):
+    """Issue 19: a teacher's preset link with ``?lang=zh`` opens in Chinese: the menu, the page and the
+    preset's "watch for" text (the catalogue's Chinese, with the claims' numbers); the sidebar switch
+    turns the same page to English, and the address bar follows it."""
+    from gan_demo import presets
+    from gan_demo.content import t
+
+    url, page = browser_page
+    preset = presets.get("healthy-lsgan")
+    story_zh = t("presets.healthy_lsgan.watch_for", lang="zh")
+    story_en = t("presets.healthy_lsgan.watch_for", lang="en")
+    page.goto(f"{url}/train?preset={preset.name}&lang=zh")
+    wait_idle(page)
+    page.wait_for_selector(f"text={story_zh[:12]}", timeout=30_000)
+    sidebar = page.locator('[data-testid="stSidebar"]').inner_text()
+    for title in ("首页", "训练", "一维上的 D*", "二维玩具分布", "条件 GAN", "比较运行", "理论"):
+        assert title in sidebar, (title, sidebar)
+    body = page.locator('[data-testid="stMain"]').inner_text()
+    assert story_zh in body and story_en[:30] not in body
+    assert page.locator("h1").first.inner_text() == t("train.title", lang="zh")
+    no_exception(page)
+    shot(page, "train-preset-zh")
+    page.get_by_text("English", exact=True).click()
+    wait_idle(page)
+    page.wait_for_selector(f"text={story_en[:30]}", timeout=30_000)
+    assert "lang=en" in page.url and "Train" in page.locator('[data-testid="stSidebar"]').inner_text()
+    assert page.locator("h1").first.inner_text() == t("train.title", lang="en")
+    no_exception(page)

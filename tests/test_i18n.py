@@ -52,6 +52,8 @@ def test_a_msg_renders_in_the_language_asked_and_is_hashable_for_caches():
     assert str(m) == "Training on: **CPU**"  # no session: English
     assert m == Msg("app.training_on", device="CPU") and len({m, Msg("app.training_on", device="CPU")}) == 1
     assert str(ValueError(m)) == "Training on: **CPU**"  # the engine raises Msgs; str() renders them
+    nested = Msg("app.training_on", device=Msg("app.page_train"))  # a parameter that is a message itself
+    assert nested.render("zh") == "训练设备：**训练**" and nested.render("en") == "Training on: **Train**"
 
 
 def test_the_language_source_decides_and_a_failing_source_means_english():
@@ -279,3 +281,12 @@ def test_merge_replaces_an_existing_text_in_both_languages(tmp_path, monkeypatch
         assert content.catalogue("zh") == {"home.pages": "全部页面", "home.x": "叉"}
     finally:
         content.catalogue.cache_clear()
+
+
+def test_the_loss_names_and_notes_read_in_the_readers_language():
+    from gan_demo import losses
+
+    spec = losses.get("wgan-gp")
+    assert spec.title.render("en") == "WGAN-GP (gradient penalty)" and spec.title.render("zh") == "WGAN-GP（梯度惩罚）"
+    assert "(0, 0.9)" in spec.note.render("en") and "(0, 0.9)" in spec.note.render("zh")
+    assert len({losses.get(n).title.render("zh") for n in losses.NAMES}) == 6  # six distinct names

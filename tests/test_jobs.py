@@ -95,7 +95,7 @@ def test_an_exception_in_the_worker_fails_the_run_not_the_process(monkeypatch):
     run.start()
     run.join(30)
     assert not run.alive
-    assert (run.view().status, run.view().error) == (
+    assert (run.view().status, str(run.view().error)) == (
         "failed",
         "RuntimeError: boom at the first step",
     )
@@ -110,7 +110,7 @@ def test_a_data_set_that_cannot_load_fails_with_its_message(monkeypatch):
     run.start()
     run.join(30)
     assert run.view().status == "failed"
-    assert run.view().error == "DataUnavailable: mnist is not available. To get it: ..."
+    assert str(run.view().error) == "DataUnavailable: mnist is not available. To get it: ..."
 
 
 def test_a_non_finite_metric_stops_the_run_and_names_it(monkeypatch):
@@ -128,8 +128,8 @@ def test_a_non_finite_metric_stops_the_run_and_names_it(monkeypatch):
     run.join(30)
     view = run.view()
     assert (view.status, view.step) == ("failed", 20)  # logged steps 1, 10, 20: caught at 20
-    assert "loss_g became nan at step 20" in view.error
-    assert "lower the learning rates" in view.error
+    assert "loss_g became nan at step 20" in str(view.error)
+    assert "lower the learning rates" in str(view.error)
     assert math.isnan(view.metrics["loss_g"][-1])  # the bad row is kept for the diagnosis
 
 
@@ -239,7 +239,7 @@ def test_a_shared_run_goes_on_while_any_of_its_sessions_is_here():
     reg.release("bob")
     clock.now += 61
     wait_until(lambda: not a.alive, timeout=10)  # everyone gone: it ends by itself
-    assert a.view().error == "The run was stopped: its browser session disconnected and was not back within 60 s."
+    assert str(a.view().error) == "The run was stopped: its browser session disconnected and was not back within 60 s."
 
 
 def test_a_queued_run_whose_session_left_gives_up_its_place():
@@ -253,7 +253,7 @@ def test_a_queued_run_whose_session_left_gives_up_its_place():
         clock.now += 61
         reg.touch("alice")  # any rerun reaps
         assert c.view().status == "stopped" and not c.alive
-        assert c.view().error == ("The run left the queue: its browser session disconnected and was not "
+        assert str(c.view().error) == ("The run left the queue: its browser session disconnected and was not "
                                   "back within 60 s.")  # fmt: skip
         assert reg.queue_place(d).position == 1
     finally:
@@ -311,7 +311,7 @@ def test_a_session_not_back_within_the_grace_period_ends_its_runs_by_itself():
     for run in (a, b):
         view = run.view()
         assert view.status == "stopped"
-        assert view.error == (
+        assert str(view.error) == (
             "The run was stopped: its browser session disconnected and was not back within 60 s."
         )
     assert trains_on(c) and reg.running_count() == 1  # bob's run is untouched; alice's slots free
@@ -329,7 +329,7 @@ def test_the_idle_limit_ends_a_run_nobody_watches_and_old_records_are_forgotten(
     assert trains_on(a) and trains_on(b)
     clock.now += 2  # alice untouched for 901 s, bob for 2 s
     wait_until(lambda: not a.alive, timeout=10)
-    assert a.view().error == "The run was stopped: no page watched it for 15 minutes."
+    assert str(a.view().error) == "The run was stopped: no page watched it for 15 minutes."
     assert trains_on(b)
     for _ in range(3):  # bob's page keeps touching; alice's session stays away
         clock.now += 850
@@ -423,7 +423,7 @@ def test_a_step_that_goes_non_finite_between_logged_steps_fails_the_run_at_that_
     run.join(30)
     view = run.view()
     assert (view.status, view.step) == ("failed", 2)
-    assert "grad_d (in D's update) became inf at step 2" in view.error
+    assert "grad_d (in D's update) became inf at step 2" in str(view.error)
     assert view.metrics["step"] == [1.0, 2.0]  # the first step and the bad one, kept for the diagnosis
     assert math.isinf(view.metrics["grad_d"][-1])
     r0 = diagnostics.diagnose_view(view)[0]

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from gan_demo import data
+from gan_demo import content, data
 from gan_demo.metrics import quality as Q
 
 
@@ -61,7 +61,14 @@ def test_bad_inputs():
         Q.report(torch.full((8, 1, 8, 8), float("nan")), "digits")
     with pytest.raises(ValueError, match="needs n >= 2 and at least 2000 images; digits has 1797"):
         Q.real_reference("digits", None, 1000)
-    assert "no classifier weights for 'mnist'" in Q.available("mnist")
+    why = Q.available("mnist")  # a Msg: str() renders it in the reader's language (issue 19)
+    assert str(why).startswith("Quality numbers hidden: no classifier weights for 'mnist'")
+    try:
+        content.set_language_source(lambda: "zh")
+        assert str(why).startswith("不显示质量指标：") and "没有 'mnist' 的分类器权重" in str(why)
+    finally:
+        content.set_language_source(None)
+    assert str(Q.available("ring8")) == "ring8 is not an image data set"
     assert Q.available("digits") is None
 
 

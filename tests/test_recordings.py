@@ -211,7 +211,7 @@ def test_each_recording_shows_the_numbers_its_presets_text_states(name):
 
 
 def test_each_lesson_compares_recordings_that_differ_in_what_it_names():
-    differ = {title: compare.differing_fields([recordings.load(n).config for n in names])
+    differ = {str(title): compare.differing_fields([recordings.load(n).config for n in names])
               for title, names, _, _ in recordings.LESSONS}  # fmt: skip
     assert differ == {
         "Minimax vs non-saturating G loss": ["loss"],
@@ -247,3 +247,14 @@ def test_the_settings_table_of_two_gan_runs_leaves_out_the_other_objectives_fiel
     c = TrainConfig(objective="cgan", condition="concat")  # a conditional run beside them brings its own
     rows, _ = compare.config_table(["A", "C"], [a, c])
     assert {"condition", "mismatch_weight", "label_dim"} <= {r[0] for r in rows}
+
+
+def test_a_lesson_opens_at_its_runs_last_step_after_another_lesson():
+    at = open_compare()
+    at.button(key="compare_lesson_d-overpowers-g").click().run()
+    first = recordings.load("d-overpowers-g").step
+    assert at.select_slider(key="compare_step").value == first
+    at.button(key="compare_lesson_mode-collapse").click().run()  # the slider kept the first lesson's step before
+    assert not at.exception
+    last = recordings.load("mode-collapse").step
+    assert last != first and at.select_slider(key="compare_step").value == last

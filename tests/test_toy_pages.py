@@ -87,7 +87,7 @@ def test_explore_saturated_js_and_every_view():
     at.slider(key="d_star_1d_sd1").set_value(0.1).run()
     assert _metrics(at)["JS(p_data‖p_g)"] == pytest.approx(math.log(2), abs=1e-3)
     assert at.warning and "ln 2" in at.warning[0].value
-    at.radio(key="d_star_1d_pg_kind").set_value("Mixture of 2").run()
+    at.radio(key="d_star_1d_pg_kind").set_value("mixture").run()
     for view in ("hinge", "wgan", "bce"):
         at.selectbox(key="d_star_1d_view").set_value(view).run()
         assert not at.exception
@@ -220,7 +220,7 @@ def test_d_star_explore_controls_keep_their_values_across_pages():
     at = _open(page)
     assert at.slider(key="d_star_1d_mu1").value == 2.0  # the default
     at.selectbox(key="d_star_1d_pdata").set_value("mix2")
-    at.radio(key="d_star_1d_pg_kind").set_value("Mixture of 2").run()
+    at.radio(key="d_star_1d_pg_kind").set_value("mixture").run()
     chosen = {"mu1": -4.0, "sd1": 0.35, "mu2": 5.5, "sd2": 2.25, "w1": 0.15}
     for name, value in chosen.items():
         at.slider(key=f"d_star_1d_{name}").set_value(value)
@@ -229,7 +229,7 @@ def test_d_star_explore_controls_keep_their_values_across_pages():
     _visit_theory_and_return(at, page)
     assert {n: at.slider(key=f"d_star_1d_{n}").value for n in chosen} == pytest.approx(chosen)
     assert at.selectbox(key="d_star_1d_pdata").value == "mix2"
-    assert at.radio(key="d_star_1d_pg_kind").value == "Mixture of 2"
+    assert at.radio(key="d_star_1d_pg_kind").value == "mixture"
     assert at.selectbox(key="d_star_1d_view").value == "wgan"
     assert _metrics(at)["W1"] == w1_before  # the numbers are those of the kept values
 

@@ -113,10 +113,10 @@ def t(key: str, /, lang: str | None = None, **params: Any) -> str:
         if _strict():
             raise KeyError(f"message {key!r} is missing in language {lang!r}")
         text = catalogue(DEFAULT_LANGUAGE).get(key, key)
-    if not params and not placeholders(text):
+    if not params and "{" not in text and "}" not in text:  # else format: "{{" in LaTeX is a literal brace
         return text
     try:
-        return text.format(**{k: (str(v) if isinstance(v, Msg) else v) for k, v in params.items()})
+        return text.format(**{k: (v.render(lang) if isinstance(v, Msg) else v) for k, v in params.items()})
     except (KeyError, IndexError, ValueError):
         if _strict():
             raise

@@ -36,6 +36,7 @@ from safetensors.torch import load_file, save_file
 from torch import Tensor, nn
 
 from gan_demo import data
+from gan_demo.content import Msg
 
 CHECKPOINTS = Path(__file__).resolve().parents[2] / "checkpoints"
 INDEX = "index.json"
@@ -43,7 +44,8 @@ FORMAT = "gan_demo.classifier/1"
 
 
 class ClassifierUnavailable(RuntimeError):
-    """No usable classifier for a data set: the message says why (no weights, wrong sha256, ...)."""
+    """No usable classifier for a data set: the message says why (no weights, wrong sha256, ...). Its
+    argument is a :class:`~gan_demo.content.Msg` (``str(error)`` renders it in the reader's language)."""
 
 
 class SmallCNN(nn.Module):
@@ -161,9 +163,9 @@ def read_index(folder: Path = CHECKPOINTS) -> dict:
     try:
         index = json.loads(path.read_text())
     except (OSError, ValueError) as e:
-        raise ClassifierUnavailable(f"{path}: unreadable index ({e})") from e
+        raise ClassifierUnavailable(Msg("quality.classifier.index_unreadable", path=str(path), error=str(e))) from e
     if not isinstance(index, dict) or not isinstance(index.get("classifiers"), dict):
-        raise ClassifierUnavailable(f"{path}: expected {{\"classifiers\": {{...}}}}")
+        raise ClassifierUnavailable(Msg("quality.classifier.index_shape", path=str(path)))
     return index
 
 
@@ -203,24 +205,23 @@ def load(name: str, folder: Path = CHECKPOINTS) -> Classifier:
     sha256 that does not match, or tensors that do not fit the network."""
     entry = read_index(folder)["classifiers"].get(name)
     if entry is None:
-        raise ClassifierUnavailable(
-            f"no classifier weights for {name!r} in {folder / INDEX}"
-            + (": MNIST could not be downloaded where the shipped weights were trained; with its IDX files "
-               "present run `python -m gan_demo train-classifier --data mnist`" if name == "mnist" else "")
-        )  # fmt: skip
+        key = "quality.classifier.no_weights_mnist" if name == "mnist" else "quality.classifier.no_weights"
+        raise ClassifierUnavailable(Msg(key, name=name, index=str(folder / INDEX)))
     path = folder / str(entry.get("file", ""))
     if not path.is_file():
-        raise ClassifierUnavailable(f"{path}: classifier file listed in the index is missing")
+        raise ClassifierUnavailable(Msg("quality.classifier.file_missing", path=str(path)))
     digest = sha256(path)
     if digest != entry.get("sha256"):
-        raise ClassifierUnavailable(f"{path}: sha256 {digest} does not match the index ({entry.get('sha256')})")
+        raise ClassifierUnavailable(Msg("quality.classifier.sha256", path=str(path), digest=digest,
+                                        expected=entry.get("sha256")))  # fmt: skip
     try:
         tensors = load_file(str(path))
         hyper = {k: int(entry[k]) for k in ("side", "width", "features", "n_classes")}
         model = SmallCNN(**hyper)
         model.load_state_dict(tensors)
     except (SafetensorError, OSError, KeyError, ValueError, RuntimeError) as e:
-        raise ClassifierUnavailable(f"{path}: weights cannot be loaded ({type(e).__name__}: {e})") from e
+        raise ClassifierUnavailable(Msg("quality.classifier.unloadable", path=str(path), kind=type(e).__name__,
+                                        error=str(e))) from e  # fmt: skip
     model.eval()
     return Classifier(model, entry)
 

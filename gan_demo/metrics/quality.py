@@ -26,7 +26,7 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -34,6 +34,7 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from gan_demo import data
+from gan_demo.content import Msg
 from gan_demo.metrics import classifier
 from gan_demo.metrics.frechet import feature_stats, frechet_distance
 
@@ -116,14 +117,23 @@ def _real_reference(name: str, root: str | None, n: int) -> RealReference:
                          float(probs.max(1).mean()), tuple(int(c) for c in counts))  # fmt: skip
 
 
-def available(name: str) -> str | None:
-    """None if ``name`` has a usable classifier, else one line saying why not (for the app)."""
+def class_labels(names: Iterable[str]) -> list[str]:
+    """The class names ``names`` (``data.CLASS_NAMES``' English, as reports carry them) as the app
+    shows them, in the reader's language (:func:`data.class_names`); a digit's name as is."""
+    local = dict(zip(data.CLASS_NAMES["fashion-mnist"], data.class_names("fashion-mnist"), strict=True))
+    return [local.get(n, str(n)) for n in names]
+
+
+def available(name: str) -> Msg | None:
+    """None if ``name`` has a usable classifier, else one line saying why not (for the app): a
+    :class:`~gan_demo.content.Msg`, rendered in the reader's language by ``str()``."""
     if name not in data.IMAGE_DATASETS:
-        return f"{name} is not an image data set"
+        return Msg("quality.not_image", name=name)
     try:
         classifier.cached(name)
     except classifier.ClassifierUnavailable as e:
-        return f"Quality numbers hidden: {e}."
+        why = e.args[0] if e.args and isinstance(e.args[0], Msg) else str(e)
+        return Msg("quality.hidden", why=why)
     return None
 
 

@@ -24,6 +24,7 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 
+from gan_demo.content import Msg
 from gan_demo.runs import folder
 from gan_demo.runs.folder import FILES, RunData, RunFormatError
 
@@ -60,13 +61,12 @@ def _member_name(info: zipfile.ZipInfo, where: str) -> tuple[str, str]:
     path = PurePosixPath(raw)
     if ("\\" in raw or raw.startswith("/") or ":" in raw or any(part in ("..", ".", "") for part in raw.split("/"))
             or len(path.parts) > 2):  # fmt: skip
-        raise ArchiveError(f"{where}: member {raw!r} has an unsafe path; allowed: the run's files, at the top "
-                           f"or inside one folder, named plainly ({ALLOWED})")  # fmt: skip
+        raise ArchiveError(Msg("runs.err.unsafe_path", where=where, member=raw, allowed=ALLOWED))
     mode = info.external_attr >> 16
     if stat.S_ISLNK(mode):
-        raise ArchiveError(f"{where}: member {raw!r} is a symbolic link; only plain files are allowed")
+        raise ArchiveError(Msg("runs.err.symlink", where=where, member=raw))
     if info.flag_bits & 0x1:
-        raise ArchiveError(f"{where}: member {raw!r} is encrypted; only plain files are allowed")
+        raise ArchiveError(Msg("runs.err.encrypted", where=where, member=raw))
     return (path.parts[0] if len(path.parts) == 2 else ""), path.name
 
 
@@ -75,8 +75,7 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, budget: int, where:
     with zf.open(info) as fh:
         blob = fh.read(budget + 1)
     if len(blob) > budget:
-        raise ArchiveError(f"{where}: its files unpack to more than {MAX_UNPACKED_BYTES // 2**20} MB "
-                           "(a zip bomb, or not a run of this app); a run unpacks to a few MB")  # fmt: skip
+        raise ArchiveError(Msg("runs.err.zip_bomb", where=where, max_mb=MAX_UNPACKED_BYTES // 2**20))
     return blob
 
 
@@ -88,44 +87,43 @@ def _check_npz(blob: bytes, where: str) -> None:
             for info in npz.infolist():
                 total += len(_read_member(npz, info, MAX_UNPACKED_BYTES - total, where))
     except (zipfile.BadZipFile, EOFError) as e:
-        raise ArchiveError(f"{where}: snapshots.npz is not a readable npz ({e})") from e
+        raise ArchiveError(Msg("runs.err.npz_unreadable", where=where, error=e)) from e
 
 
 def from_zip(blob: bytes, where: str = "upload") -> RunData:
     """The run in an uploaded zip, checked (see the module's docstring); raises :class:`ArchiveError`
     (a :class:`RunFormatError`) naming the problem."""
     if len(blob) > MAX_ZIP_BYTES:
-        raise ArchiveError(f"{where}: {len(blob) / 2**20:.1f} MB; a run archive may be at most "
-                           f"{MAX_ZIP_BYTES // 2**20} MB")  # fmt: skip
+        raise ArchiveError(Msg("runs.err.too_big", where=where, size_mb=len(blob) / 2**20,
+                               max_mb=MAX_ZIP_BYTES // 2**20))  # fmt: skip
     if not zipfile.is_zipfile(io.BytesIO(blob)):
         if blob[:4] == b"PK\x03\x04":  # a zip's first member, but no directory at the end
-            raise ArchiveError(f"{where}: the zip is truncated (its directory at the end is missing); "
-                               "download the run again")  # fmt: skip
-        raise ArchiveError(f"{where}: not a zip file; upload the .zip the app or `python -m gan_demo` made "
-                           f"(it holds {ALLOWED})")  # fmt: skip
+            raise ArchiveError(Msg("runs.err.truncated", where=where))
+        raise ArchiveError(Msg("runs.err.not_zip", where=where, allowed=ALLOWED))
     files: dict[str, bytes] = {}
     try:
         with zipfile.ZipFile(io.BytesIO(blob)) as zf:
             infos = [i for i in zf.infolist() if not i.is_dir()]
             if len(infos) > MAX_MEMBERS:
-                raise ArchiveError(f"{where}: {len(infos)} files; a run has at most {len(FILES)} ({ALLOWED})")
+                raise ArchiveError(Msg("runs.err.too_many_files", where=where, n=len(infos), max=len(FILES),
+                                       allowed=ALLOWED))  # fmt: skip
             tops, used = set(), 0
             for info in infos:
                 top, name = _member_name(info, where)
                 tops.add(top)
                 if name not in FILES:
-                    raise ArchiveError(f"{where}: {info.filename!r} is not a file of a run; allowed: {ALLOWED} "
-                                       "(JSON, CSV, npz and safetensors only)")  # fmt: skip
+                    raise ArchiveError(Msg("runs.err.foreign_file", where=where, member=info.filename,
+                                           allowed=ALLOWED))  # fmt: skip
                 if name in files:
-                    raise ArchiveError(f"{where}: {name} appears twice")
+                    raise ArchiveError(Msg("runs.err.twice", where=where, name=name))
                 files[name] = _read_member(zf, info, MAX_UNPACKED_BYTES - used, where)
                 used += len(files[name])
             if len(tops) > 1:
-                raise ArchiveError(f"{where}: files in several folders ({sorted(tops)}); a run is one folder")
+                raise ArchiveError(Msg("runs.err.several_folders", where=where, folders=sorted(tops)))
     except (zipfile.BadZipFile, EOFError, zipfile.LargeZipFile) as e:  # a bad CRC, a truncated member
-        raise ArchiveError(f"{where}: the zip is damaged or truncated ({e}); download the run again") from e
+        raise ArchiveError(Msg("runs.err.damaged", where=where, error=e)) from e
     except (NotImplementedError, RuntimeError) as e:  # an unknown compression method, a password
-        raise ArchiveError(f"{where}: a member cannot be read ({e}); only stored or deflated files are allowed") from e
+        raise ArchiveError(Msg("runs.err.compression", where=where, error=e)) from e
     if folder.SNAP_NPZ in files:
         _check_npz(files[folder.SNAP_NPZ], where)
     try:
@@ -133,4 +131,4 @@ def from_zip(blob: bytes, where: str = "upload") -> RunData:
     except ArchiveError:
         raise
     except RunFormatError as e:
-        raise ArchiveError(str(e)) from e
+        raise ArchiveError(*e.args) from e  # the Msg itself: rendered in the reader's language

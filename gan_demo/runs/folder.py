@@ -50,6 +50,7 @@ from torch import Tensor, nn
 import gan_demo
 from gan_demo import conditional, data, models, toys
 from gan_demo.config import ConfigError, TrainConfig
+from gan_demo.content import Msg
 from gan_demo.runs import snapshots as snapfiles
 from gan_demo.runs.live import RunView, Snapshot
 
@@ -296,24 +297,25 @@ def _json(files: Mapping[str, bytes], name: str, where: str) -> Any:
     try:
         return json.loads(files[name].decode("utf-8"))
     except (UnicodeDecodeError, ValueError) as e:
-        raise RunFormatError(f"{where}: {name} is not valid JSON ({e})") from e
+        raise RunFormatError(Msg("runs.err.json", where=where, name=name, error=e)) from e
 
 
 def check_manifest(manifest: Any, where: str) -> dict[str, Any]:
     """The manifest's format, version and fields, checked."""
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise RunFormatError(f"{where}: {MANIFEST} does not say format {FORMAT!r}; not a gan_demo run")
+        raise RunFormatError(Msg("runs.err.format", where=where, manifest=MANIFEST, format=FORMAT))
     version = manifest.get("format_version")
     if version not in SUPPORTED_VERSIONS:
-        raise RunFormatError(f"{where}: run format version {version!r}; this gan_demo "
-                             f"({gan_demo.__version__}) reads version {', '.join(map(str, SUPPORTED_VERSIONS))}")  # fmt: skip
+        raise RunFormatError(Msg("runs.err.version", where=where, version=version, app_version=gan_demo.__version__,
+                                 supported=", ".join(map(str, SUPPORTED_VERSIONS))))  # fmt: skip
     for key, kind in (("step", int), ("total_steps", int), ("metric_names", list), ("files", dict),
                       ("status", str), ("contents", dict)):  # fmt: skip
         if not isinstance(manifest.get(key), kind) or isinstance(manifest.get(key), bool):
-            raise RunFormatError(f"{where}: {MANIFEST} needs {key!r} as a JSON {kind.__name__}")
+            raise RunFormatError(Msg("runs.err.manifest_field", where=where, manifest=MANIFEST, key=key,
+                                     kind=kind.__name__))  # fmt: skip
     if manifest["step"] < 0 or manifest["status"] not in STATUSES:
-        raise RunFormatError(f"{where}: {MANIFEST} has step {manifest['step']} and status {manifest['status']!r}; "
-                             f"allowed: step >= 0, status one of {', '.join(STATUSES)}")  # fmt: skip
+        raise RunFormatError(Msg("runs.err.step_status", where=where, manifest=MANIFEST, step=manifest["step"],
+                                 status=manifest["status"], allowed=", ".join(STATUSES)))  # fmt: skip
     return manifest
 
 
@@ -321,42 +323,44 @@ def _check_files(files: Mapping[str, bytes], manifest: dict[str, Any], where: st
     listed = manifest["files"]
     unknown = sorted(set(listed) - set(FILES) - {MANIFEST})
     if unknown:
-        raise RunFormatError(f"{where}: {MANIFEST} lists unknown files {unknown}; allowed: {', '.join(FILES[1:])}")
+        raise RunFormatError(Msg("runs.err.unknown_files", where=where, manifest=MANIFEST, unknown=unknown,
+                                 allowed=", ".join(FILES[1:])))  # fmt: skip
     for name in REQUIRED:
         if name not in listed:
-            raise RunFormatError(f"{where}: {MANIFEST} does not list {name}, which every run has")
+            raise RunFormatError(Msg("runs.err.not_listed_required", where=where, manifest=MANIFEST, name=name))
     for name, entry in listed.items():
         if name not in files:
-            raise RunFormatError(f"{where}: {name} is missing (the manifest lists it)")
+            raise RunFormatError(Msg("runs.err.missing_file", where=where, name=name))
         blob = files[name]
         if not isinstance(entry, dict) or entry.get("size") != len(blob):
-            raise RunFormatError(f"{where}: {name} has {len(blob):,} bytes, the manifest says "
-                                 f"{entry.get('size') if isinstance(entry, dict) else entry!r}: truncated or changed")  # fmt: skip
+            raise RunFormatError(Msg("runs.err.size", where=where, name=name, size=len(blob),
+                                     listed=repr(entry.get("size") if isinstance(entry, dict) else entry)))  # fmt: skip
         if entry.get("sha256") != hashlib.sha256(blob).hexdigest():
-            raise RunFormatError(f"{where}: {name}'s sha256 differs from the manifest's: the file was changed")
+            raise RunFormatError(Msg("runs.err.sha256", where=where, name=name))
     extra = sorted(set(files) - set(listed) - {MANIFEST})
     if extra:
-        raise RunFormatError(f"{where}: {extra} are not listed in {MANIFEST}")
+        raise RunFormatError(Msg("runs.err.unlisted", where=where, extra=extra, manifest=MANIFEST))
 
 
 def _read_metrics(text: str, names: list[str], step: int, where: str) -> dict[str, list[float]]:
     rows = list(csv.reader(io.StringIO(text)))
     if not rows or rows[0] != names or names[:1] != ["step"]:
-        raise RunFormatError(f"{where}: {METRICS}'s header {rows[0] if rows else []} should be the manifest's "
-                             f"metric names {names} (starting with 'step')")  # fmt: skip
+        raise RunFormatError(Msg("runs.err.csv_header", where=where, metrics=METRICS, header=rows[0] if rows else [],
+                                 names=names))  # fmt: skip
     columns: dict[str, list[float]] = {n: [] for n in names}
     last = 0.0
     for i, row in enumerate(rows[1:], start=2):
         if len(row) != len(names):
-            raise RunFormatError(f"{where}: {METRICS} line {i} has {len(row)} values, the header {len(names)}")
+            raise RunFormatError(Msg("runs.err.csv_width", where=where, metrics=METRICS, line=i, n=len(row),
+                                     header=len(names)))  # fmt: skip
         try:
             values = [_parse(v) for v in row]
         except ValueError as e:
-            raise RunFormatError(f"{where}: {METRICS} line {i}: {e}") from e
+            raise RunFormatError(Msg("runs.err.csv_value", where=where, metrics=METRICS, line=i, error=e)) from e
         s = values[0]
         if not (math.isfinite(s) and s == int(s) and last < s <= step):
-            raise RunFormatError(f"{where}: {METRICS} line {i}: step {row[0]} should be a whole number above "
-                                 f"the previous row's and at most the run's step {step}")  # fmt: skip
+            raise RunFormatError(Msg("runs.err.csv_step", where=where, metrics=METRICS, line=i, value=row[0],
+                                     step=step))  # fmt: skip
         last = s
         for n, v in zip(names, values, strict=True):
             columns[n].append(v)
@@ -369,9 +373,9 @@ def _read_tensors(blob: bytes, name: str, where: str) -> tuple[dict[str, Tensor]
         header_len = int.from_bytes(blob[:8], "little")
         metadata = json.loads(blob[8 : 8 + header_len]).get("__metadata__") or {}
     except (SafetensorError, ValueError, OSError) as e:
-        raise RunFormatError(f"{where}: {name} is not a readable safetensors file ({e})") from e
+        raise RunFormatError(Msg("runs.err.safetensors", where=where, name=name, error=e)) from e
     if metadata.get("format") != FORMAT:
-        raise RunFormatError(f"{where}: {name}'s metadata does not say format {FORMAT!r}")
+        raise RunFormatError(Msg("runs.err.metadata_format", where=where, name=name, format=FORMAT))
     return tensors, metadata
 
 
@@ -379,54 +383,55 @@ def _check_weights(weights: dict[str, Tensor], config: TrainConfig, networks: li
                    compact: bool = False) -> None:  # fmt: skip
     nets = build_networks(config)
     if unknown := sorted(set(networks) - set(nets)):
-        raise RunFormatError(f"{where}: the manifest lists networks {unknown}; a {config.objective} run has "
-                             f"{', '.join(nets)}")  # fmt: skip
+        raise RunFormatError(Msg("runs.err.networks", where=where, unknown=unknown, objective=config.objective,
+                                 nets=", ".join(nets)))  # fmt: skip
     expected = {f"{name}.{k}": v for name in networks for k, v in nets[name].state_dict().items()}
     missing = sorted(set(expected) - set(weights))
     unexpected = sorted(set(weights) - set(expected) - {"fixed_noise"})
     if missing or unexpected:
-        raise RunFormatError(f"{where}: {WEIGHTS} does not fit the config's networks "
-                             f"(missing {missing[:5]}, unexpected {unexpected[:5]})")  # fmt: skip
+        raise RunFormatError(Msg("runs.err.weights_names", where=where, weights=WEIGHTS, missing=missing[:5],
+                                 unexpected=unexpected[:5]))  # fmt: skip
     for k, ref in expected.items():
         if compact and ref.dtype == torch.float32 and weights[k].dtype == torch.float16:
             weights[k] = weights[k].float()  # a compact recording's G: float16 on disk
         if weights[k].shape != ref.shape or weights[k].dtype != ref.dtype:
-            raise RunFormatError(f"{where}: {WEIGHTS}: {k} is {weights[k].dtype} {tuple(weights[k].shape)}, the "
-                                 f"config's network needs {ref.dtype} {tuple(ref.shape)}")  # fmt: skip
+            raise RunFormatError(Msg("runs.err.weights_shape", where=where, weights=WEIGHTS, name=k,
+                                     dtype=str(weights[k].dtype), shape=tuple(weights[k].shape),
+                                     need_dtype=str(ref.dtype), need_shape=tuple(ref.shape)))  # fmt: skip
     noise = weights.get("fixed_noise")
     if compact and noise is not None and noise.dtype == torch.float16:
         noise = weights["fixed_noise"] = noise.float()
     one = _input_shape(config)
     if noise is None or tuple(noise.shape[1:]) != one or noise.dtype != torch.float32:
         shape = None if noise is None else tuple(noise.shape)
-        raise RunFormatError(f"{where}: {WEIGHTS}: fixed_noise should be float32 (n, {', '.join(map(str, one))}), "
-                             f"got {shape}")  # fmt: skip
+        raise RunFormatError(Msg("runs.err.fixed_noise", where=where, weights=WEIGHTS, width=", ".join(map(str, one)),
+                                 shape=shape))  # fmt: skip
 
 
 def from_files(files: Mapping[str, bytes], where: str) -> RunData:
     """A :class:`RunData` from a run's files by name (a folder's or an archive's), all checked."""
     if MANIFEST not in files:
-        raise RunFormatError(f"{where}: no {MANIFEST}; a run holds {', '.join(FILES)}")
+        raise RunFormatError(Msg("runs.err.no_manifest", where=where, manifest=MANIFEST, files=", ".join(FILES)))
     manifest = check_manifest(_json(files, MANIFEST, where), where)
     _check_files(files, manifest, where)
     values = _json(files, CONFIG, where)
     if not isinstance(values, dict):
-        raise RunFormatError(f"{where}: {CONFIG} must be a JSON object of TrainConfig fields")
+        raise RunFormatError(Msg("runs.err.config_object", where=where, config=CONFIG))
     try:
         config = TrainConfig.from_dict(values)
     except (ConfigError, TypeError, ValueError) as e:
-        raise RunFormatError(f"{where}: {CONFIG} holds an invalid config ({e})") from e
+        raise RunFormatError(Msg("runs.err.config_invalid", where=where, config=CONFIG, error=e)) from e
     if manifest["total_steps"] != config.steps or manifest["step"] > config.steps:
-        raise RunFormatError(f"{where}: step {manifest['step']} of {manifest['total_steps']} does not fit the "
-                             f"config's {config.steps} steps")  # fmt: skip
+        raise RunFormatError(Msg("runs.err.steps_fit", where=where, step=manifest["step"],
+                                 total=manifest["total_steps"], steps=config.steps))  # fmt: skip
     names = [str(n) for n in manifest["metric_names"]]
     try:
         metrics = _read_metrics(files[METRICS].decode("utf-8"), names, manifest["step"], where)
         shots = snapfiles.read(files[SNAP_NPZ], files[SNAP_JSON].decode("utf-8"), sample_shape(config))
     except UnicodeDecodeError as e:
-        raise RunFormatError(f"{where}: a text file is not UTF-8 ({e})") from e
+        raise RunFormatError(Msg("runs.err.utf8", where=where, error=e)) from e
     except snapfiles.SnapshotError as e:
-        raise RunFormatError(f"{where}: {e}") from e
+        raise RunFormatError(Msg("runs.err.where", where=where, error=e)) from e
     weights, _ = _read_tensors(files[WEIGHTS], WEIGHTS, where)
     networks = manifest["contents"].get("networks", ["G", "D"])
     _check_weights(weights, config, networks, where, bool(manifest["contents"].get("compact")))
@@ -436,7 +441,7 @@ def from_files(files: Mapping[str, bytes], where: str) -> RunData:
         try:
             state = (tensors, json.loads(meta["values"]))
         except (KeyError, ValueError) as e:
-            raise RunFormatError(f"{where}: {STATE}'s metadata lacks its JSON 'values' ({e})") from e
+            raise RunFormatError(Msg("runs.err.state_values", where=where, state=STATE, error=e)) from e
     return RunData(manifest, config, tuple(names), metrics, shots, weights, state, where, dict(files))
 
 

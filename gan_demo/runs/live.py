@@ -23,6 +23,7 @@ from __future__ import annotations
 import atexit
 import logging
 import math
+import re
 import threading
 import time
 import uuid
@@ -36,6 +37,7 @@ import numpy as np
 
 from gan_demo import settings
 from gan_demo.config import TrainConfig
+from gan_demo.content import Msg, t
 from gan_demo.train import Trainer, make_trainer, use_threads
 
 _LOG = logging.getLogger(__name__)
@@ -48,7 +50,7 @@ _RATE_WINDOW = 25  # samples kept: the rate is measured over about the last 5 s
 _LEASE_POLL_S = 0.5  # a paused worker re-checks its lease this often
 
 SnapshotFn = Callable[[Trainer], dict[str, Any]]
-Lease = Callable[[], "str | None"]  # None while the run may go on, else why it must stop
+Lease = Callable[[], "Msg | None"]  # None while the run may go on, else why it must stop
 _STARTED: weakref.WeakSet[Run] = weakref.WeakSet()  # stopped at interpreter exit
 
 
@@ -77,7 +79,8 @@ class RunView:
     run_id: str
     config: TrainConfig
     status: str  # "queued", "starting", "running", "paused", "done", "stopped" or "failed"
-    error: str | None  # why it failed, or why it was stopped when not by the user (else None)
+    error: Msg | str | None  # why it failed, or why it was stopped when not by the user (else None): a Msg
+    # (rendered by str() in the reader's language); a run reopened from a folder holds its saved text
     step: int  # G updates done
     total_steps: int
     steps_per_s: float  # over the last few seconds while running; the run's average once finished
@@ -97,25 +100,33 @@ class RunView:
         return self.status == QUEUED
 
 
-def divergence_message(name: str, value: float, step: int, config: TrainConfig) -> str:
-    """What went non-finite, where, and what to try (diagnosis rule R0)."""
-    hints = [f"lower the learning rates (lr_d={config.lr_d:g}, lr_g={config.lr_g:g})"]
+_UPDATES = {"D's update": "ui.update_d", "G's update": "ui.update_g", "the D_X and D_Y update": "ui.update_dxy",
+            "the G and F update": "ui.update_gf"}  # the trainers' NonFinite.update texts -> their keys
+
+
+def update_msg(update: str) -> Msg | str:
+    """The update a metric went non-finite in (``NonFinite.update``: "D's update", "D update 2 of 5",
+    "G's update", CycleGAN's "the D_X and D_Y update" / "the G and F update") as a message; another
+    text is returned unchanged."""
+    if update in _UPDATES:
+        return Msg(_UPDATES[update])
+    if (m := re.fullmatch(r"D update (\d+) of (\d+)", update)) is not None:
+        return Msg("ui.update_d_k", k=int(m[1]), n=int(m[2]))
+    return update
+
+
+def divergence_message(name: str, value: float, step: int, config: TrainConfig, update: str | None = None) -> Msg:
+    """What went non-finite (``name``, in ``update`` when given), where, and what to try (diagnosis
+    rule R0), as a message rendered in the reader's language (it is built in the worker thread)."""
     if config.loss == "wgan" and config.clip <= 0:
-        hints.append(
-            "WGAN needs weight clipping (clip, e.g. 0.01) or the gradient penalty (wgan-gp)"
-        )
+        hints = "ui.diverged_try_wgan_clip"
     elif config.loss.startswith("wgan"):
-        hints.append(
-            "keep the critic Lipschitz: clipping (clip) or the gradient penalty (gp_weight)"
-        )
-    hints.append(
-        "watch D's logits (d_real, d_fake): when they grow without bound D outruns G; "
-        "lower lr_d or d_steps"
-    )
-    return (
-        f"Training diverged: {name} became {value} at step {step}. The run was stopped. "
-        "Try: " + "; ".join(hints) + "."
-    )
+        hints = "ui.diverged_try_wgan"
+    else:
+        hints = "ui.diverged_try"
+    what = name if update is None else Msg("ui.diverged_in", name=name, update=update_msg(update))
+    return Msg("ui.diverged", name=what, value=value, step=step,
+               hints=Msg(hints, lr_d=config.lr_d, lr_g=config.lr_g))  # fmt: skip
 
 
 class Run:
@@ -142,7 +153,7 @@ class Run:
         self._cond = threading.Condition(threading.RLock())
         self._thread: threading.Thread | None = None
         self._status = QUEUED if queued else "starting"
-        self._error: str | None = None
+        self._error: Msg | str | None = None
         self._step = 0
         self._metric_names: tuple[str, ...] = ()
         self._metrics: dict[str, list[float]] = {}
@@ -155,7 +166,7 @@ class Run:
         self._active_since: float | None = None
         self._paused = False
         self._stop_requested = False
-        self._stop_reason: str | None = None  # why the run was stopped, when not by the user
+        self._stop_reason: Msg | None = None  # why the run was stopped, when not by the user
         self._single_requested = 0  # one-step requests not yet started
         self._single_done = 0  # one-step requests completed
         self._single_started = 0  # one-step requests started (a step is under way while > _single_done)
@@ -210,7 +221,7 @@ class Run:
                 lambda: self._single_done >= ticket or self._status in FINISHED, timeout
             )
 
-    def request_stop(self, reason: str | None = None) -> None:
+    def request_stop(self, reason: Msg | None = None) -> None:
         """Ask the worker to stop after its current step, and return at once (it never waits, so
         Streamlit's event loop and page reruns may call it). The status becomes "stopped" (unless
         the run had already finished), with ``reason`` as the view's ``error`` when given."""
@@ -270,7 +281,7 @@ class Run:
         except Exception as e:  # a failing run must never take the app (or the test process) down
             _LOG.exception("run %s failed", self.run_id)
             with self._cond:
-                self._set_finished("failed", f"{type(e).__name__}: {e}")
+                self._set_finished("failed", failure_message(e))
         finally:
             if self.on_finish is not None:  # the registry starts the next queued run (no lock held here)
                 try:
@@ -317,7 +328,7 @@ class Run:
             if row is not None:  # every step is checked: a non-finite one returns its row
                 bad = trainer.nonfinite
                 if bad is not None:
-                    error = divergence_message(f"{bad.name} (in {bad.update})", bad.value, bad.step, cfg)
+                    error = divergence_message(bad.name, bad.value, bad.step, cfg, bad.update)
                 else:
                     name = next((k for k, v in row.items() if not math.isfinite(v)), None)
                     error = None if name is None else divergence_message(name, row[name], n, cfg)
@@ -382,7 +393,7 @@ class Run:
             self._active_s += time.perf_counter() - self._active_since
             self._active_since = None
 
-    def _set_finished(self, status: str, error: str | None) -> None:
+    def _set_finished(self, status: str, error: Msg | str | None) -> None:
         """Record the final status (the caller holds the lock)."""
         self._pause_clock()
         self._status = status
@@ -418,7 +429,8 @@ class Run:
             view = self.view()
             return folder.encode(view.config, view.metric_names, view.metrics, view.snapshots, view.step,
                                  self._trainer, status=view.status, steps_per_s=view.steps_per_s,
-                                 error=view.error, **kwargs)  # fmt: skip
+                                 error=english(view.error) if isinstance(view.error, Msg) else view.error,
+                                 **kwargs)  # fmt: skip  (the file holds English, as the CLI's run folders do)
 
 
 def add_snapshot(shots: list[Snapshot], snap: Snapshot, every: int, keep: int) -> tuple[list[Snapshot], int]:
@@ -434,7 +446,21 @@ def add_snapshot(shots: list[Snapshot], snap: Snapshot, every: int, keep: int) -
 
 
 class Busy(RuntimeError):
-    """This session may not start another run now; the message says why and what to do."""
+    """This session may not start another run now; the message (``args[0]``, a Msg) says why and what
+    to do."""
+
+
+def english(msg: Msg) -> str:
+    """``msg`` in English, the Msgs among its parameters too (``Msg.render("en")`` renders those in the
+    reader's language): the text a run folder stores, whoever saves it."""
+    return t(msg.key, lang="en", **{k: english(v) if isinstance(v, Msg) else v for k, v in msg.params.items()})
+
+
+def failure_message(e: BaseException) -> Msg:
+    """Why a run failed: the exception's type and message; an exception raised with a Msg keeps it,
+    so the page renders it in the reader's language."""
+    detail = e.args[0] if len(e.args) == 1 and isinstance(e.args[0], Msg) else str(e)
+    return Msg("ui.run_failed", kind=type(e).__name__, error=detail)
 
 
 @dataclass(frozen=True)
@@ -539,10 +565,7 @@ class RunRegistry:
                 return run
             own = [r for r in self._all() if r.session_id == session_id and (r.status in ACTIVE or r.status == QUEUED)]
             if len(own) >= self.per_session:
-                what = "1 run" if len(own) == 1 else f"{len(own)} runs"
-                raise Busy(f"You already have {what} training or waiting in this session, and the limit per "
-                           f"session is {self.per_session}: stop it (the Stop button on its page) or wait for it "
-                           "to finish, then press Start again.")  # fmt: skip
+                raise Busy(Msg("ui.busy_one" if len(own) == 1 else "ui.busy_many", runs=len(own), limit=self.per_session))
             run = Run(config, snapshot_fn, session_id, lease=lambda: self._run_lease(run), queued=True)
             run.share_key = key
             run.on_finish = self._admit
@@ -609,8 +632,8 @@ class RunRegistry:
         with self._lock:
             self._released.setdefault(session_id, self._clock())
 
-    def lease(self, session_id: str) -> str | None:
-        """None while the session may keep runs going; else why not (a sentence)."""
+    def lease(self, session_id: str) -> Msg | None:
+        """None while the session may keep runs going; else why not (a message)."""
         with self._lock:
             return self._why_gone(session_id, self._clock())
 
@@ -685,32 +708,27 @@ class RunRegistry:
     def _sessions_of(self, run: Run) -> set[str]:
         return {run.session_id} | self._viewers.get(run.run_id, set())
 
-    def _gone(self, run: Run, now: float) -> str | None:
+    def _gone(self, run: Run, now: float) -> Msg | None:
         """None while any session of ``run`` is here; else why it must stop (its owner's reason)."""
-        reasons = [self._why_gone(sid, now) for sid in self._sessions_of(run)]
+        queued = run.status == QUEUED
+        reasons = [self._why_gone(sid, now, queued) for sid in self._sessions_of(run)]
         if any(r is None for r in reasons):
             return None
-        reason = self._why_gone(run.session_id, now) or reasons[0]
-        if run.status == QUEUED:
-            return "The run left the queue: " + reason.removeprefix("The run was stopped: ")
-        return reason
+        return self._why_gone(run.session_id, now, queued) or reasons[0]
 
-    def _run_lease(self, run: Run) -> str | None:
+    def _run_lease(self, run: Run) -> Msg | None:
         with self._lock:
             return self._gone(run, self._clock())
 
-    def _why_gone(self, session_id: str, now: float) -> str | None:
+    def _why_gone(self, session_id: str, now: float, queued: bool = False) -> Msg | None:
+        """None while the session is here; else why its run stops (``queued``: why it left the queue)."""
+        what = "ui.left_queue" if queued else "ui.stopped"
         released = self._released.get(session_id)
         if released is not None and now - released > self.grace_s:
-            return (
-                f"The run was stopped: its browser session disconnected and was not back within "
-                f"{self.grace_s:g} s."
-            )
+            return Msg(f"{what}_disconnected", grace_s=self.grace_s)
         touched = self._touched.get(session_id)
         if touched is not None and now - touched > self.idle_timeout_s:
-            return (
-                f"The run was stopped: no page watched it for {self.idle_timeout_s / 60:g} minutes."
-            )
+            return Msg(f"{what}_idle", minutes=self.idle_timeout_s / 60)
         return None
 
     def _admit(self) -> None:

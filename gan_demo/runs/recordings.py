@@ -22,6 +22,7 @@ import torch
 
 from gan_demo import presets
 from gan_demo.config import TrainConfig
+from gan_demo.content import Msg
 from gan_demo.runs import archive, folder, loop
 from gan_demo.runs.folder import RunData, RunFormatError
 
@@ -35,27 +36,23 @@ COMMAND = "python -m gan_demo record-presets"
 # Runs recorded besides the presets, so that each of the Compare page's lessons changes one thing:
 # a preset with one setting changed (packing off), or the other Lipschitz constraint (clipping).
 VARIANTS: dict[str, presets.Preset] = {p.name: p for p in (
-    presets.Preset("mode-collapse-packed", "Mode collapse preset with packing 2", "toys_2d",
+    presets.Preset("mode-collapse-packed", Msg("runs.variant.mode_collapse_packed"), "toys_2d",
                    {**presets.get("mode-collapse").overrides, "pack": 2}),
-    presets.Preset("wgan-clip", "WGAN with weight clipping (c = 0.01)", "train",
+    presets.Preset("wgan-clip", Msg("runs.variant.wgan_clip"), "train",
                    dict(data="digits", model="mlp", loss="wgan", steps=1000)),
 )}  # fmt: skip
 
 # (title, the recordings compared, what to look at, the metric the chart opens on): the Compare
-# page's one-click lessons
-LESSONS: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-    ("Minimax vs non-saturating G loss", ("d-overpowers-g", "d-overpowers-g-non-saturating"),
-     "The same strong D, two G losses: with the minimax (saturating) loss ‖∇G‖ collapses as D(G(z)) → 0 "
-     "and the grid freezes; the non-saturating loss keeps G's gradient large (Goodfellow et al. 2014, "
-     "section 3).", "grad_g"),
-    ("With and without packing", ("mode-collapse", "mode-collapse-packed"),
-     "The mode-collapse preset, and the same run with D judging 2 samples at once (PacGAN, Lin et al. "
-     "2018), nothing else changed: compare the modes captured under the samples. Packing spreads G over "
-     "more modes; the points reach the modes' centres only with the healthy-ring8 preset's other remedies "
-     "(instance noise, learning-rate decay, more steps).", "loss_d"),
-    ("Weight clipping vs gradient penalty", ("wgan-clip", "healthy-wgan-gp"),
-     "WGAN with each loss's classic settings: clipping at ±0.01 (Arjovsky et al. 2017) against the "
-     "gradient penalty λ = 10 (Gulrajani et al. 2017). Compare −L_D and the samples.", "w1"),
+# page's one-click lessons; the title and the text are messages of the compare catalogue (str() renders
+# them in the reader's language): Goodfellow et al. 2014, section 3; PacGAN, Lin et al. 2018; Arjovsky
+# et al. 2017 against Gulrajani et al. 2017
+LESSONS: tuple[tuple[Msg, tuple[str, ...], Msg, str], ...] = (
+    (Msg("compare.lesson.saturating.title"), ("d-overpowers-g", "d-overpowers-g-non-saturating"),
+     Msg("compare.lesson.saturating.text"), "grad_g"),
+    (Msg("compare.lesson.packing.title"), ("mode-collapse", "mode-collapse-packed"),
+     Msg("compare.lesson.packing.text"), "loss_d"),
+    (Msg("compare.lesson.clipping.title"), ("wgan-clip", "healthy-wgan-gp"),
+     Msg("compare.lesson.clipping.text"), "w1"),
 )  # fmt: skip
 
 
@@ -146,11 +143,11 @@ def load(name: str, root: Path = CHECKPOINTS) -> RunData:
     as an upload is. Raises :class:`RunFormatError` naming what is wrong (no recording, a changed file)."""
     entry = entries(root).get(name)
     if entry is None:
-        raise RunFormatError(f"no recording of {name!r} in {root / INDEX}; `{COMMAND}` makes them")
+        raise RunFormatError(Msg("runs.err.no_recording", name=name, index=str(root / INDEX), command=COMMAND))
     path = root / str(entry.get("file", ""))
     if not path.is_file() or path.resolve().parent != (root / SUBFOLDER).resolve():
-        raise RunFormatError(f"{path}: the recording listed in the index is missing")
+        raise RunFormatError(Msg("runs.err.recording_missing", path=str(path)))
     blob = path.read_bytes()
     if hashlib.sha256(blob).hexdigest() != entry.get("sha256"):
-        raise RunFormatError(f"{path}: its sha256 differs from the index's: the file was changed; run `{COMMAND}`")
+        raise RunFormatError(Msg("runs.err.recording_sha256", path=str(path), command=COMMAND))
     return archive.from_zip(blob, f"recording {name}")

@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from gan_demo.content import Msg
 from gan_demo.runs.live import Snapshot
 
 
@@ -54,7 +55,7 @@ def _decode(value: Any, arrays: Any) -> Any:
         if set(value) == {"npz"}:
             key = value["npz"]
             if not isinstance(key, str) or key not in arrays:
-                raise SnapshotError(f"snapshots.json names array {key!r}, which snapshots.npz does not hold")
+                raise SnapshotError(Msg("runs.err.snap_array", key=key))
             return _restore(arrays[key])
         return {k: _decode(v, arrays) for k, v in value.items()}
     if isinstance(value, list):
@@ -85,28 +86,27 @@ def read(npz_bytes: bytes, text: str, sample_shape: tuple[int, ...]) -> tuple[Sn
     try:
         index = json.loads(text)
     except ValueError as e:
-        raise SnapshotError(f"snapshots.json is not valid JSON ({e})") from e
+        raise SnapshotError(Msg("runs.err.snap_json", error=e)) from e
     if not isinstance(index, dict) or not isinstance(index.get("snapshots"), list):
-        raise SnapshotError('snapshots.json must be an object with a "snapshots" list')
+        raise SnapshotError(Msg("runs.err.snap_index"))
     try:
         with np.load(io.BytesIO(npz_bytes), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (ValueError, OSError, zipfile.BadZipFile, EOFError) as e:  # object arrays raise ValueError
-        raise SnapshotError(f"snapshots.npz cannot be read without pickles ({e})") from e
+        raise SnapshotError(Msg("runs.err.pickle", error=e)) from e
     out, last = [], -1
     for i, entry in enumerate(index["snapshots"]):
         if not isinstance(entry, dict) or not isinstance(entry.get("step"), int) or entry["step"] <= last:
-            raise SnapshotError(f"snapshot {i}: needs a whole-number step greater than the one before")
+            raise SnapshotError(Msg("runs.err.snap_step", i=i))
         samples = arrays.get(f"{i}.samples")
         if samples is None or samples.ndim != 1 + len(sample_shape) or tuple(samples.shape[1:]) != tuple(sample_shape):
             shape = None if samples is None else samples.shape
-            raise SnapshotError(f"snapshot {i}: samples should have shape (n, {', '.join(map(str, sample_shape))}), "
-                                f"got {shape}")  # fmt: skip
+            raise SnapshotError(Msg("runs.err.snap_shape", i=i, need=", ".join(map(str, sample_shape)), shape=shape))
         if samples.dtype.kind != "f":
-            raise SnapshotError(f"snapshot {i}: samples should be floating point, got {samples.dtype}")
+            raise SnapshotError(Msg("runs.err.snap_dtype", i=i, dtype=str(samples.dtype)))
         extras = _decode(entry.get("extras", {}), arrays)
         if not isinstance(extras, dict):
-            raise SnapshotError(f"snapshot {i}: extras must be an object")
+            raise SnapshotError(Msg("runs.err.snap_extras", i=i))
         out.append(Snapshot(entry["step"], _restore(samples), extras))
         last = entry["step"]
     return tuple(out)
