@@ -1,63 +1,137 @@
-"""CycleGAN: unpaired translation between two 2-D domains related by a known map T, so the student can
-see where each mode lands, and what the cycle loss does not fix."""
+"""CycleGAN: unpaired translation between two domains related by a known map T (2-D points, or digits
+and their inverted copies), so the student can see where each mode (or digit) lands, and what the
+cycle loss does not fix."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from gan_demo import cyclelab, domains, presets, theory, ui
+from gan_demo import cyclelab, domains, language, presets, theory, ui
+from gan_demo.content import t
+from gan_demo.metrics.classifier import ClassifierUnavailable
 from gan_demo.runs import live
 
 PAGE = "cyclegan"
 
-st.title("CycleGAN: unpaired translation, and what the cycle loss does not fix")
-st.markdown(
-    "Two domains, **X** and **Y**, and no pairs: each step draws a batch of x and a batch of y on their own. "
-    "**G** translates X → Y and **F** translates Y → X; **D_Y** tells Y's samples from G's, **D_X** tells "
-    "X's samples from F's. Here Y was made from X by a known map **T**, so the page can show what a "
-    "picture of a horse turned zebra hides: *which* mode of X lands on *which* mode of Y, and how far G "
-    "is from T."
-)
+st.title(t("cyclegan.title"))
+st.markdown(t("cyclegan.intro"))
 pair = domains.get(domains.NAMES[0])
-st.markdown(f"**{pair.title}.** {pair.t_text}. Colours mark the mode of X a point comes from.")
-with st.expander("The objective (Zhu et al. 2017), corrected", expanded=False):
+image_pair = domains.get(domains.IMAGE_NAMES[0])
+st.markdown(t("cyclegan.pair_2d", title=pair.title, t_text=pair.t_text))
+st.markdown(t("cyclegan.pair_images", title=image_pair.title, t_text=image_pair.t_text))
+with st.expander(t("cyclegan.objective_expander"), expanded=False):
     st.markdown(theory.CYCLE_TEXT)
     for formula in theory.CYCLE_FORMULAS:
         st.latex(formula)
-    st.caption("The code beside these formulas: Theory page, section 9.")
-st.markdown("**Three lessons**, one click each (or hand out the link):")
-for p in presets.for_page(PAGE):
-    st.markdown(f"- [{p.title}](/{PAGE}?preset={p.name})")
+    st.caption(t("cyclegan.objective_code"))
+_LESSONS = presets.for_page(PAGE)
+st.markdown(t("cyclegan.lessons_2d"))
+for p in _LESSONS:
+    if p.config().data not in domains.IMAGE_NAMES:
+        st.markdown(f"- [{p.title}]({language.href(PAGE, preset=p.name)})")
+st.markdown(t("cyclegan.lessons_images"))
+for p in _LESSONS:
+    if p.config().data in domains.IMAGE_NAMES:
+        st.markdown(f"- [{p.title}]({language.href(PAGE, preset=p.name)})")
 
 _, errors = ui.config_form(PAGE, domains.NAMES, objective="cyclegan")
 ui.run_controls(PAGE, errors, snapshot_fn=cyclelab.snapshot)
 
-_LOSSES = {"loss_gan_g": "GAN term of G (judged by D_Y)", "loss_gan_f": "GAN term of F (judged by D_X)",
-           "loss_cyc_x": "‖F(G(x)) − x‖₁", "loss_cyc_y": "‖G(F(y)) − y‖₁", "loss_id": "identity",
-           "loss_d_x": "L of D_X", "loss_d_y": "L of D_Y"}  # fmt: skip
-_READOUTS = {"cycle_err": "cycle error x → G → F (% of X's spread)",
-             "cycle_err_y": "cycle error y → F → G (% of Y's spread)",
-             "dist_t": "distance of G to T (% of Y's spread)", "t_match": "x sent where T sends it (%)"}  # fmt: skip
+_LOSSES = {"loss_gan_g": t("cyclegan.loss_gan_g"), "loss_gan_f": t("cyclegan.loss_gan_f"),
+           "loss_cyc_x": "‖F(G(x)) − x‖₁", "loss_cyc_y": "‖G(F(y)) − y‖₁", "loss_id": t("cyclegan.loss_id"),
+           "loss_d_x": t("cyclegan.loss_d_x"), "loss_d_y": t("cyclegan.loss_d_y")}  # fmt: skip
+_READOUTS = {"cycle_err": t("cyclegan.readout_cycle_err"), "cycle_err_y": t("cyclegan.readout_cycle_err_y"),
+             "dist_t": t("cyclegan.readout_dist_t"), "t_match": t("cyclegan.readout_t_match")}  # fmt: skip
+_IMAGE_READOUTS = {"label_kept": t("cyclegan.img_readout_label"), "label_kept_f": t("cyclegan.img_readout_label_f")}
+_IMAGE_ERRORS = {"cycle_err": t("cyclegan.img_err_cycle"), "cycle_err_y": t("cyclegan.img_err_cycle_y"),
+                 "dist_t": t("cyclegan.img_err_dist_t")}  # fmt: skip
+
+
+def _grids(e: dict, names: tuple[str, str, str], labels: tuple[str, str, str]) -> None:
+    for col, name, label in zip(st.columns(3), names, labels, strict=True):
+        col.image(cyclelab.grid(e[name]), caption=label)
+
+
+def render_images(view: live.RunView) -> None:
+    """The live panel of an image pair: the fixed batches, label preservation, the steganography probe,
+    the label table and the readouts over steps."""
+    if (picked := ui.toy_snapshots(PAGE, view, "table")) is None:
+        return
+    shots, shot = picked
+    pair = domains.get(view.config.data)
+    e = shot.extras
+    try:
+        heldout, ceiling = domains.heldout_accuracy(pair), domains.classifier_ceiling(pair)
+    except ClassifierUnavailable as err:  # its weights missing or damaged: say so, keep going
+        st.warning(t("cyclegan.no_classifier", error=str(err)))
+        heldout = ceiling = float("nan")
+    a, b, c, d = st.columns(4)
+    a.metric(t("cyclegan.metric_label_kept"), f"{100 * e['label_kept']:.1f} %",
+             help=t("cyclegan.metric_label_kept_help", ceiling=100 * ceiling))
+    b.metric(t("cyclegan.metric_label_kept_f"), f"{100 * e['label_kept_f']:.1f} %",
+             help=t("cyclegan.metric_label_kept_f_help"))
+    c.metric(t("cyclegan.metric_cycle"), f"{e['cycle_err']:.3f}",
+             help=t("cyclegan.metric_cycle_img_help", other=e["cycle_err_y"]))
+    d.metric(t("cyclegan.metric_dist_t"), f"{e['dist_t']:.3f}", help=t("cyclegan.metric_dist_t_img_help"))
+    st.caption(t("cyclegan.classifier_caption", heldout=100 * heldout, ceiling=100 * ceiling, step=shot.step,
+                 classes=e["y_classes"]))  # fmt: skip
+    st.markdown(t("cyclegan.batch_x"))
+    _grids(e, ("x", "gx", "fgx"), (t("cyclegan.cap_x"), t("cyclegan.cap_gx"), t("cyclegan.cap_fgx")))
+    st.markdown(t("cyclegan.batch_y"))
+    _grids(e, ("y", "fy", "gfy"), (t("cyclegan.cap_y"), t("cyclegan.cap_fy"), t("cyclegan.cap_gfy")))
+
+    st.markdown(t("cyclegan.stego_intro"))
+    levels = [p["std"] for p in e["stego"]]
+    std = st.select_slider(t("cyclegan.stego_slider"), levels, value=levels[1], key=f"{PAGE}_stego_std")
+    probe = e["stego"][levels.index(std)]
+    s1, s2, s3 = st.columns(3)
+    s1.image(cyclelab.grid(probe["gx_noisy"]), caption=t("cyclegan.cap_noisy", std=std))
+    s2.image(cyclelab.grid(e["fgx"]), caption=t("cyclegan.cap_fgx_plain"))
+    s3.image(cyclelab.grid(probe["fgx_noisy"]), caption=t("cyclegan.cap_fgx_noisy"))
+    m1, m2, m3 = st.columns(3)
+    m1.metric(t("cyclegan.stego_err"), f"{probe['err']:.3f}")
+    m2.metric(t("cyclegan.stego_err_noisy"), f"{probe['err_noisy']:.3f}",
+              delta=f"{probe['err_noisy'] - probe['err']:+.3f}", delta_color="inverse")  # fmt: skip
+    m3.metric(t("cyclegan.stego_noise"), f"{probe['noise']:.3f}", help=t("cyclegan.stego_noise_help"))
+    st.caption(t("cyclegan.stego_caption"))
+    key = (view.run_id, shot.step)
+    fig = ui.cached_figure(PAGE, "labels", key, lambda: cyclelab.label_figure(e["table"], f"{PAGE}_labels"))
+    st.plotly_chart(fig, width="stretch", key=f"{PAGE}_labels_chart", config={"displaylogo": False})
+    st.caption(t("cyclegan.labels_caption"))
+    if view.metrics.get("step"):
+        left, mid, right = st.columns(3)
+        hist_key = (view.run_id, shots[-1].step)
+        with left:
+            fig = ui.cached_figure(PAGE, "losses", hist_key, lambda: cyclelab.history_figure(
+                view.metrics, _LOSSES, t("cyclegan.chart_losses"), f"{PAGE}_losses"))  # fmt: skip
+            st.plotly_chart(fig, width="stretch", key=f"{PAGE}_losses_chart", config={"displaylogo": False})
+        with mid:
+            fig = ui.cached_figure(PAGE, "readouts", hist_key, lambda: cyclelab.history_figure(
+                view.metrics, _IMAGE_READOUTS, t("cyclegan.chart_labels"), f"{PAGE}_readouts", percent=True))  # fmt: skip
+            st.plotly_chart(fig, width="stretch", key=f"{PAGE}_readouts_chart", config={"displaylogo": False})
+        with right:
+            fig = ui.cached_figure(PAGE, "errors", hist_key, lambda: cyclelab.history_figure(
+                view.metrics, _IMAGE_ERRORS, t("cyclegan.chart_errors"), f"{PAGE}_errors"))  # fmt: skip
+            st.plotly_chart(fig, width="stretch", key=f"{PAGE}_errors_chart", config={"displaylogo": False})
 
 
 def render(view: live.RunView) -> None:
     """The live panel: the plane at one snapshot, the mode table, and the readouts over steps."""
+    if view.config.data in domains.IMAGE_NAMES:
+        render_images(view)
+        return
     if (picked := ui.toy_snapshots(PAGE, view, "mapping")) is None:
         return
     shots, shot = picked
     pair = domains.get(view.config.data)
     e = shot.extras
     a, b, c, d = st.columns(4)
-    a.metric("cycle error", f"{100 * e['cycle_err']:.1f} %",
-             help="mean ‖F(G(x)) − x‖₂ over the 2,500 fixed x, as a share of X's spread sqrt(E‖x − E x‖²); "
-             f"the other way round, mean ‖G(F(y)) − y‖₂: {100 * e['cycle_err_y']:.1f} % of Y's spread")  # fmt: skip
-    b.metric("distance of G to T", f"{100 * e['dist_t']:.1f} %",
-             help="mean ‖G(x) − T(x)‖₂ over the fixed x, as a share of Y's spread: 0 when G is T")
-    c.metric("modes of Y receiving G(x)", f"{e['y_modes']} / {len(pair.modes)}",
-             help="a G(x) lands on a mode of Y when it lies within 3σ of it (σ of Y's modes along their "
-             "longest axis)")  # fmt: skip
-    d.metric("x sent where T sends it", f"{100 * e['t_match']:.0f} %",
-             help="the share of the fixed x whose G(x) lands on T's image of x's mode: the diagonal of the table")
+    a.metric(t("cyclegan.metric_cycle"), f"{100 * e['cycle_err']:.1f} %",
+             help=t("cyclegan.metric_cycle_help", other=100 * e["cycle_err_y"]))
+    b.metric(t("cyclegan.metric_dist_t"), f"{100 * e['dist_t']:.1f} %", help=t("cyclegan.metric_dist_t_help"))
+    c.metric(t("cyclegan.metric_y_modes"), f"{e['y_modes']} / {len(pair.modes)}",
+             help=t("cyclegan.metric_y_modes_help"))
+    d.metric(t("cyclegan.metric_t_match"), f"{100 * e['t_match']:.0f} %", help=t("cyclegan.metric_t_match_help"))
     left, right = st.columns(2)
     key = (view.run_id, shot.step)
     with left:
@@ -66,27 +140,21 @@ def render(view: live.RunView) -> None:
     with right:
         fig = ui.cached_figure(PAGE, "backward", key, lambda: cyclelab.backward_figure(e, pair, f"{PAGE}_backward"))
         st.plotly_chart(fig, width="stretch", key=f"{PAGE}_backward_chart", config={"displaylogo": False})
-    st.caption(f"step {shot.step:,}. Left: Y's samples in grey with T's image of each mode of X ringed in its "
-               "colour; G(x) as diamonds in the colour of x's mode, faint dots x, a line from a few x to G(x). "
-               "Right: going back, F(G(x)) over X.")  # fmt: skip
+    st.caption(t("cyclegan.planes_caption", step=shot.step))
     fig = ui.cached_figure(PAGE, "mapping", key, lambda: cyclelab.mapping_figure(e["mapping"], f"{PAGE}_mapping"))
     st.plotly_chart(fig, width="stretch", key=f"{PAGE}_mapping_chart", config={"displaylogo": False})
-    st.caption("Row i: where the inputs of mode i of X land. T is the diagonal; a one-to-one map has one "
-               "full cell per row and per column; the cycle loss cannot tell T from any other one-to-one "
-               "map.")  # fmt: skip
+    st.caption(t("cyclegan.mapping_caption"))
     if view.metrics.get("step"):
         left, right = st.columns(2)
         hist_key = (view.run_id, shots[-1].step)  # redrawn with each snapshot, not at every redraw
         with left:
             fig = ui.cached_figure(PAGE, "losses", hist_key, lambda: cyclelab.history_figure(
-                view.metrics, _LOSSES, "Loss terms", f"{PAGE}_losses"))  # fmt: skip
+                view.metrics, _LOSSES, t("cyclegan.chart_losses"), f"{PAGE}_losses"))  # fmt: skip
             st.plotly_chart(fig, width="stretch", key=f"{PAGE}_losses_chart", config={"displaylogo": False})
         with right:
             fig = ui.cached_figure(PAGE, "readouts", hist_key, lambda: cyclelab.history_figure(
-                view.metrics, _READOUTS, "Readouts on the fixed inputs", f"{PAGE}_readouts", percent=True))  # fmt: skip
+                view.metrics, _READOUTS, t("cyclegan.chart_readouts"), f"{PAGE}_readouts", percent=True))  # fmt: skip
             st.plotly_chart(fig, width="stretch", key=f"{PAGE}_readouts_chart", config={"displaylogo": False})
 
 
-ui.live_view(PAGE, render, every_s=ui.TOY_RUN_EVERY_S,
-             empty="Choose a lesson (or the settings) and press **Start**: the two planes, the mode table "
-             "and the readouts appear here.")  # fmt: skip
+ui.live_view(PAGE, render, every_s=ui.TOY_RUN_EVERY_S, empty=t("cyclegan.empty"))

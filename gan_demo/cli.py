@@ -5,7 +5,7 @@ toybench | train-classifier | bench-quality``.
   (:mod:`gan_demo.runs.folder`: config, metrics, snapshots, weights, optimizer state) into ``--out``,
   and ``samples.npy`` (2,500 samples of G; ``--objective cgan``: 250 of each class, class by class,
   with ``labels.npy``, the class of each; ``--objective cyclegan``: G(x) of ``inputs.npy``, 2,500 x of
-  X); ``--preset NAME`` starts from a preset's settings, ``--stop-at K`` stops early, and ``--resume
+  X, or on an image pair every image of X with ``labels.npy``); ``--preset NAME`` starts from a preset's settings, ``--stop-at K`` stops early, and ``--resume
   DIR --steps N`` continues a saved run (bit-identical to training it at once, on a CPU). Every
   :class:`TrainConfig` field is a flag (``--lr-d``, ``--d-steps``, ``--pack`` ...) over the loss's
   classic defaults; a bad value exits with status 2 and the field's valid range.
@@ -39,7 +39,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from gan_demo import config, data, losses, onedim, presets, toys
+from gan_demo import config, data, domains, losses, onedim, presets, toys
 from gan_demo.config import ConfigError, TrainConfig
 from gan_demo.runs import export as runexport
 from gan_demo.runs import folder as runfolder
@@ -197,13 +197,25 @@ def cmd_train(args: argparse.Namespace, argv: list[str] | None = None) -> int:
 def _write_samples(trainer: Trainer, out: Path) -> np.ndarray:
     """``samples.npy`` beside the run folder (float32): 2,500 samples of G; a conditional GAN's are
     250 of each class, class by class, with ``labels.npy`` (int64, the class of each); a CycleGAN's
-    are G(x) of ``inputs.npy`` (the run's 2,500 fixed inputs x of X, same order). Returns the samples."""
+    are G(x) of ``inputs.npy`` (the run's 2,500 fixed inputs x of X, same order; on an image pair its
+    1,797 fixed images, every digit once, with ``labels.npy``, the class of each). Returns the samples."""
     if isinstance(trainer, CycleTrainer):
         inputs = trainer.fixed_x.cpu().numpy().astype(np.float32)
         samples = trainer.translate(trainer.fixed_x).numpy().astype(np.float32)
         np.save(out / "inputs.npy", inputs)
         np.save(out / "samples.npy", samples)
         r = trainer.readout()
+        if trainer.images:
+            labels = trainer.fixed_x_labels.numpy().astype(np.int64)
+            np.save(out / "labels.npy", labels)
+            print(f"wrote inputs.npy {inputs.shape}, samples.npy {samples.shape} and labels.npy {labels.shape}. "
+                  f"Label preservation: {100 * r.label_kept:.1f} % of G(x) read as x's digit by Y's classifier "
+                  f"(the digits classifier on −G(x); held out it reads {100 * domains.heldout_accuracy(trainer.pair):.1f} %, "
+                  f"on these x {100 * domains.classifier_ceiling(trainer.pair):.1f} %), F direction "
+                  f"{100 * r.label_kept_f:.1f} %; {r.y_classes}/10 digits among the G(x); cycle error "
+                  f"{r.cycle_err_x:.4f} per pixel (x → G → F), {r.cycle_err_y:.4f} (y → F → G); distance of G to T "
+                  f"{r.dist_t:.4f} per pixel (pixels in [-1, 1])")  # fmt: skip
+            return samples
         print(f"wrote inputs.npy {inputs.shape} and samples.npy {samples.shape}. Cycle error: "
               f"{100 * r.cycle_err_x:.2f} % of X's spread (x → G → F), {100 * r.cycle_err_y:.2f} % of Y's (y → F → G); "
               f"distance of G to T: {100 * r.dist_t:.1f} % of Y's spread; Y modes receiving G(x): "

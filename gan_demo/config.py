@@ -134,6 +134,8 @@ def defaults_for(loss: str, data: str = "digits") -> dict[str, Any]:
         values.update(model="mlp", z_dim=8 if data in toys.NAMES_2D else 4, hidden=64, batch_size=128)
     if data in domains.NAMES:  # CycleGAN's translators take no noise: z_dim is unused
         values.update(model="mlp", hidden=64, batch_size=128)
+    if data in domains.IMAGE_NAMES:  # small conv translators on 8×8 images (the healthy preset's nets)
+        values.update(model="dcgan", hidden=16, batch_size=64)
     return values
 
 
@@ -347,7 +349,7 @@ def _objective_errors(values: dict[str, Any], errors: Mapping[str, Msg]) -> dict
     if objective == "cyclegan":
         if data not in domains.NAMES:
             out["data"] = Msg("config.error.not_a_pair", field="data", value=data, choices=", ".join(domains.NAMES))
-        if values.get("model", "mlp") != "mlp" and "model" not in errors:
+        if values.get("model", "mlp") != "mlp" and "model" not in errors and data not in domains.IMAGE_NAMES:
             out["model"] = Msg("config.error.cyclegan_mlp", field="model", value=values["model"], allowed="mlp")
         for name, keep in _NOT_FOR_CYCLEGAN.items():
             if name not in errors and name in values and values[name] != keep:

@@ -13,16 +13,31 @@ learned G is from T (:meth:`DomainPair.distance_to_t`), and the cycle error.
   that also satisfy the cycle (see the page and docs/cyclegan.md).
 
 Every sample is a float32 tensor of shape (n, 2) in the data's own units.
+
+- ``digits-inverted`` (:class:`ImagePair`): X is scikit-learn's 8×8 handwritten digits (in [−1, 1],
+  :func:`gan_demo.data.load_images`), Y the same kind of digit with its grey levels inverted,
+  T(x) = −x in the data's [−1, 1] units (1 − x in [0, 1] units, 16 − p on the digits' 0..16 levels).
+  The 1,797 digits are split into two disjoint halves (stratified by class, ``random_state=0``):
+  X draws from one half, Y is T of the *other* half, so no y is the translation of any x (unpaired,
+  as CycleGAN assumes). Inversion, not a rotation, because it is an exact bijection of [−1, 1] that
+  changes every pixel yet keeps each digit's shape, so the label is defined after it; a rotation by
+  180° would turn a 6 into something read as a 9, and a rotation by 90° moves the digits' frame.
+  Being a known bijection, T gives Y's classifier exactly: the digits classifier applied to T⁻¹(y) = −y.
+
+Image samples are float32 tensors of shape (n, 1, 8, 8) in [−1, 1].
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 from torch import Tensor
+
+from gan_demo.content import Msg, t
 
 
 def _rotation(degrees: float) -> np.ndarray:
@@ -36,11 +51,22 @@ class DomainPair:
     Y = T(X) with the linear map T(x) = ``matrix`` · x. Y's mode k is T(X's mode k)."""
 
     name: str
-    title: str
+    title_key: str  # the catalogue key of its title (gan_demo.content)
     modes: tuple[tuple[float, float], ...]
     sigma: float
     matrix: tuple[tuple[float, float], tuple[float, float]]
-    t_text: str  # T in words, for the page
+    t_key: str  # the key of T in words, for the page
+    kind = "points"
+
+    @property
+    def title(self) -> str:
+        """The pair's title in the reader's language."""
+        return t(self.title_key)
+
+    @property
+    def t_text(self) -> str:
+        """T in words, in the reader's language."""
+        return t(self.t_key)
 
     @property
     def a(self) -> np.ndarray:
@@ -164,20 +190,186 @@ PAIRS: dict[str, DomainPair] = {
     for p in (
         DomainPair(
             "ring8-stretched",
-            "Ring of 8 (σ 0.05) → the same ring rotated by 10° and stretched 1.25× along x",
+            "cyclegan.ring8_stretched_title",
             tuple((float(math.cos(a)), float(math.sin(a))) for a in np.linspace(0, 2 * np.pi, 8, endpoint=False)),
             0.05,
             tuple(map(tuple, (np.diag([1.25, 1.0]) @ _rotation(10.0)).tolist())),  # type: ignore[arg-type]
-            "T(x) = A·R(10°)·x with A = diag(1.25, 1): rotate by 10°, then stretch x by 1.25",
+            "cyclegan.ring8_stretched_t",
         ),
     )
 }
-NAMES: tuple[str, ...] = tuple(PAIRS)
+# ------------------------------------------------------------------ image pairs
+def _split_halves(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices of two disjoint halves of the data, stratified by class (scikit-learn's
+    ``train_test_split``, ``test_size=0.5``, ``random_state=0``): X's and Y's source images."""
+    from sklearn.model_selection import train_test_split
+
+    idx = np.arange(len(labels))
+    a, b = train_test_split(idx, test_size=0.5, stratify=labels, random_state=0)
+    return np.sort(a), np.sort(b)
 
 
-def get(name: str) -> DomainPair:
-    """The domain pair called ``name``; an unknown name raises ``ValueError`` listing the valid ones."""
+@dataclass(frozen=True)
+class ImagePair:
+    """An image domain pair: X = the images of ``data`` (one half), Y = T of the other half, with T
+    the inversion T(x) = −x of the data's [−1, 1] scale (its own inverse). Images are (n, 1, H, W)
+    float32 in [−1, 1]; labels int64 (n,). ``data`` names the data set of :mod:`gan_demo.data` and
+    its classifier of :mod:`gan_demo.metrics.classifier`."""
+
+    name: str
+    title_key: str  # the catalogue key of its title (gan_demo.content)
+    data: str
+    t_key: str  # the key of T in words, for the page
+    kind = "images"
+
+    @property
+    def title(self) -> str:
+        """The pair's title in the reader's language."""
+        return t(self.title_key)
+
+    @property
+    def t_text(self) -> str:
+        """T in words, in the reader's language."""
+        return t(self.t_key)
+
+    @property
+    def shape(self) -> tuple[int, int, int]:
+        from gan_demo import data
+
+        return data.image_shape(self.data)
+
+    @staticmethod
+    def t(x: Tensor) -> Tensor:
+        """T(x) = −x: the inverted image (1 − x on a [0, 1] scale)."""
+        return -x
+
+    @staticmethod
+    def t_inv(y: Tensor) -> Tensor:
+        """T⁻¹(y) = −y (inversion is its own inverse)."""
+        return -y
+
+    def sample_x(self, n: int, generator: torch.Generator | None = None, device: str | torch.device = "cpu") -> Tensor:
+        """``n`` images of X drawn with replacement from X's half, (n, C, H, W)."""
+        pool = self.halves()["x"]
+        return pool[torch.randint(len(pool), (n,), generator=generator)].to(device)
+
+    def sample_y(self, n: int, generator: torch.Generator | None = None, device: str | torch.device = "cpu") -> Tensor:
+        """``n`` images of Y drawn with replacement from Y's half (T of the other half: no pairs)."""
+        pool = self.halves()["y"]
+        return pool[torch.randint(len(pool), (n,), generator=generator)].to(device)
+
+    def halves(self) -> dict[str, Tensor]:
+        """The two disjoint halves: ``x``, ``x_labels`` (X's training images, as they are) and ``y``,
+        ``y_labels`` (Y's: T of the other half's images, with those images' labels)."""
+        return _halves(self.data)
+
+    def fixed(self) -> dict[str, Tensor]:
+        """The fixed inputs of a run, every image of the data set once in each domain: ``x`` (X's half,
+        then the other half's images as they are, which G never trains on as x), ``x_labels``; ``y``
+        (Y's half, then T of X's half), ``y_labels``. (N, 1, H, W) and (N,)."""
+        h = self.halves()
+        return {"x": torch.cat([h["x"], self.t_inv(h["y"])]), "x_labels": torch.cat([h["x_labels"], h["y_labels"]]),
+                "y": torch.cat([h["y"], self.t(h["x"])]), "y_labels": torch.cat([h["y_labels"], h["x_labels"]])}  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4)
+def _halves(name: str) -> dict[str, Tensor]:
+    from gan_demo import data
+
+    images, labels = data.load_labelled(name)
+    a, b = _split_halves(labels.numpy())
+    return {"x": images[a].clone(), "x_labels": labels[a].clone(), "y": ImagePair.t(images[b]),
+            "y_labels": labels[b].clone()}  # fmt: skip
+
+
+def label_table(labels: np.ndarray, read: np.ndarray, k: int = 10) -> np.ndarray:
+    """Which class of X becomes which class of Y: a (k, k) matrix, row i = inputs of class i, column
+    j = the share of them whose translation the target domain's classifier reads as class j. Each
+    row with inputs sums to 1; a row without inputs is all 0. The diagonal is label preservation."""
+    labels, read = np.asarray(labels, dtype=np.int64), np.asarray(read, dtype=np.int64)
+    counts = np.zeros((k, k))
+    np.add.at(counts, (labels, read), 1.0)
+    totals = counts.sum(1, keepdims=True)
+    return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+
+
+@dataclass(frozen=True)
+class ImageReadout:
+    """The numbers the page and the CLI report for an image pair (see :func:`image_readout`)."""
+
+    cycle_err_x: float  # mean |F(G(x)) − x| per pixel, in the data's [−1, 1] units
+    cycle_err_y: float  # mean |G(F(y)) − y| per pixel
+    dist_t: float  # mean |G(x) − T(x)| per pixel
+    label_kept: float  # share of G(x) that Y's classifier reads as x's label
+    label_kept_f: float  # share of F(y) that X's classifier reads as y's label
+    y_classes: int  # classes of Y that Y's classifier reads in at least one G(x)
+    table: np.ndarray  # label_table of G: (10, 10)
+
+
+def classify(images: Tensor, data: str = "digits") -> np.ndarray:
+    """The digits classifier's class (argmax) of each image (n, 1, H, W) in [−1, 1] of domain X; raises
+    :class:`gan_demo.metrics.classifier.ClassifierUnavailable` when its weights cannot be loaded."""
+    from gan_demo.metrics import classifier
+
+    clf = classifier.cached(data)
+    with torch.no_grad():
+        return np.concatenate([clf.model(b.float()).argmax(1).numpy() for b in images.split(2048)])
+
+
+def image_readout(pair: ImagePair, x: Tensor, x_labels: Tensor, gx: Tensor, fgx: Tensor, y: Tensor,
+                  y_labels: Tensor, fy: Tensor, gfy: Tensor) -> ImageReadout:  # fmt: skip
+    """Cycle errors, distance to T and label preservation on images x, y (n, 1, H, W) with their labels
+    (n,) and translations G(x), F(G(x)), F(y), G(F(y)). Y's classifier is X's applied to T⁻¹(y): since
+    T is a known bijection this is exactly a classifier of Y, with the same held-out accuracy."""
+    read_g = classify(pair.t_inv(gx), pair.data)  # Y's classifier on G(x)
+    read_f = classify(fy, pair.data)  # X's classifier on F(y)
+    lx, ly = x_labels.numpy(), y_labels.numpy()
+    return ImageReadout(
+        cycle_err_x=float((fgx - x).abs().mean()), cycle_err_y=float((gfy - y).abs().mean()),
+        dist_t=float((gx - pair.t(x)).abs().mean()), label_kept=float((read_g == lx).mean()),
+        label_kept_f=float((read_f == ly).mean()), y_classes=int(len(np.unique(read_g))),
+        table=label_table(lx, read_g),
+    )  # fmt: skip
+
+
+@functools.lru_cache(maxsize=4)
+def _ceiling(name: str) -> float:
+    pair = IMAGE_PAIRS[name]
+    fixed = pair.fixed()
+    return float((classify(fixed["x"], pair.data) == fixed["x_labels"].numpy()).mean())
+
+
+def classifier_ceiling(pair: ImagePair) -> float:
+    """The share of the fixed inputs x (every image of the data set) that the classifier reads right as
+    they are: the label preservation of G = T exactly (Y's classifier reads T⁻¹(T(x)) = x), so the most
+    any G can score on this readout. It trained on 75 % of these images (its held-out accuracy is in
+    ``checkpoints/index.json``)."""
+    return _ceiling(pair.name)
+
+
+def heldout_accuracy(pair: ImagePair) -> float:
+    """The classifier's accuracy on its held-out images (``checkpoints/index.json``), 0..1."""
+    from gan_demo.metrics import classifier
+
+    return float(classifier.cached(pair.data).entry["heldout_accuracy"])
+
+
+IMAGE_PAIRS: dict[str, ImagePair] = {
+    p.name: p
+    for p in (
+        ImagePair("digits-inverted", "cyclegan.digits_inverted_title", "digits", "cyclegan.digits_inverted_t"),
+    )
+}  # fmt: skip
+
+
+NAMES: tuple[str, ...] = tuple(PAIRS) + tuple(IMAGE_PAIRS)
+IMAGE_NAMES: tuple[str, ...] = tuple(IMAGE_PAIRS)
+
+
+def get(name: str) -> DomainPair | ImagePair:
+    """The domain pair called ``name`` (2-D or images); an unknown name raises ``ValueError`` listing
+    the valid ones."""
     try:
-        return PAIRS[name]
+        return PAIRS[name] if name in PAIRS else IMAGE_PAIRS[name]
     except KeyError:
-        raise ValueError(f"unknown domain pair {name!r}; choose one of: {', '.join(NAMES)}") from None
+        raise ValueError(Msg("cyclegan.unknown_pair", name=name, names=", ".join(NAMES))) from None

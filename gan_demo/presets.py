@@ -31,7 +31,7 @@ from gan_demo.toybench import BEST
 SPAN = 100  # steps: "peaks at" and "stays above" read medians over this many steps ("ends at": the diagnosis window)
 WARMUP = 200  # steps: "stays above" and a snapshot's "reaches at most" skip the first steps (a blob)
 _PERCENT = ("d_acc", "clip_frac", "diversity", "high_quality", "top_share", "label_acc", "confidence", "cycle_err",
-            "dist_t", "t_match")  # shown as %
+            "dist_t", "t_match", "label_kept", "label_kept_f")  # shown as %
 _SNAPSHOT = ("diversity", "modes", "high_quality", "top_share", "fd_ratio", "label_acc", "confidence")  # snapshots
 _STATS = ("end", "peak", "low", "max", "first_above", "first_below")
 
@@ -221,6 +221,10 @@ _QUALITY = (Claim("fd_ratio", "end", 0.5, 2.0, _label("fd_ratio")),
 # CycleGAN on the 2-D domain pair (gan_demo.domains): 3,000 steps of the toy-sized nets, well under
 # a minute on a CPU (docs/cyclegan.md)
 _CYCLE = dict(objective="cyclegan", data="ring8-stretched", loss="non-saturating", steps=3000, log_every=20)
+# CycleGAN on the digits and their inverted copies: small translators on 8×8 images; the readouts run
+# the classifier over all 1,797 fixed inputs, so they are logged every 50 steps (docs/cyclegan.md)
+_CYCLE_DIGITS = dict(objective="cyclegan", data="digits-inverted", loss="non-saturating", hidden=16, batch_size=64,
+                     log_every=50, snapshot_every=100)  # fmt: skip
 
 _ALL: list[Preset] = [
     # ------------------------------------------------------------ healthy runs, one per loss
@@ -303,6 +307,19 @@ _ALL: list[Preset] = [
             Claim("y_modes", "end", 8, 8, _label("y_modes")),
             Claim("t_match", "end", 0.95, 1.0, _label("t_match")),
             Claim("dist_t", "end", 0.0, 0.06, _label("dist_t_rel"))),
+    # the digits and their inverted copies (docs/cyclegan.md, "The image lessons")
+    _preset("healthy-cyclegan-digits", "cyclegan",
+            dict(_CYCLE_DIGITS, model="dcgan", lambda_cyc=0.3, lambda_id=0.0, steps=1000), "healthy",
+            Claim("label_kept", "end", 0.9, 1.0, _label("label_kept")),
+            Claim("label_kept_f", "end", 0.9, 1.0, _label("label_kept_f"))),
+    _preset("cyclegan-digits-identity", "cyclegan",
+            dict(_CYCLE_DIGITS, model="dcgan", lambda_cyc=10.0, lambda_id=0.0, steps=600), "cycle_not_t",
+            Claim("label_kept", "end", 0.0, 0.1, _label("label_kept")),
+            Claim("d_y_fake", "end", 0.0, 0.05, _label("d_y_fake"))),
+    _preset("cyclegan-digits-no-cycle", "cyclegan",
+            dict(_CYCLE_DIGITS, model="mlp", hidden=256, lambda_cyc=0.0, lambda_id=0.0, steps=1000), "arbitrary_map",
+            Claim("label_kept", "end", 0.0, 0.2, _label("label_kept")),
+            Claim("y_classes", "end", 1, 2, _label("y_classes"))),
 ]  # fmt: skip
 
 # the conditional GAN (page "cgan"): the seed's matching-aware D, on the digits with seed 001's MLP pair

@@ -78,7 +78,9 @@ CYCLE_FORMULAS: tuple[str, ...] = (  # short lines: the Theory page's formula co
 )
 # Msgs: the CycleGAN page shows CYCLE_TEXT (with the slips at its end) in its reader's language
 CYCLE_SLIPS = Msg("theory.s9.slips")
-CYCLE_TEXT = Msg("theory.s9.text", slips=CYCLE_SLIPS)
+CYCLE_IMAGES_TEXT = Msg("theory.s9.images")  # the image pair and the steganography probe (the page's digits)
+CYCLE_TEXT = Msg("theory.s9.text", slips=CYCLE_SLIPS, images=CYCLE_IMAGES_TEXT)
+
 
 
 SECTIONS: tuple[Section, ...] = (
@@ -154,7 +156,7 @@ SECTIONS: tuple[Section, ...] = (
         "theory.s9",
         CYCLE_FORMULAS,
         (cycle.CycleTrainer.g_losses, cycle.CycleTrainer.d_losses, losses.cycle_loss, losses.identity_loss),
-        params={"slips": CYCLE_SLIPS},
+        params={"slips": CYCLE_SLIPS, "images": CYCLE_IMAGES_TEXT},
     ),
 )
 

@@ -343,9 +343,10 @@ def config_form(page: str, data_choices: tuple[str, ...], objective: str = "gan"
     with cols[0]:
         st.selectbox(config.FIELDS["data"].label, data_choices, key=_key(page, "data"), persist_state="session")
     with cols[1]:
-        if all(name in domains.NAMES for name in data_choices):  # CycleGAN's 2-D translators
-            st.selectbox(t("ui.model"), [t("ui.model_translators")], disabled=True, key=_key(page, "model_shown"),
-                         help=t("ui.model_translators_help"))  # fmt: skip
+        if all(name in domains.NAMES for name in data_choices):  # CycleGAN: MLPs, or convolutions for images
+            st.selectbox(t("ui.model"), config.MODELS, key=_key(page, "model"), persist_state="session",
+                         format_func=lambda m: t({"mlp": "cyclegan.model_mlp", "dcgan": "cyclegan.model_conv"}[m]),
+                         help=t("cyclegan.model_help"))  # fmt: skip
         elif all(name in toys.NAMES for name in data_choices):  # toys always train the toy MLPs
             st.selectbox(t("ui.model"), [t("ui.model_toy")], disabled=True, key=_key(page, "model_shown"),
                          help=t("ui.model_toy_help"))  # fmt: skip

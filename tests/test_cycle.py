@@ -211,7 +211,7 @@ def test_cli_writes_the_run_files(tmp_path, capsys):
 def test_cli_lists_the_domain_pairs_and_refuses_a_wrong_pair(tmp_path, capsys):
     with pytest.raises(SystemExit):
         cli.main(["train", "--help"])
-    assert "cyclegan: a domain pair X, Y (ring8-stretched)" in " ".join(capsys.readouterr().out.split())
+    assert "cyclegan: a domain pair X, Y (ring8-stretched, digits-inverted)" in " ".join(capsys.readouterr().out.split())
     code = cli.main(["train", "--objective", "cyclegan", "--data", "digits", "--out", str(tmp_path / "x")])
     assert code == 2 and "'digits' is not a domain pair" in capsys.readouterr().err
 
@@ -220,13 +220,16 @@ def test_cli_lists_the_domain_pairs_and_refuses_a_wrong_pair(tmp_path, capsys):
 CYCLE_PRESETS = presets.for_page("cyclegan")
 
 
-def test_the_three_lessons_are_presets_of_the_page():
-    assert [p.name for p in CYCLE_PRESETS] == ["cyclegan-no-cycle", "cyclegan-cycle-not-t", "healthy-cyclegan"]
+def test_the_lessons_are_presets_of_the_page():
+    assert [p.name for p in CYCLE_PRESETS] == ["cyclegan-no-cycle", "cyclegan-cycle-not-t", "healthy-cyclegan",
+                                               "healthy-cyclegan-digits", "cyclegan-digits-identity",
+                                               "cyclegan-digits-no-cycle"]  # fmt: skip
     for p in CYCLE_PRESETS:
         cfg = p.config()
-        assert cfg.objective == "cyclegan" and cfg.data == PAIR
-    assert [p.config().lambda_cyc for p in CYCLE_PRESETS] == [0.0, 10.0, 10.0]
-    assert [p.config().lambda_id for p in CYCLE_PRESETS] == [0.0, 0.0, 5.0]
+        assert cfg.objective == "cyclegan" and cfg.data == (PAIR if "digits" not in p.name else "digits-inverted")
+    assert [p.config().lambda_cyc for p in CYCLE_PRESETS] == [0.0, 10.0, 10.0, 0.3, 10.0, 0.0]
+    assert [p.config().lambda_id for p in CYCLE_PRESETS] == [0.0, 0.0, 5.0, 0.0, 0.0, 0.0]
+    assert [p.config().model for p in CYCLE_PRESETS[3:]] == ["dcgan", "dcgan", "mlp"]
 
 
 @pytest.mark.slow

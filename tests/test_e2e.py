@@ -132,6 +132,35 @@ def test_cyclegan_lesson_link_trains_live(browser_page):
     shot(page, "cyclegan-healthy")
 
 
+def test_cyclegan_digits_lesson_link_trains_live(browser_page):
+    """The healthy digits lesson's link fills the form (the conv translators); Start trains it live
+    (shortened to 100 steps): the nine image grids, the label table (a heatmap of 10 rows), the
+    label readouts and the steganography probe's numbers show."""
+    url, page = browser_page
+    page.goto(f"{url}/cyclegan?preset=healthy-cyclegan-digits")
+    wait_idle(page)
+    page.wait_for_selector("text=Watch for:", timeout=30_000)
+    steps = page.get_by_label("Steps", exact=True)
+    steps.fill("100")
+    steps.press("Enter")
+    wait_idle(page)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_function(
+        """() => [...document.querySelectorAll('.js-plotly-plot')].some(
+               el => (el._fullData || []).some(t => t.type === 'heatmap' && (t.z || []).length === 10))""",
+        timeout=90_000,
+    )
+    page.wait_for_selector("text=done", timeout=150_000)
+    wait_idle(page)
+    no_exception(page)
+    assert page.locator('[data-testid="stImage"]').count() == 9
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    assert labels[0] == "G(x) read as x's digit" and "|F(G(x) + noise) − x| per pixel" in labels, labels
+    values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
+    assert len(values) == 7 and re.fullmatch(r"\d+\.\d %", values[0]), values
+    shot(page, "cyclegan-digits")
+
+
 def test_train_live_run(browser_page):
     url, page = browser_page
     page.goto(f"{url}/train")

@@ -72,7 +72,10 @@ def sample_shape(config: TrainConfig) -> tuple[int, ...]:
     """One sample's shape for ``config``'s data, without loading the data: (dim,) for a toy, (2,)
     for CycleGAN's 2-D domain pairs, (C, H, W) for images."""
     if config.objective == "cyclegan":
-        return (2,)
+        from gan_demo import domains
+
+        pair = domains.get(config.data)
+        return tuple(pair.shape) if isinstance(pair, domains.ImagePair) else (2,)
     return (toys.get(config.data).dim,) if config.is_toy else tuple(data.image_shape(config.data))
 
 
@@ -94,9 +97,10 @@ def build_networks(config: TrainConfig) -> dict[str, nn.Module]:
     return {"G": G, "D": D}
 
 
-def _input_width(config: TrainConfig) -> int:
-    """The width of a run's fixed inputs: z (gan, cgan) or the points of X (cyclegan)."""
-    return 2 if config.objective == "cyclegan" else config.z_dim
+def _input_shape(config: TrainConfig) -> tuple[int, ...]:
+    """The shape of one of a run's fixed inputs: z (gan, cgan: (z_dim,)) or a sample of X (cyclegan:
+    (2,) for a 2-D pair, (C, H, W) for an image pair)."""
+    return sample_shape(config) if config.objective == "cyclegan" else (config.z_dim,)
 
 
 # ---------------------------------------------------------------------------------------- loaded runs
@@ -151,11 +155,15 @@ class RunData:
     @torch.no_grad()
     def sample(self, n: int | None = None, seed: int = 0, device: str = "cpu") -> np.ndarray:
         """G's samples (float32, on the CPU): of the saved fixed noise when ``n`` is None, else of
-        ``n`` fresh z ~ N(0, I) drawn with ``seed``. Images (n, C, H, W) in [-1, 1], toys (n, d)."""
+        ``n`` fresh z ~ N(0, I) drawn with ``seed`` (CycleGAN: ``n`` fresh points of X; on an image pair
+        ``n`` of the saved fixed inputs, every image of X, drawn with replacement: no data set needed).
+        Images (n, C, H, W) in [-1, 1], toys (n, d)."""
         G, cfg = self.generator(device), self.config
         gen = torch.Generator().manual_seed(seed)
         if n is None:
             z = self.fixed_noise
+        elif cfg.objective == "cyclegan" and len(self.fixed_noise.shape) > 2:  # images of X: the saved fixed
+            z = self.fixed_noise[torch.randint(len(self.fixed_noise), (n,), generator=gen)]  # inputs, drawn again
         elif cfg.objective == "cyclegan":  # G translates points of X: fresh ones from the domain pair
             from gan_demo import domains
 
@@ -393,10 +401,11 @@ def _check_weights(weights: dict[str, Tensor], config: TrainConfig, networks: li
     noise = weights.get("fixed_noise")
     if compact and noise is not None and noise.dtype == torch.float16:
         noise = weights["fixed_noise"] = noise.float()
-    width = _input_width(config)
-    if noise is None or noise.dim() != 2 or noise.shape[1] != width or noise.dtype != torch.float32:
+    one = _input_shape(config)
+    if noise is None or tuple(noise.shape[1:]) != one or noise.dtype != torch.float32:
         shape = None if noise is None else tuple(noise.shape)
-        raise RunFormatError(Msg("runs.err.fixed_noise", where=where, weights=WEIGHTS, width=width, shape=shape))
+        raise RunFormatError(Msg("runs.err.fixed_noise", where=where, weights=WEIGHTS, width=", ".join(map(str, one)),
+                                 shape=shape))  # fmt: skip
 
 
 def from_files(files: Mapping[str, bytes], where: str) -> RunData:

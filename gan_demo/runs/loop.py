@@ -22,10 +22,15 @@ MAX_SNAPSHOTS = 200  # as the app's worker keeps (live.Run.max_snapshots)
 
 def snapshot_fn(config: TrainConfig) -> SnapshotFn:
     """The snapshot extras of the page that shows ``config``'s data: the 2-D toys' heatmap and mode
-    numbers, the 1-D page's densities, or the Train page's quality report."""
+    numbers, the 1-D page's densities, the CycleGAN page's (:func:`gan_demo.cyclelab.snapshot`), or the
+    Train page's quality report."""
     from gan_demo import toylab, toys  # imported here: toylab pulls in plotly and scipy
     from gan_demo.metrics import quality
 
+    if config.objective == "cyclegan":  # the CycleGAN page's planes, or its images and label readouts
+        from gan_demo import cyclelab
+
+        return cyclelab.snapshot
     if not config.is_toy:
         return quality.snapshot_extras
     return toylab.snapshot_1d if toys.get(config.data).dim == 1 else toylab.snapshot_2d

@@ -27,27 +27,50 @@ from gan_demo import domains, losses
 from gan_demo.config import TrainConfig
 from gan_demo.train.fastpath import apply_gradients, clamp_, scalar_grads
 from gan_demo.train.loop import INIT_LOCK, Draws, NonFinite, Trainer, grad_norm
-from gan_demo.translator import PointCritic, Translator
+from gan_demo.translator import (
+    ConvCritic,
+    ConvTranslator,
+    ImageCritic,
+    ImageTranslator,
+    PointCritic,
+    Translator,
+)
 
-N_FIXED = 2500  # fixed inputs of each domain: snapshots, readouts, the CLI's inputs.npy
+N_FIXED = 2500  # fixed inputs of each domain (2-D pairs): snapshots, readouts, the CLI's inputs.npy
+GRID_PER_CLASS = 2  # image pairs: the fixed batch the page shows holds this many images of each class
 
 
 def build_networks(config: TrainConfig) -> dict[str, torch.nn.Module]:
     """The run's four networks, untrained, from the config alone: G: X→Y, F: Y→X (translators) and
     the critics D_X, D_Y (the run format builds them to check and load saved weights)."""
     pair = domains.get(config.data)
+    if isinstance(pair, domains.ImagePair):
+        shape, h = pair.shape, config.hidden
+        tr, cr = (ConvTranslator, ConvCritic) if config.model == "dcgan" else (ImageTranslator, ImageCritic)
+        return {"G": tr(shape, h), "F": tr(shape, h), "D_X": cr(shape, h), "D_Y": cr(shape, h)}
     sx, sy = pair.spread_x, pair.spread_y
     return {"G": Translator(2, config.hidden, sx, sy), "F": Translator(2, config.hidden, sy, sx),
             "D_X": PointCritic(2, config.hidden, sx), "D_Y": PointCritic(2, config.hidden, sy)}  # fmt: skip
 
 
-class CycleTrainer(Trainer):
-    """Trains a CycleGAN on a 2-D domain pair (objective "cyclegan").
+def _grid_rows(labels: Tensor, start: int, stop: int, per_class: int = GRID_PER_CLASS) -> Tensor:
+    """Indices of ``per_class`` images of each class among ``labels[start:stop]``, in rows: the first
+    image of classes 0..9, then the second of each, ..."""
+    lab = labels[start:stop]
+    picks = [torch.nonzero(lab == c).flatten()[:per_class] + start for c in range(int(lab.max()) + 1)]
+    return torch.stack(picks, 1).flatten()
 
-    Public attributes beside the shared ones: ``pair`` (the :class:`~gan_demo.domains.DomainPair`),
-    ``G``, ``F``, ``D_X``, ``D_Y``; ``D`` is ``D_Y`` (G's discriminator, for code written for one D);
-    ``opt_g`` (G and F), ``opt_d`` (D_X and D_Y); ``fixed_x`` = ``fixed_noise`` and ``fixed_y``,
-    2,500 fixed inputs (n, 2) of each domain.
+
+class CycleTrainer(Trainer):
+    """Trains a CycleGAN on a domain pair (objective "cyclegan"): 2-D points or images.
+
+    Public attributes beside the shared ones: ``pair`` (a :class:`~gan_demo.domains.DomainPair` or
+    :class:`~gan_demo.domains.ImagePair`), ``images`` (True for an image pair), ``G``, ``F``, ``D_X``,
+    ``D_Y``; ``D`` is ``D_Y`` (G's discriminator, for code written for one D); ``opt_g`` (G and F),
+    ``opt_d`` (D_X and D_Y); ``fixed_x`` = ``fixed_noise`` and ``fixed_y``: 2,500 fixed inputs (n, 2)
+    of each domain, or for images every image of the data set in each domain (n, 1, H, W), with
+    ``fixed_x_labels`` and ``fixed_y_labels`` (n,) and ``grid_x``, ``grid_y``: the indices of the
+    fixed batch the page shows (``GRID_PER_CLASS`` per class, from each domain's training half).
     """
 
     def __init__(self, config: TrainConfig):
@@ -66,8 +89,16 @@ class CycleTrainer(Trainer):
         self.opt_d = self._optimizer(torch.nn.ModuleList([self.D_X, self.D_Y]), cfg.lr_d)
         self._schedule(self.opt_g, self.opt_d)
 
-        self.fixed_x = self.pair.sample_x(N_FIXED, self.gen, self.device)
-        self.fixed_y = self.pair.sample_y(N_FIXED, self.gen, self.device)
+        self.images = isinstance(self.pair, domains.ImagePair)
+        if self.images:
+            fixed, half = self.pair.fixed(), len(self.pair.halves()["x"])
+            self.fixed_x, self.fixed_y = fixed["x"].to(self.device), fixed["y"].to(self.device)
+            self.fixed_x_labels, self.fixed_y_labels = fixed["x_labels"], fixed["y_labels"]
+            self.grid_x = _grid_rows(self.fixed_x_labels, 0, half)
+            self.grid_y = _grid_rows(self.fixed_y_labels, 0, len(self.pair.halves()["y"]))
+        else:
+            self.fixed_x = self.pair.sample_x(N_FIXED, self.gen, self.device)
+            self.fixed_y = self.pair.sample_y(N_FIXED, self.gen, self.device)
         self.fixed_noise = self.fixed_x  # the shared loop's name for the fixed inputs (checkpoints)
         self._x = Draws(lambda n: self.pair.sample_x(n, self.gen, self.device), cfg.batch_size)
         self._y = Draws(lambda n: self.pair.sample_y(n, self.gen, self.device), cfg.batch_size)
@@ -86,8 +117,9 @@ class CycleTrainer(Trainer):
             names += ["loss_id"]
         if self.config.gp_weight > 0:
             names += ["gp"]
-        names += ["d_x_real", "d_x_fake", "d_y_real", "d_y_fake", "grad_d", "grad_g",
-                  "cycle_err", "cycle_err_y", "dist_t", "y_modes", "t_match"]  # fmt: skip
+        names += ["d_x_real", "d_x_fake", "d_y_real", "d_y_fake", "grad_d", "grad_g", "cycle_err", "cycle_err_y",
+                  "dist_t"]  # fmt: skip
+        names += ["label_kept", "label_kept_f", "y_classes"] if self.images else ["y_modes", "t_match"]
         return tuple(names)
 
     # ------------------------------------------------------------------ the two losses
@@ -176,33 +208,57 @@ class CycleTrainer(Trainer):
         numbers = torch.stack([values[n].detach().float().reshape(()) for n in names]).tolist()
         row = {"step": float(self.step_count), **dict(zip(names, numbers, strict=True))}
         r = self.readout()
-        row.update(cycle_err=r.cycle_err_x, cycle_err_y=r.cycle_err_y, dist_t=r.dist_t, y_modes=float(r.y_modes),
-                   t_match=r.t_match)  # fmt: skip
+        row.update(cycle_err=r.cycle_err_x, cycle_err_y=r.cycle_err_y, dist_t=r.dist_t)
+        if isinstance(r, domains.ImageReadout):
+            row.update(label_kept=r.label_kept, label_kept_f=r.label_kept_f, y_classes=float(r.y_classes))
+        else:
+            row.update(y_modes=float(r.y_modes), t_match=r.t_match)
         return {n: row[n] for n in self.metric_names}
 
     # ------------------------------------------------------------------ sampling and readouts
     @torch.no_grad()
     def translate(self, x: Tensor, net: str = "G") -> Tensor:
-        """G(x) (``net`` "G") or F(x) (``net`` "F") of the rows of ``x`` (n, 2), on the CPU."""
+        """G(x) (``net`` "G") or F(x) (``net`` "F") of the rows of ``x`` ((n, 2) or images (n, C, H, W)),
+        on the CPU."""
         return self.networks()[net](x.to(self.device, torch.float32)).cpu()
 
     def sample(self, n: int | None = None, noise: Tensor | None = None) -> Tensor:
-        """G of ``noise`` (inputs from X, (n, 2)), or of ``n`` fresh draws of X; on the CPU."""
+        """G of ``noise`` (inputs from X, (n, 2) or (n, C, H, W)), or of ``n`` fresh draws of X; on the CPU."""
         if noise is None:
             noise = self.pair.sample_x(n if n is not None else N_FIXED, self.gen, self.device)
         return self.translate(noise)
 
     def fixed_samples(self) -> Tensor:
-        """G(x) of the run's fixed inputs x, the same x for the whole run."""
-        return self.translate(self.fixed_x)
+        """G(x) of the run's fixed inputs x, the same x for the whole run (images: of the fixed batch
+        the page shows, ``grid_x``, so that a snapshot stays small)."""
+        return self.translate(self.fixed_x[self.grid_x] if self.images else self.fixed_x)
 
     def cycles(self) -> dict[str, Tensor]:
-        """On the fixed inputs (CPU tensors, (n, 2) each): x, G(x), F(G(x)), y, F(y), G(F(y))."""
+        """On the fixed inputs (CPU tensors, (n, 2) or (n, C, H, W) each): x, G(x), F(G(x)), y, F(y), G(F(y))."""
         x, y = self.fixed_x.cpu(), self.fixed_y.cpu()
         gx, fy = self.translate(self.fixed_x), self.translate(self.fixed_y, "F")
         return {"x": x, "gx": gx, "fgx": self.translate(gx, "F"), "y": y, "fy": fy, "gfy": self.translate(fy)}
 
-    def readout(self) -> domains.Readout:
-        """Cycle errors, distance to T and the mode mapping on the fixed inputs (:func:`domains.readout`)."""
+    def readout(self) -> domains.Readout | domains.ImageReadout:
+        """Cycle errors, distance to T and the mode mapping on the fixed inputs (:func:`domains.readout`);
+        for images the label preservation instead (:func:`domains.image_readout`)."""
         c = self.cycles()
+        if self.images:
+            return domains.image_readout(self.pair, c["x"], self.fixed_x_labels, c["gx"], c["fgx"], c["y"],
+                                         self.fixed_y_labels, c["fy"], c["gfy"])  # fmt: skip
         return domains.readout(self.pair, c["x"], c["gx"], c["fgx"], c["y"], c["gfy"])
+
+    @torch.no_grad()
+    def stego_probe(self, std: float, x: Tensor | None = None, seed: int = 0) -> dict[str, Tensor | float]:
+        """The steganography probe (Chu, Zhmoginov & Sandler 2017): Gaussian noise of std ``std`` (in the
+        data's units; images in [−1, 1]) added to G(x), then F of it. ``x``: inputs (default: the fixed
+        inputs). The noise is drawn from its own generator seeded ``seed``, not from the run's. Returns
+        ``gx``, ``gx_noisy`` (not clipped), ``fgx``, ``fgx_noisy`` and the mean absolute errors per
+        element ``err`` = |F(G(x)) − x| and ``err_noisy`` = |F(G(x) + n) − x|, and ``noise`` = E|n|."""
+        x = self.fixed_x.cpu() if x is None else x
+        gx = self.translate(x)
+        n = torch.randn(gx.shape, generator=torch.Generator().manual_seed(seed)) * float(std)
+        fgx, fgx_noisy = self.translate(gx, "F"), self.translate(gx + n, "F")
+        return {"gx": gx, "gx_noisy": gx + n, "fgx": fgx, "fgx_noisy": fgx_noisy,
+                "err": float((fgx - x).abs().mean()), "err_noisy": float((fgx_noisy - x).abs().mean()),
+                "noise": float(n.abs().mean())}  # fmt: skip
