@@ -135,7 +135,10 @@ def defaults_for(loss: str, data: str = "digits") -> dict[str, Any]:
     if data in domains.NAMES:  # CycleGAN's translators take no noise: z_dim is unused
         values.update(model="mlp", hidden=64, batch_size=128)
     if data in domains.IMAGE_NAMES:  # small conv translators on 8×8 images (the healthy preset's nets)
-        values.update(model="dcgan", hidden=16, batch_size=64)
+        # The cycle loss sums |x - F(G(x))| over the 64 pixels (the paper's code averages), so the
+        # paper's λ = 10 weighs 640 here and G, F copy their input (preset cyclegan-digits-identity);
+        # 0.3 is the healthy preset's weight (docs/cyclegan.md).
+        values.update(model="dcgan", hidden=16, batch_size=64, lambda_cyc=0.3)
     return values
 
 

@@ -288,6 +288,8 @@ def test_conv_translators_are_for_image_pairs_only_and_the_image_defaults():
     with pytest.raises(ConfigError, match="cyclegan's 2-D translators are MLPs: use 'mlp'"):
         TrainConfig.for_loss("non-saturating", "ring8-stretched", objective="cyclegan", model="dcgan")
     d = defaults_for("non-saturating", PAIR)
-    assert (d["model"], d["hidden"], d["batch_size"]) == ("dcgan", 16, 64)
+    assert (d["model"], d["hidden"], d["batch_size"], d["lambda_cyc"]) == ("dcgan", 16, 64, 0.3)
+    assert image_config().lambda_cyc == 0.3  # a bare --data run is the healthy weight
+    assert TrainConfig.for_loss("non-saturating", "ring8-stretched", objective="cyclegan").lambda_cyc == 10.0  # the 2-D pair keeps the paper's
     with pytest.raises(ValueError, match="unknown domain pair 'horses'; choose one of: ring8-stretched, digits-inverted"):
         domains.get("horses")
