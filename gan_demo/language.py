@@ -16,6 +16,7 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 import streamlit as st
+from streamlit.errors import StreamlitAPIException
 from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from gan_demo import content
@@ -62,9 +63,23 @@ def choose() -> str:
 
 
 def _keep_a_choice() -> None:
-    # segmented_control can be clicked off (value None); a language must stay chosen
+    """The switch's callback. A language must stay chosen (segmented_control can be clicked off).
+
+    Then every widget's value is set again from Python: a selectbox or radio keeps its value in the
+    browser as its *shown label* (Streamlit's SelectboxSerde), so after a switch the browser would send
+    back the old language's label, which matches no option of the new one ("unknown loss '非饱和'",
+    found by QA while a run trained). A value set through ``st.session_state`` wins over the browser's
+    and is sent to it with the new label. Only text values are set again (the options of every translated
+    box are identifiers): a button's value, which holds a bool, may not be assigned."""
     if not st.session_state.get(STATE_KEY):
         st.session_state[STATE_KEY] = st.query_params.get(QUERY_KEY) or content.DEFAULT_LANGUAGE
+    for key in list(st.session_state.keys()):
+        value = st.session_state[key]
+        if key != STATE_KEY and isinstance(value, str):
+            try:
+                st.session_state[key] = value
+            except StreamlitAPIException:  # a widget whose value the app may not set
+                pass
 
 
 def href(url_path: str, **query: str) -> str:

@@ -51,7 +51,7 @@ def test_r10_in_chinese_with_its_numbers_and_formats():
             if f.rule == "R10"]  # fmt: skip
     assert in_language("zh", f.evidence_msg) == (
         "按分类器的判断，生成器的样本中有 61% 是“1”（64 个中的 39 个）；10 个类别中有 1 个得到了平均份额的一半以上；"
-        "KL(直方图 ‖ 均匀分布) = 0.78 nats，同样 64 个真实样本为 0.06"
+        "KL(直方图 ‖ 均匀分布) = 0.78 奈特，同样 64 个真实样本为 0.06"
     )
     assert in_language("zh", f.title_msg) == "模式崩溃"
 
@@ -119,7 +119,7 @@ def test_one_cached_diagnosis_serves_an_english_and_a_chinese_reader():
     assert chinese.warning[0].value.split("\n")[1].startswith("L_D 0.01（< 0.05），D(x) ")
     assert numbers(english.warning[0].value.split("\n")[1]) == numbers(chinese.warning[0].value.split("\n")[1])
     assert any(m.value.startswith("**What to try:** Weaken D: bring lr_d") for m in english.markdown)
-    assert any(m.value.startswith("**可以尝试：**削弱判别器：把 lr_d") for m in chinese.markdown)
+    assert any(m.value.startswith("**可以尝试**：削弱判别器：把 lr_d") for m in chinese.markdown)
     assert chinese.expander[0].label == "诊断的历史（2 次变化）"
     assert "第 300 步：训练正常" in chinese.expander[0].markdown[0].value
     english.run()  # the English reader, after the Chinese one: still English
