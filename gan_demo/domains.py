@@ -45,8 +45,24 @@ def _rotation(degrees: float) -> np.ndarray:
     return np.array([[math.cos(t), -math.sin(t)], [math.sin(t), math.cos(t)]])
 
 
+class _Described:
+    """A domain pair's title and T in words, in the reader's language (its catalogue keys
+    ``title_key`` and ``t_key``, gan_demo.content)."""
+
+    title_key: str
+    t_key: str
+
+    @property
+    def title(self) -> str:
+        return t(self.title_key)
+
+    @property
+    def t_text(self) -> str:
+        return t(self.t_key)
+
+
 @dataclass(frozen=True)
-class DomainPair:
+class DomainPair(_Described):
     """A 2-D domain pair: X a mixture of Gaussians with ``modes`` (K, 2) and std ``sigma``, and
     Y = T(X) with the linear map T(x) = ``matrix`` · x. Y's mode k is T(X's mode k)."""
 
@@ -57,16 +73,6 @@ class DomainPair:
     matrix: tuple[tuple[float, float], tuple[float, float]]
     t_key: str  # the key of T in words, for the page
     kind = "points"
-
-    @property
-    def title(self) -> str:
-        """The pair's title in the reader's language."""
-        return t(self.title_key)
-
-    @property
-    def t_text(self) -> str:
-        """T in words, in the reader's language."""
-        return t(self.t_key)
 
     @property
     def a(self) -> np.ndarray:
@@ -210,7 +216,7 @@ def _split_halves(labels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @dataclass(frozen=True)
-class ImagePair:
+class ImagePair(_Described):
     """An image domain pair: X = the images of ``data`` (one half), Y = T of the other half, with T
     the inversion T(x) = −x of the data's [−1, 1] scale (its own inverse). Images are (n, 1, H, W)
     float32 in [−1, 1]; labels int64 (n,). ``data`` names the data set of :mod:`gan_demo.data` and
@@ -221,16 +227,6 @@ class ImagePair:
     data: str
     t_key: str  # the key of T in words, for the page
     kind = "images"
-
-    @property
-    def title(self) -> str:
-        """The pair's title in the reader's language."""
-        return t(self.title_key)
-
-    @property
-    def t_text(self) -> str:
-        """T in words, in the reader's language."""
-        return t(self.t_key)
 
     @property
     def shape(self) -> tuple[int, int, int]:
