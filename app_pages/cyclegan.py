@@ -52,6 +52,24 @@ def _grids(e: dict, names: tuple[str, str, str], labels: tuple[str, str, str]) -
         col.image(cyclelab.grid(e[name]), caption=label)
 
 
+def _chart(name: str, key: tuple, build) -> None:
+    """One Plotly chart, built once per run and snapshot for the whole server (ui.cached_figure)."""
+    fig = ui.cached_figure(PAGE, name, key, build)
+    st.plotly_chart(fig, width="stretch", key=f"{PAGE}_{name}_chart", config={"displaylogo": False})
+
+
+def _histories(view: live.RunView, last_step: int, charts: tuple[tuple[str, dict, str, bool], ...]) -> None:
+    """Side by side, the logged metrics over steps: one chart per (name, metric labels, title, percent),
+    redrawn with each snapshot, not at every redraw."""
+    if not view.metrics.get("step"):
+        return
+    key = (view.run_id, last_step)
+    for column, (name, names, title, percent) in zip(st.columns(len(charts)), charts, strict=True):
+        with column:
+            _chart(name, key, lambda name=name, names=names, title=title, percent=percent: cyclelab.history_figure(
+                view.metrics, names, title, f"{PAGE}_{name}", percent=percent))  # fmt: skip
+
+
 def render_images(view: live.RunView) -> None:
     """The live panel of an image pair: the fixed batches, label preservation, the steganography probe,
     the label table and the readouts over steps."""
@@ -95,24 +113,11 @@ def render_images(view: live.RunView) -> None:
     m3.metric(t("cyclegan.stego_noise"), f"{probe['noise']:.3f}", help=t("cyclegan.stego_noise_help"))
     st.caption(t("cyclegan.stego_caption"))
     key = (view.run_id, shot.step)
-    fig = ui.cached_figure(PAGE, "labels", key, lambda: cyclelab.label_figure(e["table"], f"{PAGE}_labels"))
-    st.plotly_chart(fig, width="stretch", key=f"{PAGE}_labels_chart", config={"displaylogo": False})
+    _chart("labels", key, lambda: cyclelab.label_figure(e["table"], f"{PAGE}_labels"))
     st.caption(t("cyclegan.labels_caption"))
-    if view.metrics.get("step"):
-        left, mid, right = st.columns(3)
-        hist_key = (view.run_id, shots[-1].step)
-        with left:
-            fig = ui.cached_figure(PAGE, "losses", hist_key, lambda: cyclelab.history_figure(
-                view.metrics, _LOSSES, t("cyclegan.chart_losses"), f"{PAGE}_losses"))  # fmt: skip
-            st.plotly_chart(fig, width="stretch", key=f"{PAGE}_losses_chart", config={"displaylogo": False})
-        with mid:
-            fig = ui.cached_figure(PAGE, "readouts", hist_key, lambda: cyclelab.history_figure(
-                view.metrics, _IMAGE_READOUTS, t("cyclegan.chart_labels"), f"{PAGE}_readouts", percent=True))  # fmt: skip
-            st.plotly_chart(fig, width="stretch", key=f"{PAGE}_readouts_chart", config={"displaylogo": False})
-        with right:
-            fig = ui.cached_figure(PAGE, "errors", hist_key, lambda: cyclelab.history_figure(
-                view.metrics, _IMAGE_ERRORS, t("cyclegan.chart_errors"), f"{PAGE}_errors"))  # fmt: skip
-            st.plotly_chart(fig, width="stretch", key=f"{PAGE}_errors_chart", config={"displaylogo": False})
+    _histories(view, shots[-1].step, (("losses", _LOSSES, t("cyclegan.chart_losses"), False),
+                                      ("readouts", _IMAGE_READOUTS, t("cyclegan.chart_labels"), True),
+                                      ("errors", _IMAGE_ERRORS, t("cyclegan.chart_errors"), False)))  # fmt: skip
 
 
 def render(view: live.RunView) -> None:
@@ -135,26 +140,13 @@ def render(view: live.RunView) -> None:
     left, right = st.columns(2)
     key = (view.run_id, shot.step)
     with left:
-        fig = ui.cached_figure(PAGE, "forward", key, lambda: cyclelab.forward_figure(e, pair, f"{PAGE}_forward"))
-        st.plotly_chart(fig, width="stretch", key=f"{PAGE}_forward_chart", config={"displaylogo": False})
+        _chart("forward", key, lambda: cyclelab.forward_figure(e, pair, f"{PAGE}_forward"))
     with right:
-        fig = ui.cached_figure(PAGE, "backward", key, lambda: cyclelab.backward_figure(e, pair, f"{PAGE}_backward"))
-        st.plotly_chart(fig, width="stretch", key=f"{PAGE}_backward_chart", config={"displaylogo": False})
+        _chart("backward", key, lambda: cyclelab.backward_figure(e, pair, f"{PAGE}_backward"))
     st.caption(t("cyclegan.planes_caption", step=shot.step))
-    fig = ui.cached_figure(PAGE, "mapping", key, lambda: cyclelab.mapping_figure(e["mapping"], f"{PAGE}_mapping"))
-    st.plotly_chart(fig, width="stretch", key=f"{PAGE}_mapping_chart", config={"displaylogo": False})
+    _chart("mapping", key, lambda: cyclelab.mapping_figure(e["mapping"], f"{PAGE}_mapping"))
     st.caption(t("cyclegan.mapping_caption"))
-    if view.metrics.get("step"):
-        left, right = st.columns(2)
-        hist_key = (view.run_id, shots[-1].step)  # redrawn with each snapshot, not at every redraw
-        with left:
-            fig = ui.cached_figure(PAGE, "losses", hist_key, lambda: cyclelab.history_figure(
-                view.metrics, _LOSSES, t("cyclegan.chart_losses"), f"{PAGE}_losses"))  # fmt: skip
-            st.plotly_chart(fig, width="stretch", key=f"{PAGE}_losses_chart", config={"displaylogo": False})
-        with right:
-            fig = ui.cached_figure(PAGE, "readouts", hist_key, lambda: cyclelab.history_figure(
-                view.metrics, _READOUTS, t("cyclegan.chart_readouts"), f"{PAGE}_readouts", percent=True))  # fmt: skip
-            st.plotly_chart(fig, width="stretch", key=f"{PAGE}_readouts_chart", config={"displaylogo": False})
-
+    _histories(view, shots[-1].step, (("losses", _LOSSES, t("cyclegan.chart_losses"), False),
+                                      ("readouts", _READOUTS, t("cyclegan.chart_readouts"), True)))  # fmt: skip
 
 ui.live_view(PAGE, render, every_s=ui.TOY_RUN_EVERY_S, empty=t("cyclegan.empty"))

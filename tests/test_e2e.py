@@ -106,27 +106,34 @@ def test_every_page_opens(browser_page):
         shot(page, path or "home")
 
 
-def test_cyclegan_lesson_link_trains_live(browser_page):
-    """The healthy lesson's link fills the form; Start trains it live (shortened to 300 steps: the
-    machine may be shared): the two planes, the mode table (a heatmap of 8 rows) and the readouts are
-    drawn, and the four readouts show."""
-    url, page = browser_page
-    page.goto(f"{url}/cyclegan?preset=healthy-cyclegan")
+def _train_lesson(page, url: str, preset: str, steps: int, heatmap_rows: int) -> None:
+    """Open a CycleGAN lesson link, shorten it to ``steps``, press Start and wait until the run's
+    heatmap of ``heatmap_rows`` rows is drawn and the run is done, with no exception on the page."""
+    page.goto(f"{url}/cyclegan?preset={preset}")
     wait_idle(page)
     page.wait_for_selector("text=Watch for:", timeout=30_000)
-    steps = page.get_by_label("Steps", exact=True)
-    steps.fill("300")
-    steps.press("Enter")
+    box = page.get_by_label("Steps", exact=True)
+    box.fill(str(steps))
+    box.press("Enter")
     wait_idle(page)
     page.get_by_role("button", name="Start").click()
     page.wait_for_function(
-        """() => [...document.querySelectorAll('.js-plotly-plot')].some(
-               el => (el._fullData || []).some(t => t.type === 'heatmap' && (t.z || []).length === 8))""",
+        """(rows) => [...document.querySelectorAll('.js-plotly-plot')].some(
+               el => (el._fullData || []).some(t => t.type === 'heatmap' && (t.z || []).length === rows))""",
+        arg=heatmap_rows,
         timeout=90_000,
     )
     page.wait_for_selector("text=done", timeout=150_000)
     wait_idle(page)
     no_exception(page)
+
+
+def test_cyclegan_lesson_link_trains_live(browser_page):
+    """The healthy lesson's link fills the form; Start trains it live (shortened to 300 steps: the
+    machine may be shared): the two planes, the mode table (a heatmap of 8 rows) and the readouts are
+    drawn, and the four readouts show."""
+    url, page = browser_page
+    _train_lesson(page, url, "healthy-cyclegan", steps=300, heatmap_rows=8)
     values = page.locator('[data-testid="stMetricValue"]').all_inner_texts()
     assert len(values) == 4 and re.fullmatch(r"\d / 8", values[2]), values
     shot(page, "cyclegan-healthy")
@@ -137,22 +144,7 @@ def test_cyclegan_digits_lesson_link_trains_live(browser_page):
     (shortened to 100 steps): the nine image grids, the label table (a heatmap of 10 rows), the
     label readouts and the steganography probe's numbers show."""
     url, page = browser_page
-    page.goto(f"{url}/cyclegan?preset=healthy-cyclegan-digits")
-    wait_idle(page)
-    page.wait_for_selector("text=Watch for:", timeout=30_000)
-    steps = page.get_by_label("Steps", exact=True)
-    steps.fill("100")
-    steps.press("Enter")
-    wait_idle(page)
-    page.get_by_role("button", name="Start").click()
-    page.wait_for_function(
-        """() => [...document.querySelectorAll('.js-plotly-plot')].some(
-               el => (el._fullData || []).some(t => t.type === 'heatmap' && (t.z || []).length === 10))""",
-        timeout=90_000,
-    )
-    page.wait_for_selector("text=done", timeout=150_000)
-    wait_idle(page)
-    no_exception(page)
+    _train_lesson(page, url, "healthy-cyclegan-digits", steps=100, heatmap_rows=10)
     assert page.locator('[data-testid="stImage"]').count() == 9
     labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
     assert labels[0] == "G(x) read as x's digit" and "|F(G(x) + noise) − x| per pixel" in labels, labels
