@@ -58,6 +58,13 @@ def _per_session(text: str) -> int:
     return _max_runs(text)  # the same range: a whole number from 1 to 64
 
 
+def _train_in(text: str) -> str:
+    value = text.strip().lower()
+    if value not in ("process", "thread"):
+        raise ValueError(text)
+    return value
+
+
 def _folder(text: str) -> Path:
     if not text.strip():
         raise ValueError(text)
@@ -79,6 +86,7 @@ VARS: tuple[EnvVar, ...] = (
     EnvVar("GAN_DEMO_DATA", "~/.cache/gan_demo", Msg("app.env_folder"), _folder),
     EnvVar("GAN_DEMO_RECONNECT_GRACE_S", "60", Msg("app.env_seconds"), _seconds),
     EnvVar("GAN_DEMO_RUNS_PER_SESSION", "1", Msg("app.env_whole_1_64"), _per_session),
+    EnvVar("GAN_DEMO_TRAIN_IN", "process", Msg("app.env_train_in"), _train_in),
 )
 
 
@@ -89,6 +97,7 @@ class Settings:
     reconnect_grace_s: float = 60.0  # GAN_DEMO_RECONNECT_GRACE_S: a disconnected session's runs wait
     problems: tuple[Msg, ...] = ()  # one message per variable whose value was refused (str() renders it)
     runs_per_session: int = 1  # GAN_DEMO_RUNS_PER_SESSION: a session's own runs, training or queued
+    train_in: str = "process"  # GAN_DEMO_TRAIN_IN: "process" (worker processes) or "thread"
 
 
 def load(environ: Mapping[str, str]) -> Settings:
@@ -106,7 +115,7 @@ def load(environ: Mapping[str, str]) -> Settings:
                                 default=var.default))  # fmt: skip
     return Settings(values["GAN_DEMO_MAX_RUNS"], values["GAN_DEMO_DATA"],
                     values["GAN_DEMO_RECONNECT_GRACE_S"], tuple(problems),
-                    values["GAN_DEMO_RUNS_PER_SESSION"])  # fmt: skip
+                    values["GAN_DEMO_RUNS_PER_SESSION"], values["GAN_DEMO_TRAIN_IN"])  # fmt: skip
 
 
 @functools.cache

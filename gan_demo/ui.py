@@ -35,7 +35,7 @@ from gan_demo import (
 )
 from gan_demo.config import TrainConfig
 from gan_demo.content import Msg, t
-from gan_demo.runs import live
+from gan_demo.runs import live, workers
 
 RUN_EVERY_S = 1.0  # how often the live panel redraws while a run trains
 TOY_RUN_EVERY_S = 0.5  # the toy pages redraw twice a second (their charts are cached per snapshot)
@@ -86,7 +86,10 @@ def registry() -> live.RunRegistry:
     ``server.disconnectedSessionTTL`` (120 s by default): after that Streamlit may drop the
     disconnected session, and a browser that reconnects gets a new one, which cannot see the run."""
     ttl = float(st.get_option("server.disconnectedSessionTTL"))
-    return live.RunRegistry(grace_s=min(settings.current().reconnect_grace_s, ttl))
+    runs = live.RunRegistry(grace_s=min(settings.current().reconnect_grace_s, ttl))
+    if runs.in_process:  # start the worker processes now, so a first Start does not wait for one
+        workers.pool().warm()
+    return runs
 
 
 @dataclass(frozen=True)

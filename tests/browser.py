@@ -55,13 +55,15 @@ def free_port() -> int:
 def streamlit_server(env: dict[str, str] | None = None, timeout: float = 60.0) -> Iterator[str]:
     """Run ``streamlit run app.py`` on a free loopback port; yield its URL; stop it afterwards."""
     port = free_port()
+    # the app's default training backend (worker processes), not the one conftest sets for AppTest
+    server_env = {k: v for k, v in os.environ.items() if k != "GAN_DEMO_TRAIN_IN"}
     cmd = [
         sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
         "--server.fileWatcherType", "none", "--server.port", str(port),
         "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false",
     ]  # fmt: skip
     proc = subprocess.Popen(
-        cmd, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+        cmd, cwd=ROOT, env={**server_env, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -8,11 +8,15 @@ import time
 
 import pytest
 
-from gan_demo.runs import live
-
 # A message key missing from a catalogue, or a parameter missing from a call, raises in the tests
 # (gan_demo.content) instead of falling back to English: every page test is also a catalogue test.
 os.environ.setdefault("GAN_DEMO_STRICT_I18N", "1")
+# AppTest pages train in threads of the test process (fast to start, and the thread checks below see
+# them); tests/test_workers.py covers the worker processes, and the browser tests' servers use the
+# app's default, worker processes (tests/browser.py drops this variable for them).
+os.environ.setdefault("GAN_DEMO_TRAIN_IN", "thread")  # before gan_demo's import: it reads the settings
+
+from gan_demo.runs import live  # noqa: E402
 
 THREAD_PREFIX = "gan-"  # every thread the app starts is named "gan-..." (runs: "gan-run-<id>")
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import time
@@ -62,10 +63,23 @@ def table(a: dict, b: dict) -> str:
         rows.append(("(c) server RSS back within 10 % of where it started",
                      f"{r0:.0f} MB before (b), {b['server_b'].get('rss_mb_max', 0):.0f} MB peak, {r1:.0f} MB after: {100 * (r1 / r0 - 1):+.0f} %",
                      "met" if abs(r1 / r0 - 1) <= 0.10 else f"missed by {100 * abs(r1 / r0 - 1) - 10:.0f} points"))  # fmt: skip
+        w0, w1 = b.get("workers_rss_mb_warm", 0.0), b.get("workers_rss_mb_after", 0.0)
+        if w0 or w1:  # GAN_DEMO_TRAIN_IN=process: the training workers are the server's child processes
+            p0, p1 = b["total_pss_mb_warm"], b["total_pss_mb_after"]
+            rows.append(("(c) the same for the server with its training workers (PSS: shared pages counted once)",
+                         f"{p0:.0f} MB before (b), {b['server_b'].get('total_pss_mb_max', 0):.0f} MB peak, "
+                         f"{p1:.0f} MB after: {100 * (p1 / p0 - 1):+.0f} % (workers' RSS {w0:.0f} → {w1:.0f} MB)",
+                         "met" if abs(p1 / p0 - 1) <= 0.10 else f"missed by {100 * abs(p1 / p0 - 1) - 10:.0f} points"))  # fmt: skip
     if a:
-        rss = a["server_class"].get("rss_mb_max")
+        sc = a["server_class"]
+        rss = sc.get("rss_mb_max")
         rows.append((f"(d) {a['sessions']} sessions watching: server RSS < 2 GB", f"max {_fmt(rss, ' MB', 0)}",
                      "met" if rss is not None and rss < 2048 else "missed"))  # fmt: skip
+        if sc.get("workers_max"):
+            pss = sc.get("total_pss_mb_max")
+            rows.append((f"(d) the same with its {sc['workers_max']} training workers (PSS of all, shared pages once)",
+                         f"max {_fmt(pss, ' MB', 0)} (RSS summed over the processes: {_fmt(sc.get('total_rss_mb_max'), ' MB', 0)})",
+                         "met" if pss is not None and pss < 2048 else "missed"))  # fmt: skip
         rows.append(("(d) fragment rerun (send → script_finished), p95", f"p95 {_fmt(a['fragment_p95_s'], ' s')}, median "
                      f"{_fmt(a['fragment_p50_s'], ' s')} over {a['fragment_reruns']} reruns (interval 0.5 s)", "reported"))  # fmt: skip
         sc = a["server_class"]
@@ -79,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--sessions", type=int, default=30, help="sessions per scenario (browsers included)")
     ap.add_argument("--browsers", type=int, default=3, help="of which real chromium tabs (0: light sessions only)")
     ap.add_argument("--browser-procs", type=int, default=1, help="worker processes the browser tabs are spread over")
+    ap.add_argument("--browsers-nice", type=int, default=0, choices=range(20), metavar="0-19",
+                    help="lower the chromium tabs' CPU priority by this much (nice): on the server's own "
+                         "machine they then take only what the server and its training leave; 0: no change")
     ap.add_argument("--preset", default="healthy-grid25", help="the toy preset link of (a) and (d)")
     ap.add_argument("--queue-preset", default="mode-collapse", help="the toy preset of (b) and (c) (its steps are set)")
     ap.add_argument("--steps", type=int, default=100, help="steps of each run in (b)")
@@ -89,6 +106,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--watch", type=float, default=30, help="seconds the class watches in (d)")
     ap.add_argument("--server-option", action="append", default=[], metavar="KEY=VALUE",
                     help="a Streamlit config option for the server, e.g. runner.postScriptGC=false (repeatable)")
+    ap.add_argument("--train-in", choices=("process", "thread"), default="process",
+                    help="GAN_DEMO_TRAIN_IN: runs train in worker processes (the app's default) or server threads")
     ap.add_argument("--only", choices=("ad", "bc"), help="run one server's scenarios only")
     ap.add_argument("--out", type=Path, default=Path("bench/load/results/load.json"))
     args = ap.parse_args(argv)
@@ -98,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         print(e, file=sys.stderr)
         return 2
     env = {"GAN_DEMO_MAX_RUNS": str(args.max_runs), "GAN_DEMO_RECONNECT_GRACE_S": f"{args.grace:g}",
-           "GAN_DEMO_RUNS_PER_SESSION": "1"}  # fmt: skip
+           "GAN_DEMO_RUNS_PER_SESSION": "1", "GAN_DEMO_TRAIN_IN": args.train_in}  # fmt: skip
+    os.environ["BENCH_BROWSERS_NICE"] = str(args.browsers_nice)  # read by the browser worker processes
     bad = [o for o in args.server_option if "=" not in o]
     if bad:
         print(f"--server-option wants KEY=VALUE (e.g. runner.postScriptGC=false), not {', '.join(bad)}", file=sys.stderr)

@@ -50,8 +50,15 @@ def _wait_idle(page, timeout_ms: int = 120_000) -> None:
 
 
 def worker(jobs: list[Job], results, done, watch_s: float) -> None:
-    """Entry point of the worker process; puts a list of ``asdict(Result)`` on ``results``."""
+    """Entry point of the worker process; puts a list of ``asdict(Result)`` on ``results``.
+
+    ``BENCH_BROWSERS_NICE`` (``--browsers-nice``) lowers the scheduling priority of this process and
+    the chromium it starts, so that on the benchmark's own machine the tabs take the CPU the server
+    and its training workers leave (a class's browsers run on the students' machines, not the server)."""
     from playwright.sync_api import sync_playwright
+
+    if (nice := int(os.environ.get("BENCH_BROWSERS_NICE", "0"))) > 0:
+        os.nice(nice)
 
     out = [Result() for _ in jobs]
     try:

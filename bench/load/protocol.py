@@ -49,8 +49,9 @@ _CACHE_RUNS = 2  # script runs a cached message survives without being reference
 _STEP = re.compile(r"step ([\d,]+) of ([\d,]+)")
 _PLACE = re.compile(r"place (\d+) of (\d+)")
 # the diagnosis panel's findings are error boxes that open with the rule's name and number
-# ("**Mode collapse** (R9)"): they are the lesson, not an error of the app
-DIAGNOSIS = re.compile(r"^\**[^\n*]+\** \(R\d+\)")
+# ("**Mode collapse** (R9)"; a browser's text of the box starts with its icon, "🛑" and a blank line):
+# they are the lesson, not an error of the app
+DIAGNOSIS = re.compile(r"^(?:\W{1,3}\s*)?\**[^\n*]+\** \(R\d+\)")
 
 
 class ProtocolMismatch(RuntimeError):

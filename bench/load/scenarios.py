@@ -47,7 +47,10 @@ def _server_figures(sampler: Sampler, t0: float, t1: float) -> dict:
         return {}
     return {"rss_mb_start": ss[0].rss_mb, "rss_mb_max": max(s.rss_mb for s in ss), "rss_mb_end": ss[-1].rss_mb,
             "cpu_cores_mean": statistics.fmean(s.cpu for s in ss), "cpu_cores_max": max(s.cpu for s in ss),
-            "threads_max": max(s.threads for s in ss), "threads_end": ss[-1].threads}  # fmt: skip
+            "threads_max": max(s.threads for s in ss), "threads_end": ss[-1].threads,
+            "workers_rss_mb_max": max(s.workers_rss_mb for s in ss), "total_rss_mb_max": max(s.total_rss_mb for s in ss),
+            "pss_mb_max": max(s.pss_mb for s in ss), "total_pss_mb_max": max(s.total_pss_mb for s in ss),
+            "workers_max": max(s.workers for s in ss)}  # fmt: skip
 
 
 def _start_browsers(jobs: list[browsers.Job], procs: int, watch_s: float):
@@ -184,8 +187,10 @@ def queue_then_leave(n: int, n_browsers: int, procs: int, preset: str, steps: in
         async def main() -> None:
             (warm,) = await _open(url, 1, protos)  # imports torch and the pages once
             await warm.close()
-            await asyncio.sleep(3)
+            await asyncio.sleep(10)  # the training workers (GAN_DEMO_TRAIN_IN=process) start and import torch
             fig["rss_mb_warm"] = sampler.samples[-1].rss_mb
+            fig["workers_rss_mb_warm"] = sampler.samples[-1].workers_rss_mb
+            fig["total_pss_mb_warm"] = sampler.samples[-1].total_pss_mb
             fig["threads_warm"] = sampler.samples[-1].threads
             fig["uptime_start"] = load_average()
             n_light = n - n_browsers
@@ -232,6 +237,8 @@ def queue_then_leave(n: int, n_browsers: int, procs: int, preset: str, steps: in
             await asyncio.sleep(5)
             fig["busy_threads_before_leave"] = sorted(sampler.busy_tids())
             fig["rss_mb_before_leave"] = sampler.samples[-1].rss_mb
+            fig["workers_rss_mb_before_leave"] = sampler.samples[-1].workers_rss_mb
+            fig["total_pss_mb_before_leave"] = sampler.samples[-1].total_pss_mb
             t_leave = time.perf_counter()
             for s in sessions:
                 await s.close()
@@ -250,6 +257,8 @@ def queue_then_leave(n: int, n_browsers: int, procs: int, preset: str, steps: in
             fig["training_threads_exited"] = not (set(fig["busy_threads_before_leave"]) & sampler.alive_tids())
             await asyncio.sleep(5)
             fig["rss_mb_after"] = sampler.samples[-1].rss_mb
+            fig["workers_rss_mb_after"] = sampler.samples[-1].workers_rss_mb
+            fig["total_pss_mb_after"] = sampler.samples[-1].total_pss_mb
             fig["threads_after"] = sampler.samples[-1].threads
             fig["uptime_end_c"] = load_average()
 

@@ -6,6 +6,14 @@ Training threads are recognised by their work, not their names (Python 3.11 does
 thread's name to the OS): a thread of the server that burns more than ``BUSY`` of a core between
 two samples is busy; after every session disconnected only the training threads stay busy (no
 page reruns any more), so :meth:`Sampler.busy_tids` then names them.
+
+The server's child processes (the app's training workers, ``GAN_DEMO_TRAIN_IN=process``) are
+sampled with it: their threads count among the threads and the busy ones, their CPU in ``cpu``,
+their memory in ``workers_rss_mb`` (``rss_mb`` is the server process alone). RSS counts the pages
+a process shares with others (torch's libraries, mapped by every process that imports it) in each
+of them, so a sum of RSS over processes counts them several times; ``pss_mb`` and
+``workers_pss_mb`` are the proportional set sizes (``/proc/<pid>/smaps_rollup``: each shared page
+divided among the processes that map it), whose sum is the memory the process tree uses.
 """
 
 from __future__ import annotations
@@ -82,10 +90,55 @@ def load_average() -> str:
 @dataclass
 class Sample:
     t: float  # time.perf_counter()
-    rss_mb: float
-    cpu: float  # cores used since the previous sample (1.0 = one core)
-    threads: int
-    busy: tuple[int, ...]  # ids of threads above BUSY since the previous sample
+    rss_mb: float  # the server process
+    cpu: float  # cores used since the previous sample by the server and its workers (1.0 = one core)
+    threads: int  # of the server and its workers
+    busy: tuple[int, ...]  # ids of threads above BUSY since the previous sample (server and workers)
+    workers_rss_mb: float = 0.0  # the server's child processes (training workers), summed
+    workers: int = 0  # how many child processes
+    pss_mb: float = 0.0  # the server process's proportional set size
+    workers_pss_mb: float = 0.0  # its child processes', summed
+
+    @property
+    def total_rss_mb(self) -> float:
+        return self.rss_mb + self.workers_rss_mb
+
+    @property
+    def total_pss_mb(self) -> float:
+        """The memory the server and its workers use together (shared pages counted once)."""
+        return self.pss_mb + self.workers_pss_mb
+
+
+def pss_mb(pid: int) -> float:
+    """The proportional set size of ``pid`` in MB (``Pss:`` of /proc/<pid>/smaps_rollup), 0 if unreadable."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            for line in f:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) / 1024
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        pass
+    return 0.0
+
+
+def descendants(pid: int) -> list[int]:
+    """The process ids of ``pid``'s children, grandchildren, ... (from /proc/<pid>/task/*/children)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tasks = os.listdir(f"/proc/{p}/task")
+        except FileNotFoundError:
+            continue
+        for tid in tasks:
+            try:
+                with open(f"/proc/{p}/task/{tid}/children") as f:
+                    kids = [int(k) for k in f.read().split()]
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            out.extend(kids)
+            todo.extend(kids)
+    return out
 
 
 @dataclass
@@ -113,34 +166,54 @@ class Sampler:
         return set(self.samples[-1].busy) if self.samples else set()
 
     def alive_tids(self) -> set[int]:
-        try:
-            return {int(t) for t in os.listdir(f"/proc/{self.pid}/task")}
-        except FileNotFoundError:
-            return set()
+        tids: set[int] = set()
+        for pid in [self.pid, *descendants(self.pid)]:
+            try:
+                tids |= {int(t) for t in os.listdir(f"/proc/{pid}/task")}
+            except FileNotFoundError:
+                continue
+        return tids
 
-    def _read(self) -> tuple[float, float, dict[int, float]]:
-        """(rss MB, process CPU seconds, CPU seconds by thread id) from /proc (psutil if present)."""
+    def _read(self) -> tuple[float, float, dict[int, float], float, int, float, float]:
+        """(server rss MB, CPU seconds, CPU seconds by thread id, workers' rss MB, workers, server pss
+        MB, workers' pss MB) for the server and its child processes."""
+        rss, cpu, threads = self._read_one(self.pid)
+        kids = descendants(self.pid)
+        kids_rss = kids_pss = 0.0
+        for kid in kids:
+            try:
+                r, c, th = self._read_one(kid)
+            except (FileNotFoundError, ProcessLookupError):
+                continue
+            kids_rss, kids_pss, cpu = kids_rss + r, kids_pss + pss_mb(kid), cpu + c
+            threads.update(th)
+        return rss, cpu, threads, kids_rss, len(kids), pss_mb(self.pid), kids_pss
+
+    @staticmethod
+    def _read_one(pid: int) -> tuple[float, float, dict[int, float]]:
+        """(rss MB, process CPU seconds, CPU seconds by thread id) of one process, from /proc (psutil
+        if present)."""
         try:
             import psutil
 
-            p = psutil.Process(self.pid)
+            p = psutil.Process(pid)
             rss = p.memory_info().rss / 2**20
             threads = {t.id: t.user_time + t.system_time for t in p.threads()}
             ct = p.cpu_times()
             return rss, ct.user + ct.system, threads
         except ImportError:
             pass
-        with open(f"/proc/{self.pid}/statm") as f:
+        with open(f"/proc/{pid}/statm") as f:
             rss = int(f.read().split()[1]) * _PAGE / 2**20
         threads = {}
-        for tid in os.listdir(f"/proc/{self.pid}/task"):
+        for tid in os.listdir(f"/proc/{pid}/task"):
             try:
-                with open(f"/proc/{self.pid}/task/{tid}/stat") as f:
+                with open(f"/proc/{pid}/task/{tid}/stat") as f:
                     fields = f.read().rsplit(")", 1)[1].split()
                 threads[int(tid)] = (int(fields[11]) + int(fields[12])) / _TICK  # utime + stime
             except (FileNotFoundError, ProcessLookupError):
                 continue
-        with open(f"/proc/{self.pid}/stat") as f:
+        with open(f"/proc/{pid}/stat") as f:
             fields = f.read().rsplit(")", 1)[1].split()
         return rss, (int(fields[11]) + int(fields[12])) / _TICK, threads
 
@@ -148,7 +221,7 @@ class Sampler:
         prev_t, prev_cpu, prev_threads = None, 0.0, {}
         while not self._stop.is_set():
             try:
-                rss, cpu, threads = self._read()
+                rss, cpu, threads, kids_rss, kids, pss, kids_pss = self._read()
             except (FileNotFoundError, ProcessLookupError):
                 return
             now = time.perf_counter()
@@ -156,6 +229,7 @@ class Sampler:
                 dt = now - prev_t
                 busy = tuple(tid for tid, c in threads.items()
                              if tid != self.pid and (c - prev_threads.get(tid, c)) / dt > BUSY)  # fmt: skip
-                self.samples.append(Sample(now, rss, (cpu - prev_cpu) / dt, len(threads), busy))
+                self.samples.append(Sample(now, rss, max(0.0, cpu - prev_cpu) / dt, len(threads), busy, kids_rss, kids,
+                                           pss, kids_pss))  # fmt: skip
             prev_t, prev_cpu, prev_threads = now, cpu, threads
             self._stop.wait(self.interval)

@@ -16,6 +16,13 @@ registry gives each run a *lease* (:meth:`RunRegistry.lease`) that the worker ch
 step, so a run whose session disconnected and did not come back within the grace period, or that
 nobody watched for the idle limit, stops itself. Nothing on Streamlit's event loop or in a page
 rerun ever waits for a worker thread: they only record times and ask runs to stop.
+
+With ``in_process=True`` (the registry's default, ``GAN_DEMO_TRAIN_IN=process``) the same loop runs
+in a worker process (:mod:`gan_demo.runs.workers`: a ``Run`` in a thread there), and this run's
+thread is a proxy: it sends the job, mirrors the worker's reports into this record (so a page reads
+the same :class:`RunView`), checks the lease twice a second and on every report, and the control
+methods send their command to the worker. Seeded runs give the same record either way, bit for bit
+(tests/test_workers.py).
 """
 
 from __future__ import annotations
@@ -23,6 +30,7 @@ from __future__ import annotations
 import atexit
 import logging
 import math
+import pickle
 import re
 import threading
 import time
@@ -38,6 +46,8 @@ import numpy as np
 from gan_demo import settings
 from gan_demo.config import TrainConfig
 from gan_demo.content import Msg, t
+from gan_demo.runs import workers
+from gan_demo.runs.workers import TrainerState
 from gan_demo.train import Trainer, make_trainer, use_threads
 
 _LOG = logging.getLogger(__name__)
@@ -130,7 +140,8 @@ def divergence_message(name: str, value: float, step: int, config: TrainConfig, 
 
 
 class Run:
-    """One training run in a daemon thread, with a thread-safe record of what it did."""
+    """One training run in a daemon thread (or, ``in_process``, in a worker process that a daemon
+    thread mirrors), with a thread-safe record of what it did."""
 
     def __init__(
         self,
@@ -140,8 +151,10 @@ class Run:
         max_snapshots: int = 200,
         lease: Lease | None = None,
         queued: bool = False,
+        in_process: bool = False,
     ):
         self.config = config
+        self.in_process = in_process  # train in a worker process (gan_demo.runs.workers), not a thread
         self.snapshot_fn = snapshot_fn
         self.session_id = session_id
         self._lease = lease  # checked by the worker before every step (and while paused)
@@ -173,7 +186,8 @@ class Run:
         self._version = 0  # bumped on every change; view() reuses its copy while unchanged
         self._view: RunView | None = None
         self._view_version = -1
-        self._trainer: Trainer | None = None  # kept once built, so a paused or finished run can be saved
+        self._trainer: Trainer | TrainerState | None = None  # kept once built, so a paused or finished run can be saved
+        self._worker: workers.Worker | None = None  # in_process: the process training this run
 
     # ------------------------------------------------------------------ control (any thread)
     def start(self) -> None:
@@ -198,12 +212,14 @@ class Run:
             if self._status in FINISHED:
                 return
             self._paused = True
+            self._tell(("pause",))
             self._cond.notify_all()
             self._cond.wait_for(lambda: self._status in ("paused",) + FINISHED, timeout)
 
     def resume(self) -> None:
         with self._cond:
             self._paused = False
+            self._tell(("resume",))
             self._cond.notify_all()
             if self._thread is not None and self._thread.is_alive():
                 self._cond.wait_for(lambda: self._status != "paused", 1.0)
@@ -214,8 +230,13 @@ class Run:
         with self._cond:
             if self._status != "paused":
                 return
-            self._single_requested += 1
-            ticket = self._single_done + self._single_requested
+            if self._worker is not None:  # the worker process counts the steps it did (_single_done)
+                self._single_started += 1
+                ticket = self._single_started
+                self._tell(("single",))
+            else:
+                self._single_requested += 1
+                ticket = self._single_done + self._single_requested
             self._cond.notify_all()
             self._cond.wait_for(
                 lambda: self._single_done >= ticket or self._status in FINISHED, timeout
@@ -229,6 +250,7 @@ class Run:
             if not self._stop_requested:
                 self._stop_requested = True
                 self._stop_reason = reason
+                self._tell(("stop",))
             self._cond.notify_all()
             if self._thread is None and self._status not in FINISHED:
                 self._set_finished("stopped", self._stop_reason)
@@ -250,6 +272,36 @@ class Run:
     @property
     def status(self) -> str:
         return self._status
+
+    @property
+    def trainer(self) -> Trainer | TrainerState | None:
+        """The run's trainer once built (in a worker process: its tensors as last sent, when paused
+        or ended); None before."""
+        return self._trainer
+
+    def _tell(self, command: tuple) -> None:
+        """Send ``command`` to the worker process, if this run has one (the caller holds the lock).
+        A worker that is gone is noticed by the proxy thread, which fails the run."""
+        if self._worker is not None:
+            try:
+                self._worker.send(command)
+            except workers.WorkerGone:
+                pass
+
+    def progress(self, rows: int, steps: tuple[int, ...]) -> dict[str, Any]:
+        """What changed since a reader got ``rows`` metric rows and the snapshots of ``steps``: the
+        worker process reports this to the server (:mod:`gan_demo.runs.workers`). Keys: version,
+        status, error, step, rate, device, metric_names, rows (name -> the new values), steps (of the
+        snapshots kept now), new_snapshots (those not in ``steps``), snap_every, single_requested, single_started, single_done."""
+        with self._cond:
+            held = set(steps)
+            return {"version": self._version, "status": self._status, "error": self._error, "step": self._step,
+                    "rate": self._rate, "device": self._device, "metric_names": self._metric_names,
+                    "rows": {k: v[rows:] for k, v in self._metrics.items()},
+                    "steps": tuple(s.step for s in self._snapshots),
+                    "new_snapshots": [s for s in self._snapshots if s.step not in held],
+                    "snap_every": self._snap_every, "single_requested": self._single_requested,
+                    "single_started": self._single_started, "single_done": self._single_done}  # fmt: skip
 
     def view(self) -> RunView:
         """An immutable copy of the record (the same object while nothing changed)."""
@@ -277,7 +329,7 @@ class Run:
     # ------------------------------------------------------------------ the worker
     def _work(self) -> None:
         try:
-            self._train()
+            self._train_in_worker() if self.in_process else self._train()
         except Exception as e:  # a failing run must never take the app (or the test process) down
             _LOG.exception("run %s failed", self.run_id)
             with self._cond:
@@ -344,6 +396,80 @@ class Run:
                     self._cond.notify_all()
         with self._cond:
             self._set_finished("done", None)
+
+    def _train_in_worker(self) -> None:
+        """The proxy of a run in a worker process: send the job, then mirror what the worker reports
+        until it has ended; check the lease meanwhile. Commands go straight from the control methods
+        (:meth:`_tell`)."""
+        pool = workers.pool()
+        try:
+            worker = pool.acquire()  # an idle warm worker, or seconds to start one (the run shows "starting")
+        except (workers.WorkerGone, OSError):  # no process can start here: train in this thread instead
+            _LOG.warning("run %s: no training process could start; it trains in a thread of the server",
+                         self.run_id, exc_info=True)  # fmt: skip
+            self.in_process = False
+            self._train()
+            return
+        healthy = False
+        try:
+            with self._cond:
+                if self._stop_requested:  # stopped while it was starting
+                    self._set_finished("stopped", self._stop_reason)
+                    healthy = True
+                    return
+                worker.send(("job", self.config, self.snapshot_fn, self.max_snapshots))
+                self._worker = worker
+                if self._paused:
+                    self._tell(("pause",))
+            shots: dict[int, Snapshot] = {}
+            while True:
+                message = worker.recv(_LEASE_POLL_S)
+                self._check_lease()
+                if message is None:
+                    continue
+                kind = message[0]
+                if kind == "progress":
+                    self._mirror(message[1], shots)
+                elif kind == "state":
+                    with self._cond:
+                        self._trainer = message[1]
+                elif kind == "failed":
+                    with self._cond:
+                        self._set_finished("failed", message[1])
+                elif kind == "end":
+                    healthy = True
+                    return
+        except workers.WorkerGone as e:
+            with self._cond:
+                if self._status not in FINISHED:
+                    self._set_finished("failed", Msg("ui.worker_gone", code=str(e.returncode)))
+        finally:
+            with self._cond:
+                self._worker = None
+            pool.release(worker, healthy)
+
+    def _mirror(self, p: dict[str, Any], shots: dict[int, Snapshot]) -> None:
+        """Take a worker's :meth:`progress` report into this run's record."""
+        with self._cond:
+            if p["metric_names"] and not self._metric_names:
+                self._metric_names = tuple(p["metric_names"])
+                self._metrics = {name: [] for name in self._metric_names}
+            for name, values in p["rows"].items():
+                self._metrics[name].extend(values)
+            for shot in p["new_snapshots"]:
+                shots[shot.step] = shot
+            self._snapshots = [shots[s] for s in p["steps"] if s in shots]
+            for s in set(shots) - set(p["steps"]):
+                del shots[s]
+            self._step, self._rate, self._device = p["step"], p["rate"], p["device"]
+            self._snap_every, self._single_done = p["snap_every"], p["single_done"]
+            status = p["status"]
+            if self._status not in FINISHED:
+                if status in FINISHED:  # the user's or the lease's reason is known here, not in the worker
+                    self._error = self._stop_reason if status == "stopped" else p["error"]
+                self._status = status
+            self._version += 1
+            self._cond.notify_all()
 
     def _check_lease(self) -> None:
         """Stop when the registry says the run's session is gone (the run's lock is reentrant)."""
@@ -481,6 +607,16 @@ def share_key(config: TrainConfig, snapshot_fn: SnapshotFn | None) -> tuple:
     return (config, fn)
 
 
+def sendable(snapshot_fn: SnapshotFn | None) -> bool:
+    """Whether ``snapshot_fn`` can go to a worker process: None or a module-level function (sent by
+    name); a closure or a lambda cannot."""
+    try:
+        pickle.dumps(snapshot_fn)
+    except (pickle.PicklingError, AttributeError, TypeError):
+        return False
+    return True
+
+
 def estimated_start(etas: list[float | None], rate: float | None, slots: int, ahead: list[int]) -> float | None:
     """Seconds until a queued run starts: each training run frees its slot after its ``etas`` entry
     (s), a slot beyond them is free now, and each run ``ahead`` in the queue (its steps) takes the
@@ -533,8 +669,12 @@ class RunRegistry:
         grace_s: float | None = None,
         clock: Callable[[], float] = time.monotonic,
         per_session: int | None = None,
+        in_process: bool | None = None,
     ):
         current = settings.current()
+        # runs train in worker processes (GAN_DEMO_TRAIN_IN=process) unless their snapshot function
+        # cannot be sent to one (a closure over live objects: the cGAN page's copy of G)
+        self.in_process = current.train_in == "process" if in_process is None else in_process
         self.max_running = current.max_runs if max_running is None else max_running
         self.per_session = current.runs_per_session if per_session is None else per_session
         self.idle_timeout_s = idle_timeout_s
@@ -566,7 +706,8 @@ class RunRegistry:
             own = [r for r in self._all() if r.session_id == session_id and (r.status in ACTIVE or r.status == QUEUED)]
             if len(own) >= self.per_session:
                 raise Busy(Msg("ui.busy_one" if len(own) == 1 else "ui.busy_many", runs=len(own), limit=self.per_session))
-            run = Run(config, snapshot_fn, session_id, lease=lambda: self._run_lease(run), queued=True)
+            run = Run(config, snapshot_fn, session_id, lease=lambda: self._run_lease(run), queued=True,
+                      in_process=self.in_process and sendable(snapshot_fn))  # fmt: skip
             run.share_key = key
             run.on_finish = self._admit
             self._remember(session_id, run)
