@@ -51,6 +51,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+SERVERS: dict[str, subprocess.Popen] = {}  # url -> the server process, while it runs
+
+
+def child_cpu_seconds(url: str) -> dict[int, float]:
+    """CPU seconds (user + system) of each child process of the server at ``url`` (its training
+    workers, GAN_DEMO_TRAIN_IN=process), from /proc."""
+    pid, out = SERVERS[url].pid, {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        with open(f"/proc/{pid}/task/{tid}/children") as f:
+            for child in map(int, f.read().split()):
+                try:
+                    with open(f"/proc/{child}/stat") as st:
+                        fields = st.read().rsplit(")", 1)[1].split()
+                except FileNotFoundError:
+                    continue
+                out[child] = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return out
+
+
 @contextmanager
 def streamlit_server(env: dict[str, str] | None = None, timeout: float = 60.0) -> Iterator[str]:
     """Run ``streamlit run app.py`` on a free loopback port; yield its URL; stop it afterwards."""
@@ -66,6 +85,7 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 60.0) -
         cmd, cwd=ROOT, env={**server_env, **(env or {})}, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
     url = f"http://127.0.0.1:{port}"
+    SERVERS[url] = proc
     try:
         deadline = time.monotonic() + timeout
         while True:
@@ -82,6 +102,7 @@ def streamlit_server(env: dict[str, str] | None = None, timeout: float = 60.0) -
             time.sleep(0.3)
         yield url
     finally:
+        SERVERS.pop(url, None)
         proc.terminate()
         try:
             proc.wait(timeout=10)

@@ -16,6 +16,7 @@ from tests.browser import (
     CHROMIUM,
     CHROMIUM_ARGS,
     CuttableProxy,
+    child_cpu_seconds,
     no_exception,
     require_browser,
     shot,
@@ -186,6 +187,13 @@ def test_train_live_run(browser_page):
         timeout=60_000,
     )
     shot(page, "train-running")
+    # it trains in a worker process of the server (the app's default, GAN_DEMO_TRAIN_IN=process):
+    # one of the server's children burns CPU while the run goes on
+    before = child_cpu_seconds(url)
+    page.wait_for_timeout(1500)
+    after = child_cpu_seconds(url)
+    assert after, "the server has no child process"
+    assert max(after[pid] - before.get(pid, after[pid]) for pid in after) > 0.3, (before, after)
     page.get_by_role("button", name="Stop").click()
     page.wait_for_selector("text=stopped", timeout=30_000)
     wait_idle(page)
