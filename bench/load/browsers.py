@@ -44,6 +44,28 @@ class Result:
     problem: str = ""  # why the tab could not do its job
 
 
+def lower_priority(pid: int, nice: int) -> None:
+    """Give process ``pid`` the scheduling priority ``nice`` (0-19, higher is lower): its own nice
+    value, and, where the kernel groups processes by session for scheduling (``autogroup``, on in
+    most Linux distributions: then a process's nice value only weighs inside its session's group),
+    the nice value of its session's group too (``/proc/<pid>/autogroup``, man 7 sched)."""
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, max(nice, os.getpriority(os.PRIO_PROCESS, pid)))
+    except (ProcessLookupError, PermissionError):
+        return
+    try:
+        with open(f"/proc/{pid}/autogroup", "w") as f:
+            f.write(str(nice))
+    except OSError:  # no autogroup on this kernel
+        pass
+
+
+def _descendants(pid: int) -> list[int]:
+    from bench.load.server import descendants
+
+    return descendants(pid)
+
+
 def _wait_idle(page, timeout_ms: int = 120_000) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-connection-state="CONNECTED"]', timeout=timeout_ms)
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout_ms)
@@ -52,18 +74,23 @@ def _wait_idle(page, timeout_ms: int = 120_000) -> None:
 def worker(jobs: list[Job], results, done, watch_s: float) -> None:
     """Entry point of the worker process; puts a list of ``asdict(Result)`` on ``results``.
 
-    ``BENCH_BROWSERS_NICE`` (``--browsers-nice``) lowers the scheduling priority of this process and
-    the chromium it starts, so that on the benchmark's own machine the tabs take the CPU the server
-    and its training workers leave (a class's browsers run on the students' machines, not the server)."""
+    ``BENCH_CLIENTS_NICE`` (``--clients-nice``) lowers the scheduling priority of this process and
+    of the chromium it starts (:func:`lower_priority`), so that on the benchmark's own machine the
+    tabs take the CPU the server and its training workers leave (a class's browsers run on the
+    students' machines, not on the server)."""
     from playwright.sync_api import sync_playwright
 
-    if (nice := int(os.environ.get("BENCH_BROWSERS_NICE", "0"))) > 0:
-        os.nice(nice)
+    nice = int(os.environ.get("BENCH_CLIENTS_NICE", "0"))
+    if nice > 0:
+        lower_priority(os.getpid(), nice)
 
     out = [Result() for _ in jobs]
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+            if nice > 0:  # Playwright starts chromium in a session (and so a scheduling group) of its own
+                for pid in _descendants(os.getpid()):
+                    lower_priority(pid, nice)
             pages = []
             for job in jobs:
                 page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()

@@ -58,7 +58,10 @@ class Server:
                "--server.address", "127.0.0.1", "--browser.gatherUsageStats", "false", *self._options]  # fmt: skip
         self._log.parent.mkdir(parents=True, exist_ok=True)
         self._out = open(self._log, "w")  # noqa: SIM115 (closed in __exit__)
-        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self._env, stdout=self._out, stderr=subprocess.STDOUT)
+        # with --clients-nice, a session (and so a scheduling group, autogroup) of its own, apart from the clients
+        own = os.environ.get("BENCH_CLIENTS_NICE", "0") != "0"
+        self.proc = subprocess.Popen(cmd, cwd=ROOT, env=self._env, stdout=self._out, stderr=subprocess.STDOUT,
+                                     start_new_session=own)  # fmt: skip
         deadline = time.monotonic() + 90
         while True:
             if self.proc.poll() is not None:

@@ -339,10 +339,15 @@ def main(fd: int) -> None:
     # imported before "ready", so a job starts at once (the toy pages' snapshot functions pull in plotly
     # and scipy); the CycleGAN page's (gan_demo.cyclelab, +110 MB) is imported by its first job
     from gan_demo import toylab  # noqa: F401
+    from gan_demo.config import TrainConfig
     from gan_demo.metrics import quality  # noqa: F401
     from gan_demo.runs import live  # noqa: F401
-    from gan_demo.train import make_trainer  # noqa: F401
+    from gan_demo.train import make_trainer
 
+    try:  # one tiny step: torch's first optimizer imports torch._dynamo (sympy, triton: about 150 MB)
+        make_trainer(TrainConfig.for_loss("non-saturating", "ring8", steps=1, hidden=8)).step()
+    except Exception:  # a job will say what is wrong
+        _LOG.exception("the training process's warm-up step failed")
     release_memory()
     send(sock, ("ready",))
     while True:
