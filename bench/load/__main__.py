@@ -94,10 +94,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--browsers", type=int, default=3, help="of which real chromium tabs (0: light sessions only)")
     ap.add_argument("--browser-procs", type=int, default=1, help="worker processes the browser tabs are spread over")
     ap.add_argument("--clients-nice", type=int, default=0, choices=range(20), metavar="0-19",
-                    help="run the clients (the light sessions in this process, the chromium tabs) at this "
-                         "lower CPU priority (nice, and their scheduling group's), and the server in a session "
-                         "and scheduling group of its own: on the server's machine they then take only the CPU "
-                         "that the server and its training leave, as if they ran elsewhere; 0: no change")
+                    help="run the clients (the light sessions in this process, the chromium tabs) at this lower "
+                         "CPU priority (nice, and their scheduling group's), and the server and the sampler in "
+                         "sessions and scheduling groups of their own: on the server's machine the clients then "
+                         "take only the CPU that the server and its training leave, as if they ran elsewhere; "
+                         "0: no change")
     ap.add_argument("--preset", default="healthy-grid25", help="the toy preset link of (a) and (d)")
     ap.add_argument("--queue-preset", default="mode-collapse", help="the toy preset of (b) and (c) (its steps are set)")
     ap.add_argument("--steps", type=int, default=100, help="steps of each run in (b)")
@@ -120,10 +121,10 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     env = {"GAN_DEMO_MAX_RUNS": str(args.max_runs), "GAN_DEMO_RECONNECT_GRACE_S": f"{args.grace:g}",
            "GAN_DEMO_RUNS_PER_SESSION": "1", "GAN_DEMO_TRAIN_IN": args.train_in}  # fmt: skip
-    os.environ["BENCH_CLIENTS_NICE"] = str(args.clients_nice)  # read by the browser worker processes
+    os.environ["BENCH_CLIENTS_NICE"] = str(args.clients_nice)  # read by the browser workers and server.Server
     if args.clients_nice:
-        # this process's scheduling group (autogroup): the servers start in sessions of their own
-        # (server.Server, BENCH_CLIENTS_NICE), so they are not in it; not os.nice, which they would inherit
+        # the light sessions (this process) too: its scheduling group (autogroup; not os.nice, which the
+        # servers would inherit). The servers and the sampler start in sessions, and groups, of their own.
         try:
             with open("/proc/self/autogroup", "w") as f:
                 f.write(str(args.clients_nice))

@@ -60,10 +60,22 @@ def lower_priority(pid: int, nice: int) -> None:
         pass
 
 
-def _descendants(pid: int) -> list[int]:
-    from bench.load.server import descendants
+class _Demote:
+    """Lower the priority of every process chromium has started so far (its renderers start with
+    the tabs, in sessions and scheduling groups of their own, at nice 0); at most every 2 s."""
 
-    return descendants(pid)
+    def __init__(self, nice: int):
+        self.nice, self.done, self.last = nice, set(), 0.0
+
+    def __call__(self) -> None:
+        if self.nice <= 0 or time.monotonic() - self.last < 2.0:
+            return
+        from bench.load.server import descendants
+
+        self.last = time.monotonic()
+        for pid in set(descendants(os.getpid())) - self.done:
+            lower_priority(pid, self.nice)
+            self.done.add(pid)
 
 
 def _wait_idle(page, timeout_ms: int = 120_000) -> None:
@@ -88,9 +100,6 @@ def worker(jobs: list[Job], results, done, watch_s: float) -> None:
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-            if nice > 0:  # Playwright starts chromium in a session (and so a scheduling group) of its own
-                for pid in _descendants(os.getpid()):
-                    lower_priority(pid, nice)
             pages = []
             for job in jobs:
                 page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
@@ -106,6 +115,8 @@ def worker(jobs: list[Job], results, done, watch_s: float) -> None:
                         _wait_idle(page)
                 except Exception as e:  # a tab that could not load is reported, not fatal
                     res.problem = f"{type(e).__name__}: {e}"[:300]
+            demote = _Demote(nice)
+            demote()
             order = sorted(range(len(jobs)), key=lambda i: jobs[i].start_at)
             for i in order:
                 if out[i].problem:
@@ -116,6 +127,7 @@ def worker(jobs: list[Job], results, done, watch_s: float) -> None:
                 pages[i].get_by_role("button", name="Start").click()
             deadline = time.time() + watch_s
             while not done.is_set() and time.time() < deadline:
+                demote()
                 for page, res in zip(pages, out, strict=True):
                     if res.start_sent is None:
                         continue

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing as mp
+import os
 import statistics
 import time
 from pathlib import Path
@@ -109,7 +110,7 @@ def class_on_one_link(n: int, n_browsers: int, procs: int, preset: str, spread_s
     """Scenarios (a) and (d); returns the raw figures."""
     protos = protocol.probe()
     with Server(env, log_dir / "server_a.log", options) as server:
-        sampler = Sampler(server.proc.pid)
+        sampler = Sampler(server.proc.pid, own_process=os.environ.get("BENCH_CLIENTS_NICE", "0") != "0")
         url = f"{server.url}/{PAGE}?preset={preset}"
         fig: dict = {"preset": preset, "sessions": n, "browsers": n_browsers, "uptime_start": load_average()}
 
@@ -180,7 +181,7 @@ def queue_then_leave(n: int, n_browsers: int, procs: int, preset: str, steps: in
     """Scenarios (b) and (c); returns the raw figures."""
     protos = protocol.probe()
     with Server(env, log_dir / "server_b.log", options) as server:
-        sampler = Sampler(server.proc.pid)
+        sampler = Sampler(server.proc.pid, own_process=os.environ.get("BENCH_CLIENTS_NICE", "0") != "0")
         url = f"{server.url}/{PAGE}?preset={preset}"
         fig: dict = {"preset": preset, "steps": steps, "sessions": n, "browsers": n_browsers}
 

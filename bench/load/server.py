@@ -146,19 +146,51 @@ def descendants(pid: int) -> list[int]:
 
 @dataclass
 class Sampler:
-    """Samples process ``pid`` every ``interval`` s in a daemon thread until :meth:`stop`."""
+    """Samples process ``pid`` every ``interval`` s until :meth:`stop`: in a daemon thread, or, with
+    ``own_process`` (``--clients-nice``: this process's scheduling group then runs at low priority with
+    the light sessions), in a process of its own, in its own session and scheduling group, which
+    prints each sample as a JSON line (its ``t`` is ``time.perf_counter()``, the system's monotonic
+    clock, so it compares with this process's times)."""
 
     pid: int
     interval: float = 0.5
     samples: list[Sample] = field(default_factory=list)
+    own_process: bool = False
 
     def __post_init__(self):
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name="bench-sampler", daemon=True)
+        self._proc: subprocess.Popen | None = None
+        if self.own_process:
+            code = f"from bench.load.server import Sampler; Sampler.print_samples({self.pid}, {self.interval})"
+            self._proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, stdout=subprocess.PIPE, text=True,
+                                          start_new_session=True)  # fmt: skip
+            target = self._read_lines
+        else:
+            target = lambda: self._loop(self.samples.append)  # noqa: E731
+        self._thread = threading.Thread(target=target, name="bench-sampler", daemon=True)
         self._thread.start()
+
+    @classmethod
+    def print_samples(cls, pid: int, interval: float) -> None:
+        """The sampler process: one JSON line per sample on stdout until ``pid`` is gone."""
+        import json
+        from dataclasses import asdict
+
+        sampler = cls.__new__(cls)  # the loop only, no thread
+        sampler.pid, sampler.interval, sampler._stop = pid, interval, threading.Event()
+        sampler._loop(lambda s: print(json.dumps(asdict(s)), flush=True))
+
+    def _read_lines(self) -> None:
+        import json
+
+        for line in self._proc.stdout:
+            self.samples.append(Sample(**{k: tuple(v) if k == "busy" else v for k, v in json.loads(line).items()}))
 
     def stop(self) -> list[Sample]:
         self._stop.set()
+        if self._proc is not None:
+            self._proc.terminate()
+            self._proc.wait(5)
         self._thread.join(5)
         return self.samples
 
@@ -220,19 +252,21 @@ class Sampler:
             fields = f.read().rsplit(")", 1)[1].split()
         return rss, (int(fields[11]) + int(fields[12])) / _TICK, threads
 
-    def _loop(self) -> None:
-        prev_t, prev_cpu, prev_threads = None, 0.0, {}
+    def _loop(self, emit) -> None:
+        prev_t, prev_threads = None, {}
         while not self._stop.is_set():
             try:
-                rss, cpu, threads, kids_rss, kids, pss, kids_pss = self._read()
+                rss, _, threads, kids_rss, kids, pss, kids_pss = self._read()
             except (FileNotFoundError, ProcessLookupError):
                 return
             now = time.perf_counter()
             if prev_t is not None:
                 dt = now - prev_t
-                busy = tuple(tid for tid, c in threads.items()
-                             if tid != self.pid and (c - prev_threads.get(tid, c)) / dt > BUSY)  # fmt: skip
-                self.samples.append(Sample(now, rss, max(0.0, cpu - prev_cpu) / dt, len(threads), busy, kids_rss, kids,
-                                           pss, kids_pss))  # fmt: skip
-            prev_t, prev_cpu, prev_threads = now, cpu, threads
+                # CPU from the threads seen in both samples: a worker that ended or started between
+                # them adds nothing instead of its whole lifetime
+                used = {tid: c - prev_threads[tid] for tid, c in threads.items() if tid in prev_threads}
+                busy = tuple(tid for tid, c in used.items() if tid != self.pid and c / dt > BUSY)
+                emit(Sample(now, rss, max(0.0, sum(used.values())) / dt, len(threads), busy, kids_rss, kids,
+                            pss, kids_pss))  # fmt: skip
+            prev_t, prev_threads = now, threads
             self._stop.wait(self.interval)
