@@ -222,3 +222,21 @@ def test_a_run_whose_worker_cannot_start_trains_in_a_thread_instead(monkeypatch)
     view = run.view()
     assert (view.status, view.step, view.metrics["step"]) == ("done", 40, [1.0, 10.0, 20.0, 30.0, 40.0])
     assert not run.in_process and run.trainer is not None and run.trainer.step_count == 40
+
+
+def test_a_training_worker_stops_and_exits_when_the_server_is_gone():
+    worker = workers.Worker()
+    worker.wait_ready()
+    worker.send(("job", LONG, None, 200))
+    deadline = time.monotonic() + 60
+    step = 0
+    while step < 20:  # training: its reports arrive
+        assert time.monotonic() < deadline
+        message = worker.recv(1.0)
+        if message is not None and message[0] == "progress":
+            step = message[1]["step"]
+    worker.sock.close()  # the server died mid-run
+    deadline = time.monotonic() + 15
+    while worker.alive and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not worker.alive and worker.process.returncode == 0  # it stopped its run and exited by itself
