@@ -4,7 +4,11 @@ Speed on a CPU comes from doing less Python per step, not from a different algor
 a few hundred tiny operations, so their per-call overhead is most of its time):
 - the whole data set is one tensor on the device, and a batch is one ``index_select``; toy samples,
   noise and image indices are drawn for many steps at once (:class:`~gan_demo.train.loop.Draws`);
-- real and fake go through D in one forward pass (D has no BatchNorm, so this changes nothing);
+- real and fake go through D in one forward pass (D has no BatchNorm, so this changes nothing), and
+  for the BCE and least-squares losses D's loss over both is one torch op (:data:`ONE_OP_D_LOSS`), as
+  is G's (:data:`ONE_OP_G_LOSS`): the same value as the loss's terms to float32 rounding, a handful
+  fewer operations and autograd nodes per update; the terms themselves are computed on the steps that
+  log them;
 - the fakes of the last D update are reused for G's update (as in pytorch/examples' dcgan);
 - gradients come from the autograd engine for the updated network only
   (:func:`~gan_demo.train.fastpath.scalar_grads`): G's update computes no gradient for D's weights, and
@@ -22,12 +26,29 @@ a few hundred tiny operations, so their per-call overhead is most of its time):
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from gan_demo import data, losses, models, toys
 from gan_demo.config import TrainConfig
 from gan_demo.train.fastpath import apply_gradients, clamp_, scalar_grads
 from gan_demo.train.loop import INIT_LOCK, Draws, Trainer, grad_norm
+
+# D's loss over the logits of real then fake (one tensor of 2n) against ``target`` (n ones, then n
+# zeros), in one op, keyed by the loss's d_terms; equal to real_term + fake_term up to float32 rounding:
+# - BCE (Goodfellow et al. 2014): E[softplus(-l_r)] + E[softplus(l_f)] = 2 × the mean over all 2n of
+#   BCE-with-logits(l, t), whose terms are softplus(-l) for t = 1 and softplus(l) for t = 0;
+# - least squares (Mao et al. 2017): ½E[(l_r - 1)²] + ½E[l_f²] = the mean over all 2n of (l - t)².
+ONE_OP_D_LOSS = {
+    losses.bce_d_terms: lambda logits, target: 2.0 * F.binary_cross_entropy_with_logits(logits, target),
+    losses.lsgan_d_terms: F.mse_loss,
+}
+# G's loss on D's logits of the fakes against ``ones`` (n ones), in one op where it is one (or two):
+# non-saturating E[softplus(-l_f)] = BCE-with-logits(l_f, 1); least squares ½E[(l_f - 1)²] = ½ MSE(l_f, 1)
+ONE_OP_G_LOSS = {
+    losses.non_saturating_g_loss: F.binary_cross_entropy_with_logits,
+    losses.lsgan_g_loss: lambda logits, ones: 0.5 * F.mse_loss(logits, ones),
+}
 
 
 class GanTrainer(Trainer):
@@ -76,6 +97,12 @@ class GanTrainer(Trainer):
         self._instance = Draws(lambda n: torch.randn(n, *self.data_shape, generator=self.gen, device=self.device),
                                3 * cfg.batch_size, per_block=32 if self.toy is not None else 4)  # fmt: skip
         self.metric_names = self._metric_names()
+        # the one-op losses (None: the loss's own terms), with their targets made once
+        self._one_op_d = ONE_OP_D_LOSS.get(self.loss.d_terms)
+        self._one_op_g = ONE_OP_G_LOSS.get(self.loss.g_loss)
+        n_out = cfg.batch_size // cfg.pack
+        self._d_target = torch.cat([torch.ones(n_out, device=self.device), torch.zeros(n_out, device=self.device)])
+        self._g_target = self._d_target[:n_out]
 
     def _draws(self) -> dict[str, Draws]:
         real = self._real if isinstance(self._real, Draws) else self._pick  # toys: points; images: indices
@@ -148,8 +175,11 @@ class GanTrainer(Trainer):
                 both = both + sigma * noise[: 2 * cfg.batch_size]
             logits = D(both)
             l_real, l_fake = logits.split(n_out)  # one node in the backward pass (two slices make two)
-            real_term, fake_term = loss.d_terms(l_real, l_fake)
-            d_loss = real_term + fake_term
+            if self._one_op_d is not None:  # the same loss in one op; the terms on logged steps (below)
+                d_loss, real_term, fake_term = self._one_op_d(logits, self._d_target), None, None
+            else:
+                real_term, fake_term = loss.d_terms(l_real, l_fake)
+                d_loss = real_term + fake_term
             total = d_loss
             if cfg.gp_weight > 0:
                 std = self._data_std  # the penalty holds D's gradient to 1 in the data's own units
@@ -166,7 +196,7 @@ class GanTrainer(Trainer):
 
         # (2) Update G: minimise L_G(D(G(z))) with D fixed (gradients for G's weights only)
         l_fake_g = D(fake + sigma * noise[2 * cfg.batch_size :] if sigma > 0 else fake)
-        g_loss = loss.g_loss(l_fake_g)
+        g_loss = loss.g_loss(l_fake_g) if self._one_op_g is None else self._one_op_g(l_fake_g, self._g_target)
         g_grads = scalar_grads(g_loss, self._g_params, self._one)
         apply_gradients(self.opt_g, self._g_params, g_grads)
         self._end_of_updates()
@@ -178,6 +208,9 @@ class GanTrainer(Trainer):
             return None
 
         with torch.no_grad():
+            if real_term is None:  # the one-op loss: its terms, and L_D as their sum (as without it)
+                real_term, fake_term = loss.d_terms(l_real, l_fake)
+                d_loss = real_term + fake_term
             out_real, out_fake = loss.d_output(l_real), loss.d_output(l_fake)
             threshold = loss.decision_threshold
             if loss.family == "wgan":  # a critic has no fixed threshold: split at the midpoint
