@@ -155,7 +155,7 @@ class _DenseConv(nn.Module):
     after construction is used as it is (a layer that is no longer a convolution is called as is).
     """
 
-    def __init__(self, layer: nn.Conv2d | nn.ConvTranspose2d, size: int):
+    def __init__(self, layer: nn.Conv2d | nn.ConvTranspose2d, size: int, patches: bool = True):
         super().__init__()
         self.transposed = isinstance(layer, nn.ConvTranspose2d)
         (k, _), (s, _), (p, _) = layer.kernel_size, layer.stride, layer.padding
@@ -163,7 +163,7 @@ class _DenseConv(nn.Module):
         # a transposed convolution is the adjoint of the convolution with the same weight and settings
         # over its output image: taps over the larger image, product with the matrix not transposed
         self.out_size = (size - 1) * s - 2 * p + k if self.transposed else (size + 2 * p - k) // s + 1
-        self.mode = "patches" if not self.transposed and k * k < size * size else "matrix"
+        self.mode = "patches" if patches and not self.transposed and k * k < size * size else "matrix"
         self.in_rows = self.out_rows = False  # set by _dense_plan: rows (n, positions, channels), not images
         big = self.out_size if self.transposed else size
         if self.mode == "matrix":
@@ -258,16 +258,17 @@ def _images(x: Tensor) -> Tensor:
 _ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Tanh)
 
 
-def _dense_plan(net: nn.Sequential, size: int) -> nn.ModuleDict:
+def _dense_plan(net: nn.Sequential, size: int, patches: bool = True) -> nn.ModuleDict:
     """A :class:`_DenseConv` for each convolution of ``net`` that fits one (keyed by its index in
     ``net``), following the image size from ``size`` through the layers; a planned layer whose output
     reaches the next planned layer through elementwise layers only (:data:`_ELEMENTWISE`) hands it over
-    as rows when the next one reads rows (a ``matrix`` product)."""
+    as rows when the next one reads rows (a ``matrix`` product). ``patches=False``: every layer a
+    ``matrix`` product (the engine before the patches; ``python -m gan_demo bench-quality --engine``)."""
     plan = nn.ModuleDict()
     for i, layer in enumerate(net):
         if isinstance(layer, nn.Conv2d | nn.ConvTranspose2d):
             if _DenseConv.fits(layer, size):
-                plan[str(i)] = _DenseConv(layer, size)
+                plan[str(i)] = _DenseConv(layer, size, patches)
             k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
             size = (size - 1) * s - 2 * p + k if isinstance(layer, nn.ConvTranspose2d) else (size + 2 * p - k) // s + 1
     for i, dense in plan.items():

@@ -146,3 +146,19 @@ def test_d_first_layer_runs_on_patches_and_hands_rows_to_the_second():
         assert rows.shape == (4, 16, 16)
         conv = D.net[0](x)
         assert (rows.transpose(1, 2).reshape(4, 16, 4, 4) - conv).abs().max().item() <= 2e-6 * conv.abs().max().item()
+
+
+def test_without_patches_every_layer_is_a_dense_matrix_with_the_same_values():
+    torch.manual_seed(0)
+    D = models.ConvDiscriminator((1, 8, 8), channels=16)
+    x = torch.randn(6, 1, 8, 8, requires_grad=True)
+    before = models._dense_plan(D.net, 8, patches=False)
+    assert [(d.mode, d.in_rows, d.out_rows) for d in before.values()] == [("matrix", False, False)] * 2
+    out, grads = {}, {}
+    for name, plan in (("patches", D._dense), ("matrix", before)):
+        D._dense = plan
+        out[name] = D(x)
+        grads[name] = torch.autograd.grad(out[name].square().sum(), [x, *D.parameters()])
+    assert (out["patches"] - out["matrix"]).abs().max().item() <= 2e-6 * out["matrix"].abs().max().item()
+    for a, b in zip(grads["patches"], grads["matrix"], strict=True):
+        assert (a - b).abs().max().item() <= 2e-5 * b.abs().max().item()

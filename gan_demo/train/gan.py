@@ -179,11 +179,11 @@ class GanTrainer(Trainer):
                 both = both + sigma * noise[: 2 * cfg.batch_size]
             logits = D(both)
             l_real, l_fake = logits.split(n_out)  # one node in the backward pass (two slices make two)
-            if self._one_op_d is not None:  # the same loss in one op; the terms on logged steps (below)
-                d_loss, real_term, fake_term = self._one_op_d(logits, self._d_target), None, None
-            else:
+            if self._one_op_d is None:
                 real_term, fake_term = loss.d_terms(l_real, l_fake)
                 d_loss = real_term + fake_term
+            else:  # the same loss as one op (ONE_OP_D_LOSS); its terms only on the steps that log them
+                d_loss, real_term, fake_term = self._one_op_d(logits, self._d_target), None, None
             total = d_loss
             if cfg.gp_weight > 0:
                 std = self._data_std  # the penalty holds D's gradient to 1 in the data's own units
@@ -213,8 +213,7 @@ class GanTrainer(Trainer):
 
         with torch.no_grad():
             if real_term is None:  # the one-op loss: its terms, and L_D as their sum (as without it)
-                real_term, fake_term = loss.d_terms(l_real, l_fake)
-                d_loss = real_term + fake_term
+                real_term, fake_term, d_loss = self._terms(l_real, l_fake)
             out_real, out_fake = loss.d_output(l_real), loss.d_output(l_fake)
             threshold = loss.decision_threshold
             if loss.family == "wgan":  # a critic has no fixed threshold: split at the midpoint
@@ -236,6 +235,12 @@ class GanTrainer(Trainer):
             if self.nonfinite is None and not with_metrics:
                 return None  # finite values whose squares overflowed the check: not a metric's business
         return row
+
+    def _terms(self, l_real: Tensor, l_fake: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """D's loss terms on logits of real and fake (the loss's ``d_terms``) and their sum L_D, for the
+        metrics row of a step whose update took the one-op loss."""
+        real_term, fake_term = self.loss.d_terms(l_real, l_fake)
+        return real_term, fake_term, real_term + fake_term
 
     # the order in which a step computes its metrics: the first non-finite one is named as the cause
     _CAUSE_ORDER = ("d_real", "d_fake", "loss_d_real", "loss_d_fake", "loss_d", "gp_norm", "gp", "w1", "grad_d",
