@@ -129,8 +129,9 @@ class _DenseConv(nn.Module):
       convolution), built from the layer's weight on every call: ``W (out, in · kernel²) @ taps`` and
       a transpose.
     - ``patches`` (a ``Conv2d`` whose kernel covers fewer pixels than its input has, kernel² < size²):
-      with the input's patches (im2col: ``Tensor.unfold`` views of the zero-padded input, copied once
-      into rows of (position, in · kernel²)) times the weight as a (in · kernel², out) matrix. On D's
+      with the input's patches (im2col: rows (position, in · kernel²) gathered from the flat input and
+      a zero for the padding by one ``index_select``) times the weight as a (in · kernel², out)
+      matrix. On D's
       first layer of the 8×8 digits (1 channel in, 16 out, 4×4 outputs) the dense matrix is 81 %
       zeros; the patches hold the padding's zeros only, a quarter of the dense product's
       multiplications, and no matrix is built from the weight.
@@ -159,7 +160,7 @@ class _DenseConv(nn.Module):
         super().__init__()
         self.transposed = isinstance(layer, nn.ConvTranspose2d)
         (k, _), (s, _), (p, _) = layer.kernel_size, layer.stride, layer.padding
-        self.kernel, self.stride, self.padding = k, s, p
+        self.size, self.kernel, self.stride, self.padding = size, k, s, p
         # a transposed convolution is the adjoint of the convolution with the same weight and settings
         # over its output image: taps over the larger image, product with the matrix not transposed
         self.out_size = (size - 1) * s - 2 * p + k if self.transposed else (size + 2 * p - k) // s + 1
@@ -224,6 +225,8 @@ class _DenseConv(nn.Module):
         w = layer.weight  # (out, in, k, k)
         a, b = w.shape[:2]
         n = x.shape[0]  # x: images (_dense_plan never gives a patches product rows)
+        if self.where.numel() != self.positions * b * self.kernel**2:  # a layer with other channels put in
+            self.where = _patch_index(self.size, b, self.kernel, self.stride, self.padding).to(x.device)
         # the patches, rows (n · position, b · k²): one gather from the flat input and a zero (the padding)
         flat = torch.cat([x.reshape(n, -1), x.new_zeros(n, 1)], 1)
         cols = flat.index_select(1, self.where).view(n * self.positions, -1)

@@ -162,3 +162,16 @@ def test_without_patches_every_layer_is_a_dense_matrix_with_the_same_values():
     assert (out["patches"] - out["matrix"]).abs().max().item() <= 2e-6 * out["matrix"].abs().max().item()
     for a, b in zip(grads["patches"], grads["matrix"], strict=True):
         assert (a - b).abs().max().item() <= 2e-5 * b.abs().max().item()
+
+
+def test_patches_follow_a_first_layer_replaced_with_other_channels():
+    torch.manual_seed(0)
+    D = models.ConvDiscriminator((1, 8, 8), channels=8)
+    assert D._dense["0"].mode == "patches"
+    D.net[0] = torch.nn.Conv2d(3, 8, 4, 2, 1)  # three channels in instead of one
+    x = torch.randn(5, 3, 8, 8)
+    with torch.no_grad():
+        patches = D(x)
+        D.dense = False
+        conv = D(x)
+    assert (patches - conv).abs().max().item() <= 2e-6 * conv.abs().max().item()
