@@ -60,18 +60,30 @@ def test_only_the_losses_written_as_one_op_take_it():
                        ("hinge", False, False), ("wgan-gp", False, False)]:  # fmt: skip
         cfg = dataclasses.replace(presets.get("healthy-lsgan").config(), loss=name, steps=10, device="cpu")
         trainer = GanTrainer(cfg)
-        assert (trainer._one_op_d is not None, trainer._one_op_g is not None) == (d, g), name
+        assert trainer._one_op
+        assert (trainer.loss.d_terms in ONE_OP_D_LOSS, trainer.loss.g_loss in ONE_OP_G_LOSS) == (d, g), name
     # toys keep the terms (their presets' outcomes were measured on them)
     toy = GanTrainer(dataclasses.replace(presets.get("healthy-mix2").config(), steps=10, device="cpu"))
-    assert toy.config.loss == "non-saturating" and toy._one_op_d is None and toy._one_op_g is None
+    assert toy.config.loss == "non-saturating" and not toy._one_op
+
+
+def test_a_loss_replaced_after_construction_is_the_one_trained():
+    # the one-op loss is looked up on each step: a trainer built for LSGAN whose loss is then set to
+    # non-saturating trains non-saturating, exactly as one built for it (same seed, same draws)
+    base = dataclasses.replace(presets.get("healthy-lsgan").config(), steps=10, device="cpu", seed=0)
+    swapped, built = GanTrainer(base), GanTrainer(dataclasses.replace(base, loss="non-saturating"))
+    swapped.loss = losses.get("non-saturating")
+    for _ in range(3):
+        x, y = swapped.step(), built.step()
+        assert x == y
 
 
 @pytest.mark.parametrize("preset", ["healthy-lsgan", "healthy-non-saturating"])
 def test_a_run_with_the_one_op_losses_follows_the_terms_path(preset):
     cfg = dataclasses.replace(presets.get(preset).config(), steps=100, device="cpu", seed=0, log_every=1)
     fused, terms = GanTrainer(cfg), GanTrainer(cfg)
-    terms._one_op_d = terms._one_op_g = None
-    assert fused._one_op_d is not None and fused._one_op_g is not None
+    terms._one_op = False
+    assert fused._one_op
     rows = [(fused.step(), terms.step())]
     a, b = fused.state_tensors(), terms.state_tensors()
     for key in a:  # after one step: the same weights up to rounding

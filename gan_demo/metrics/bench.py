@@ -206,7 +206,7 @@ def engine(cfg: TrainConfig, setting: str, images: torch.Tensor, steps: int) -> 
             side = images.shape[-1]
             net._dense = models._dense_plan(net.net, side // 4 if isinstance(net, models.ConvGenerator) else side,
                                             patches=False)  # fmt: skip
-    before._one_op_d = before._one_op_g = None
+    before._one_op = False
     loops = {"Trainer, this engine": cli.trainer_loop(now), "Trainer, engine before": cli.trainer_loop(before)}
     load = os.getloadavg()[0]
     for loop in loops.values():

@@ -101,9 +101,7 @@ class GanTrainer(Trainer):
         # toy presets' documented outcomes were measured on the terms, and a toy run is chaotic enough
         # that rounding-level differences change them (healthy-mix2 ends with three L_G spikes after
         # 12,000 steps with the one-op BCE, tests/test_presets.py)
-        image = self.toy is None
-        self._one_op_d = ONE_OP_D_LOSS.get(self.loss.d_terms) if image else None
-        self._one_op_g = ONE_OP_G_LOSS.get(self.loss.g_loss) if image else None
+        self._one_op = self.toy is None  # looked up each step: self.loss may be replaced (tests spy on it)
         n_out = cfg.batch_size // cfg.pack
         self._d_target = torch.cat([torch.ones(n_out, device=self.device), torch.zeros(n_out, device=self.device)])
         self._g_target = self._d_target[:n_out]
@@ -165,6 +163,8 @@ class GanTrainer(Trainer):
         gp_term = gp_norm = None
         sigma = self.instance_noise_std() / self._data_std  # in the networks' units
         checked: list[Tensor] = []  # flat values whose finiteness every step checks at once (see step())
+        one_op_d = ONE_OP_D_LOSS.get(loss.d_terms) if self._one_op else None  # None: the loss's terms
+        one_op_g = ONE_OP_G_LOSS.get(loss.g_loss) if self._one_op else None
         d_updates: list[tuple[Tensor, tuple[Tensor, ...]]] = []
 
         # (1) Update D: maximise V(D, G), i.e. minimise L_D(D(x), D(G(z)))
@@ -179,11 +179,11 @@ class GanTrainer(Trainer):
                 both = both + sigma * noise[: 2 * cfg.batch_size]
             logits = D(both)
             l_real, l_fake = logits.split(n_out)  # one node in the backward pass (two slices make two)
-            if self._one_op_d is None:
+            if one_op_d is None:
                 real_term, fake_term = loss.d_terms(l_real, l_fake)
                 d_loss = real_term + fake_term
             else:  # the same loss as one op (ONE_OP_D_LOSS); its terms only on the steps that log them
-                d_loss, real_term, fake_term = self._one_op_d(logits, self._d_target), None, None
+                d_loss, real_term, fake_term = one_op_d(logits, self._d_target), None, None
             total = d_loss
             if cfg.gp_weight > 0:
                 std = self._data_std  # the penalty holds D's gradient to 1 in the data's own units
@@ -200,7 +200,7 @@ class GanTrainer(Trainer):
 
         # (2) Update G: minimise L_G(D(G(z))) with D fixed (gradients for G's weights only)
         l_fake_g = D(fake + sigma * noise[2 * cfg.batch_size :] if sigma > 0 else fake)
-        g_loss = loss.g_loss(l_fake_g) if self._one_op_g is None else self._one_op_g(l_fake_g, self._g_target)
+        g_loss = loss.g_loss(l_fake_g) if one_op_g is None else one_op_g(l_fake_g, self._g_target)
         g_grads = scalar_grads(g_loss, self._g_params, self._one)
         apply_gradients(self.opt_g, self._g_params, g_grads)
         self._end_of_updates()
