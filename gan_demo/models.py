@@ -123,31 +123,56 @@ def _taps(size: int, kernel: int, stride: int, padding: int) -> tuple[Tensor, in
 
 class _DenseConv(nn.Module):
     """A ``Conv2d`` or ``ConvTranspose2d`` layer (square kernel and input, no dilation or groups, no
-    output padding) on inputs of one fixed size, run as one matrix product with the dense matrix of
-    the layer's linear map (the Toeplitz matrix of the convolution), built from the layer's weight on
-    every call: ``W (out, in · kernel²) @ taps`` and a transpose. Same function of the same
-    parameters; the sums run in another order, so values differ from ``Conv2d``'s in the last bits
-    (relative 1e-6, tests/test_models.py). On the 8×8 digits, where a layer has at most 64 positions
-    on either side, oneDNN's convolution kernels spend most of their time outside the arithmetic,
-    above all in the backward pass: with these products the Trainer's DCGAN step runs about 1.6×
-    as fast on one CPU thread (``python -m gan_demo bench-quality --preset healthy-lsgan --threads 1
-    --rates 3000``; figures in docs/quality.md). It holds no parameters (``layer`` does, and state
-    dicts are unchanged), only a non-persistent buffer, the taps.
+    output padding) on inputs of one fixed size, run as one matrix product, in one of two ways:
+
+    - ``matrix``: with the dense matrix of the layer's linear map (the Toeplitz matrix of the
+      convolution), built from the layer's weight on every call: ``W (out, in · kernel²) @ taps`` and
+      a transpose.
+    - ``patches`` (a ``Conv2d`` whose kernel covers fewer pixels than its input has, kernel² < size²):
+      with the input's patches (im2col: rows (position, in · kernel²) gathered from the flat input and
+      a zero for the padding by one ``index_select``) times the weight as a (in · kernel², out)
+      matrix. On D's
+      first layer of the 8×8 digits (1 channel in, 16 out, 4×4 outputs) the dense matrix is 81 %
+      zeros; the patches hold the padding's zeros only, a quarter of the dense product's
+      multiplications, and no matrix is built from the weight.
+
+    Same function of the same parameters; the sums run in another order, so values differ from
+    ``Conv2d``'s in the last bits (relative 1e-6, tests/test_models.py). On the 8×8 digits, where a
+    layer has at most 64 positions on either side, oneDNN's convolution kernels spend most of their
+    time outside the arithmetic, above all in the backward pass: with these products the Trainer's
+    DCGAN step runs about 1.6× as fast on one CPU thread (``python -m gan_demo bench-quality --preset
+    healthy-lsgan --threads 1 --rates 3000``; figures in docs/quality.md), and the patches on D's
+    first layer take a further part off (docs/quality.md). It holds no parameters (``layer`` does, and
+    state dicts are unchanged), only non-persistent buffers.
+
+    Layout between planned layers (:func:`_dense_plan`): a layer's input and output are images
+    (n, channels, size, size), or, where ``in_rows`` / ``out_rows`` says so, rows (n, positions,
+    channels), the order a ``patches`` product gives its output in and which a ``matrix`` product
+    reads as cheaply (its matrix's columns are ordered to match): D's first layer hands its output
+    to the second (through the LeakyReLU) without a transpose. :func:`_run_dense` turns rows back
+    into images before any other kind of layer.
 
     ``layer`` is read on each call through ``owner[index]``, so a layer replaced in the Sequential
     after construction is used as it is (a layer that is no longer a convolution is called as is).
     """
 
-    def __init__(self, layer: nn.Conv2d | nn.ConvTranspose2d, size: int):
+    def __init__(self, layer: nn.Conv2d | nn.ConvTranspose2d, size: int, patches: bool = True):
         super().__init__()
         self.transposed = isinstance(layer, nn.ConvTranspose2d)
         (k, _), (s, _), (p, _) = layer.kernel_size, layer.stride, layer.padding
+        self.size, self.kernel, self.stride, self.padding = size, k, s, p
         # a transposed convolution is the adjoint of the convolution with the same weight and settings
         # over its output image: taps over the larger image, product with the matrix not transposed
         self.out_size = (size - 1) * s - 2 * p + k if self.transposed else (size + 2 * p - k) // s + 1
+        self.mode = "patches" if patches and not self.transposed and k * k < size * size else "matrix"
+        self.in_rows = self.out_rows = False  # set by _dense_plan: rows (n, positions, channels), not images
         big = self.out_size if self.transposed else size
-        taps, positions = _taps(big, k, s, p)
-        self.register_buffer("taps", taps, persistent=False)
+        if self.mode == "matrix":
+            taps, positions = _taps(big, k, s, p)
+            self.register_buffer("taps", taps, persistent=False)
+        else:
+            positions = self.out_size**2
+            self.register_buffer("where", _patch_index(size, layer.in_channels, k, s, p), persistent=False)
         self.positions, self.pixels = positions, big * big  # of the convolution: output positions, input pixels
 
     @staticmethod
@@ -163,44 +188,121 @@ class _DenseConv(nn.Module):
         return 0 < out and max(size, out) ** 2 <= _DENSE_POSITIONS
 
     def forward(self, layer: nn.Conv2d | nn.ConvTranspose2d, x: Tensor) -> Tensor:
+        if self.mode == "patches":
+            return self._patches(layer, x)
         w = layer.weight  # Conv2d: (out, in, k, k); ConvTranspose2d: (in, out, k, k)
         a, b = w.shape[:2]
-        # the convolution's matrix, rows (a, output position), columns (b, input pixel)
-        m = (w.reshape(a * b, -1) @ self.taps).view(a, b, self.positions, self.pixels).transpose(1, 2)
+        # the convolution's matrix, rows (a, output position), columns (b, input pixel); rows or columns
+        # by (position, channel) where that side of the layer is in rows
+        rows_by_position = self.in_rows if self.transposed else self.out_rows
+        cols_by_position = self.out_rows if self.transposed else self.in_rows
+        m = (w.reshape(a * b, -1) @ self.taps).view(a, b, self.positions, self.pixels)
+        m = m.permute(2 if rows_by_position else 0, 0 if rows_by_position else 2,
+                      3 if cols_by_position else 1, 1 if cols_by_position else 3)  # fmt: skip
         m = m.reshape(a * self.positions, b * self.pixels)
         n = x.shape[0]
         channels = b if self.transposed else a
-        flat = x.reshape(n, -1)  # transposed: (n, a · L); else (n, b · pixels)
+        flat = x.reshape(n, -1)  # transposed: (n, a · L); else (n, b · pixels); each in its order
         m = m if self.transposed else m.t()
         if layer.bias is None:
             out = flat @ m
         else:  # the bias of each output channel at each of its positions, added inside the product
-            out = torch.addmm(layer.bias.view(channels, 1).expand(channels, self.out_size**2).reshape(-1), flat, m)
+            out = torch.addmm(self._bias(layer.bias, channels), flat, m)
+        return self._shaped(out, n, channels)
+
+    def _bias(self, bias: Tensor, channels: int) -> Tensor:
+        """The bias of each output channel at each output position, in the output's order."""
+        if self.out_rows:
+            return bias.view(1, channels).expand(self.out_size**2, channels).reshape(-1)
+        return bias.view(channels, 1).expand(channels, self.out_size**2).reshape(-1)
+
+    def _shaped(self, out: Tensor, n: int, channels: int) -> Tensor:
+        if self.out_rows:
+            return out.view(n, self.out_size**2, channels)
         return out.view(n, channels, self.out_size, self.out_size)
 
+    def _patches(self, layer: nn.Conv2d, x: Tensor) -> Tensor:
+        w = layer.weight  # (out, in, k, k)
+        a, b = w.shape[:2]
+        n = x.shape[0]  # x: images (_dense_plan never gives a patches product rows)
+        if self.where.numel() != self.positions * b * self.kernel**2:  # a layer with other channels put in
+            self.where = _patch_index(self.size, b, self.kernel, self.stride, self.padding).to(x.device)
+        # the patches, rows (n · position, b · k²): one gather from the flat input and a zero (the padding)
+        flat = torch.cat([x.reshape(n, -1), x.new_zeros(n, 1)], 1)
+        cols = flat.index_select(1, self.where).view(n * self.positions, -1)
+        weight = w.reshape(a, -1).t()
+        out = cols @ weight if layer.bias is None else torch.addmm(layer.bias, cols, weight)  # (n · position, a)
+        if self.out_rows:
+            return out.view(n, self.positions, a)
+        return out.view(n, self.out_size, self.out_size, a).permute(0, 3, 1, 2)
 
-def _dense_plan(net: nn.Sequential, size: int) -> nn.ModuleDict:
+
+def _patch_index(size: int, channels: int, kernel: int, stride: int, padding: int) -> Tensor:
+    """For each output position, input channel and kernel tap (in that order, taps row by row) of a
+    square convolution over ``channels`` × ``size`` × ``size`` images: the index of the input value under
+    that tap in the flat image (channel, row, column), or ``channels · size²`` where the tap falls on the
+    padding (a zero appended to the flat image). Shape (positions · channels · kernel²,)."""
+    padded = size + 2 * padding
+    image = torch.full((channels, padded, padded), channels * size * size, dtype=torch.float64)
+    image[:, padding : padding + size, padding : padding + size] = torch.arange(channels * size * size,
+                                                                               dtype=torch.float64).view(channels, size, size)  # fmt: skip
+    windows = image.unfold(1, kernel, stride).unfold(2, kernel, stride)  # (channels, out, out, k, k)
+    return windows.permute(1, 2, 0, 3, 4).reshape(-1).long()
+
+
+def _images(x: Tensor) -> Tensor:
+    """Rows (n, positions, channels) as images (n, channels, side, side)."""
+    n, positions, channels = x.shape
+    side = math.isqrt(positions)
+    return x.transpose(1, 2).reshape(n, channels, side, side)
+
+
+# layers that act on each value alone: they take rows (n, positions, channels) as they take images
+_ELEMENTWISE = (nn.ReLU, nn.LeakyReLU, nn.Tanh)
+
+
+def _dense_plan(net: nn.Sequential, size: int, patches: bool = True) -> nn.ModuleDict:
     """A :class:`_DenseConv` for each convolution of ``net`` that fits one (keyed by its index in
-    ``net``), following the image size from ``size`` through the layers."""
+    ``net``), following the image size from ``size`` through the layers; a planned layer whose output
+    reaches the next planned layer through elementwise layers only (:data:`_ELEMENTWISE`) hands it over
+    as rows when the next one reads rows (a ``matrix`` product). ``patches=False``: every layer a
+    ``matrix`` product (the engine before the patches; ``python -m gan_demo bench-quality --engine``)."""
     plan = nn.ModuleDict()
     for i, layer in enumerate(net):
         if isinstance(layer, nn.Conv2d | nn.ConvTranspose2d):
             if _DenseConv.fits(layer, size):
-                plan[str(i)] = _DenseConv(layer, size)
+                plan[str(i)] = _DenseConv(layer, size, patches)
             k, s, p = layer.kernel_size[0], layer.stride[0], layer.padding[0]
             size = (size - 1) * s - 2 * p + k if isinstance(layer, nn.ConvTranspose2d) else (size + 2 * p - k) // s + 1
+    for i, dense in plan.items():
+        j = int(i) + 1
+        while j < len(net) and type(net[j]) in _ELEMENTWISE:
+            j += 1
+        after = plan[str(j)] if str(j) in plan else None
+        if after is not None and after.mode == "matrix" and dense.mode == "patches":
+            dense.out_rows = after.in_rows = True
     return plan
 
 
 def _run_dense(net: nn.Sequential, plan: nn.ModuleDict, x: Tensor) -> Tensor:
-    """``net(x)`` with the planned convolutions as dense matrix products (:class:`_DenseConv`)."""
+    """``net(x)`` with the planned convolutions as matrix products (:class:`_DenseConv`); values between
+    two of them may travel as rows (n, positions, channels), turned back into images before any
+    layer that is not a planned convolution or elementwise."""
+    rows = False
     for i, layer in enumerate(net):
         dense = plan[str(i)] if str(i) in plan else None
         if dense is not None and isinstance(layer, nn.Conv2d | nn.ConvTranspose2d):
+            if rows != dense.in_rows:
+                x = _images(x) if rows else x.flatten(2).transpose(1, 2)
             x = dense(layer, x)
-        else:
+            rows = dense.out_rows
+        elif rows and type(layer) in _ELEMENTWISE:
             x = layer(x)
-    return x
+        else:
+            if rows:
+                x, rows = _images(x), False
+            x = layer(x)
+    return _images(x) if rows else x
 
 
 class ConvGenerator(nn.Module):

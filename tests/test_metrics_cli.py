@@ -101,3 +101,13 @@ def test_clocked_loop_counts_wall_and_cpu_seconds_of_its_turns():
     spinner = bench._Clocked("spins", spin, lambda: None)
     spinner.run_for(0.2)
     assert spinner.seconds >= 0.2 and 0 < spinner.cpu <= spinner.seconds + 0.01
+
+
+def test_engine_mode_times_the_trainer_against_the_engine_before(capsys):
+    assert cli.main(["bench-quality", "--data", "digits", "--preset", "healthy-lsgan", "--engine", "40",
+                     "--threads", "1"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert "40 steps each in 20 interleaved rounds" in out
+    for name in ("Trainer, this engine", "Trainer, engine before"):
+        assert out.count(f"  {name} ") == 1 and "CPU ms per step" in out
+    assert out.count("this engine / before: ") == 1

@@ -115,3 +115,63 @@ def test_a_training_run_on_the_dense_path_follows_the_convolution_path(preset):
     for x, y in rows:  # 20 steps: the same losses to 1e-4
         for name in ("loss_d", "loss_g", "d_real", "d_fake"):
             assert x[name] == pytest.approx(y[name], abs=1e-4), (x["step"], name)
+
+
+def test_patch_index_gathers_what_unfold_gives():
+    # each output position's window, channel by channel, taps row by row: F.unfold's columns, with the
+    # padding read from the zero appended to the flat image
+    for size, channels, kernel, stride, padding in [(8, 1, 4, 2, 1), (8, 2, 4, 2, 1), (5, 3, 3, 1, 0), (6, 1, 3, 2, 2)]:
+        x = torch.randn(3, channels, size, size)
+        where = models._patch_index(size, channels, kernel, stride, padding)
+        flat = torch.cat([x.reshape(3, -1), torch.zeros(3, 1)], 1)
+        expected = torch.nn.functional.unfold(x, kernel, padding=padding, stride=stride).transpose(1, 2)
+        assert torch.equal(flat[:, where].view(expected.shape), expected), (size, channels, kernel, stride, padding)
+    # 8x8, kernel 4, stride 2, padding 1: 16 positions x 16 taps, of which 256 - 196 fall on the padding
+    where = models._patch_index(8, 1, 4, 2, 1)
+    assert where.shape == (256,) and (where == 64).sum().item() == 256 - 196
+
+
+def test_d_first_layer_runs_on_patches_and_hands_rows_to_the_second():
+    torch.manual_seed(0)
+    G, D = models.build("dcgan", (1, 8, 8), z_dim=100, hidden=64)
+    # D's first layer (1 channel in, kernel 4 of 8x8 pixels): the patches; the second (4x4 in) and
+    # G's transposed layers: the dense matrix
+    assert [(i, d.mode, d.in_rows, d.out_rows) for i, d in D._dense.items()] == [
+        ("0", "patches", False, True), ("2", "matrix", True, False)]  # fmt: skip
+    assert all(d.mode == "matrix" and not d.in_rows and not d.out_rows for d in G._dense.values())
+    # the rows between them: (n, 16 positions, 16 channels), what conv 1 gives transposed
+    x = torch.randn(4, 1, 8, 8)
+    with torch.no_grad():
+        rows = D._dense["0"](D.net[0], x)
+        assert rows.shape == (4, 16, 16)
+        conv = D.net[0](x)
+        assert (rows.transpose(1, 2).reshape(4, 16, 4, 4) - conv).abs().max().item() <= 2e-6 * conv.abs().max().item()
+
+
+def test_without_patches_every_layer_is_a_dense_matrix_with_the_same_values():
+    torch.manual_seed(0)
+    D = models.ConvDiscriminator((1, 8, 8), channels=16)
+    x = torch.randn(6, 1, 8, 8, requires_grad=True)
+    before = models._dense_plan(D.net, 8, patches=False)
+    assert [(d.mode, d.in_rows, d.out_rows) for d in before.values()] == [("matrix", False, False)] * 2
+    out, grads = {}, {}
+    for name, plan in (("patches", D._dense), ("matrix", before)):
+        D._dense = plan
+        out[name] = D(x)
+        grads[name] = torch.autograd.grad(out[name].square().sum(), [x, *D.parameters()])
+    assert (out["patches"] - out["matrix"]).abs().max().item() <= 2e-6 * out["matrix"].abs().max().item()
+    for a, b in zip(grads["patches"], grads["matrix"], strict=True):
+        assert (a - b).abs().max().item() <= 2e-5 * b.abs().max().item()
+
+
+def test_patches_follow_a_first_layer_replaced_with_other_channels():
+    torch.manual_seed(0)
+    D = models.ConvDiscriminator((1, 8, 8), channels=8)
+    assert D._dense["0"].mode == "patches"
+    D.net[0] = torch.nn.Conv2d(3, 8, 4, 2, 1)  # three channels in instead of one
+    x = torch.randn(5, 3, 8, 8)
+    with torch.no_grad():
+        patches = D(x)
+        D.dense = False
+        conv = D(x)
+    assert (patches - conv).abs().max().item() <= 2e-6 * conv.abs().max().item()

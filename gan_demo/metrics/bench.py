@@ -59,6 +59,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rates", type=int, default=0, metavar="STEPS",
                    help="instead: steps/s of both loops in 20 interleaved rounds of STEPS/20 steps each (medians), "
                    "with the DCGAN pair's convolutions run densely (the default on 8x8) and as conv layers")  # fmt: skip
+    p.add_argument("--engine", type=int, default=0, metavar="STEPS",
+                   help="instead: CPU time per step of the Trainer against the same Trainer on the engine before "
+                   "D's first-layer patches and the one-op losses, in 20 interleaved rounds of STEPS/20 steps "
+                   "(medians)")  # fmt: skip
     p.add_argument("--overhead", type=int, default=0, metavar="STEPS",
                    help="instead: time STEPS steps of the Train page's default run on --data, with the Quality "
                    "panel's report every snapshot_every steps, and print its share of the training time")  # fmt: skip
@@ -188,6 +192,46 @@ def rates(cfg: TrainConfig, preset: bool, setting: str, dataset, images: torch.T
                   f"(CPU: {med_cpu[ours] / med_cpu[theirs]:.2f}x)")  # fmt: skip
 
 
+def engine(cfg: TrainConfig, setting: str, images: torch.Tensor, steps: int) -> None:
+    """The Trainer (as :func:`gan_demo.cli.trainer_loop` calls it) against the same Trainer, from the
+    same seed, on the engine before two changes that keep the math (docs/quality.md): D's first layer
+    on the 8×8 digits as the dense matrix instead of its input's patches (``models._dense_plan(...,
+    patches=False)``) and the loss's own terms instead of the one-op losses
+    (:data:`gan_demo.train.gan.ONE_OP_D_LOSS`). 20 interleaved rounds of ``steps / 20`` steps after 20
+    warm-up steps each; prints the median CPU milliseconds per step (``time.thread_time``) and wall
+    steps/s of each, and their ratio."""
+    now, before = make_trainer(cfg, images=images), make_trainer(cfg, images=images)
+    for net in (before.G, before.D):
+        if isinstance(net, models.ConvGenerator | models.ConvDiscriminator) and len(net._dense):
+            side = images.shape[-1]
+            net._dense = models._dense_plan(net.net, side // 4 if isinstance(net, models.ConvGenerator) else side,
+                                            patches=False)  # fmt: skip
+    before._one_op = False
+    loops = {"Trainer, this engine": cli.trainer_loop(now), "Trainer, engine before": cli.trainer_loop(before)}
+    load = os.getloadavg()[0]
+    for loop in loops.values():
+        for _ in range(20):
+            loop()
+    block = max(1, steps // 20)
+    wall: dict[str, list[float]] = {name: [] for name in loops}
+    cpu: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(20):
+        for name, loop in loops.items():
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            for _ in range(block):
+                loop()
+            wall[name].append(block / (time.perf_counter() - start))
+            cpu[name].append(1000 * (time.thread_time() - start_cpu) / block)
+    print(f"{setting}; torch threads {torch.get_num_threads()}; {steps:,} steps each in 20 interleaved rounds; "
+          f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")  # fmt: skip
+    med_cpu = {name: statistics.median(r) for name, r in cpu.items()}
+    for name in loops:
+        print(f"  {name:<24} {med_cpu[name]:6.3f} CPU ms per step (rounds {min(cpu[name]):.3f} to "
+              f"{max(cpu[name]):.3f}); {statistics.median(wall[name]):7.1f} steps/s")  # fmt: skip
+    new, old = med_cpu.values()
+    print(f"  this engine / before: {new / old:.3f} of the CPU time per step ({old / new:.2f}x as fast)")
+
+
 class _Clocked:
     """A training loop with its own clock, evaluation times and first time within the target."""
 
@@ -240,6 +284,9 @@ def main(argv: list[str]) -> int:
         cfg = dataclasses.replace(preset_cfg, data=args.data, steps=10**6, device="cpu", seed=args.seed)
         setting = (f"preset {args.preset}: {cfg.model} (width {cfg.hidden}, pack {cfg.pack}), z {cfg.z_dim}, batch "
                    f"{cfg.batch_size}, {cfg.loss}, Adam {cfg.lr_d:g} / {cfg.lr_g:g}, β {cfg.beta1:g} / {cfg.beta2:g}")  # fmt: skip
+    if args.engine > 0:
+        engine(cfg, setting, images, args.engine)
+        return 0
     if args.rates > 0:
         with tempfile.TemporaryDirectory() as tmp:
             rates(cfg, args.preset is not None, setting, cli._seed_dataset(args.data, Path(tmp)), images, args.rates)

@@ -4,7 +4,11 @@ Speed on a CPU comes from doing less Python per step, not from a different algor
 a few hundred tiny operations, so their per-call overhead is most of its time):
 - the whole data set is one tensor on the device, and a batch is one ``index_select``; toy samples,
   noise and image indices are drawn for many steps at once (:class:`~gan_demo.train.loop.Draws`);
-- real and fake go through D in one forward pass (D has no BatchNorm, so this changes nothing);
+- real and fake go through D in one forward pass (D has no BatchNorm, so this changes nothing), and
+  for the BCE and least-squares losses on images D's loss over both is one torch op (:data:`ONE_OP_D_LOSS`), as
+  is G's (:data:`ONE_OP_G_LOSS`): the same value as the loss's terms to float32 rounding, a handful
+  fewer operations and autograd nodes per update; the terms themselves are computed on the steps that
+  log them;
 - the fakes of the last D update are reused for G's update (as in pytorch/examples' dcgan);
 - gradients come from the autograd engine for the updated network only
   (:func:`~gan_demo.train.fastpath.scalar_grads`): G's update computes no gradient for D's weights, and
@@ -22,12 +26,29 @@ a few hundred tiny operations, so their per-call overhead is most of its time):
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
 
 from gan_demo import data, losses, models, toys
 from gan_demo.config import TrainConfig
 from gan_demo.train.fastpath import apply_gradients, clamp_, scalar_grads
 from gan_demo.train.loop import INIT_LOCK, Draws, Trainer, grad_norm
+
+# D's loss over the logits of real then fake (one tensor of 2n) against ``target`` (n ones, then n
+# zeros), in one op, keyed by the loss's d_terms; equal to real_term + fake_term up to float32 rounding:
+# - BCE (Goodfellow et al. 2014): E[softplus(-l_r)] + E[softplus(l_f)] = 2 × the mean over all 2n of
+#   BCE-with-logits(l, t), whose terms are softplus(-l) for t = 1 and softplus(l) for t = 0;
+# - least squares (Mao et al. 2017): ½E[(l_r - 1)²] + ½E[l_f²] = the mean over all 2n of (l - t)².
+ONE_OP_D_LOSS = {
+    losses.bce_d_terms: lambda logits, target: 2.0 * F.binary_cross_entropy_with_logits(logits, target),
+    losses.lsgan_d_terms: F.mse_loss,
+}
+# G's loss on D's logits of the fakes against ``ones`` (n ones), in one op where it is one (or two):
+# non-saturating E[softplus(-l_f)] = BCE-with-logits(l_f, 1); least squares ½E[(l_f - 1)²] = ½ MSE(l_f, 1)
+ONE_OP_G_LOSS = {
+    losses.non_saturating_g_loss: F.binary_cross_entropy_with_logits,
+    losses.lsgan_g_loss: lambda logits, ones: 0.5 * F.mse_loss(logits, ones),
+}
 
 
 class GanTrainer(Trainer):
@@ -76,6 +97,14 @@ class GanTrainer(Trainer):
         self._instance = Draws(lambda n: torch.randn(n, *self.data_shape, generator=self.gen, device=self.device),
                                3 * cfg.batch_size, per_block=32 if self.toy is not None else 4)  # fmt: skip
         self.metric_names = self._metric_names()
+        # the one-op losses (None: the loss's own terms), with their targets made once. Images only: the
+        # toy presets' documented outcomes were measured on the terms, and a toy run is chaotic enough
+        # that rounding-level differences change them (healthy-mix2 ends with three L_G spikes after
+        # 12,000 steps with the one-op BCE, tests/test_presets.py)
+        self._one_op = self.toy is None  # looked up each step: self.loss may be replaced (tests spy on it)
+        n_out = cfg.batch_size // cfg.pack
+        self._d_target = torch.cat([torch.ones(n_out, device=self.device), torch.zeros(n_out, device=self.device)])
+        self._g_target = self._d_target[:n_out]
 
     def _draws(self) -> dict[str, Draws]:
         real = self._real if isinstance(self._real, Draws) else self._pick  # toys: points; images: indices
@@ -134,6 +163,8 @@ class GanTrainer(Trainer):
         gp_term = gp_norm = None
         sigma = self.instance_noise_std() / self._data_std  # in the networks' units
         checked: list[Tensor] = []  # flat values whose finiteness every step checks at once (see step())
+        one_op_d = ONE_OP_D_LOSS.get(loss.d_terms) if self._one_op else None  # None: the loss's terms
+        one_op_g = ONE_OP_G_LOSS.get(loss.g_loss) if self._one_op else None
         d_updates: list[tuple[Tensor, tuple[Tensor, ...]]] = []
 
         # (1) Update D: maximise V(D, G), i.e. minimise L_D(D(x), D(G(z)))
@@ -148,8 +179,11 @@ class GanTrainer(Trainer):
                 both = both + sigma * noise[: 2 * cfg.batch_size]
             logits = D(both)
             l_real, l_fake = logits.split(n_out)  # one node in the backward pass (two slices make two)
-            real_term, fake_term = loss.d_terms(l_real, l_fake)
-            d_loss = real_term + fake_term
+            if one_op_d is None:
+                real_term, fake_term = loss.d_terms(l_real, l_fake)
+                d_loss = real_term + fake_term
+            else:  # the same loss as one op (ONE_OP_D_LOSS); its terms only on the steps that log them
+                d_loss, real_term, fake_term = one_op_d(logits, self._d_target), None, None
             total = d_loss
             if cfg.gp_weight > 0:
                 std = self._data_std  # the penalty holds D's gradient to 1 in the data's own units
@@ -166,7 +200,7 @@ class GanTrainer(Trainer):
 
         # (2) Update G: minimise L_G(D(G(z))) with D fixed (gradients for G's weights only)
         l_fake_g = D(fake + sigma * noise[2 * cfg.batch_size :] if sigma > 0 else fake)
-        g_loss = loss.g_loss(l_fake_g)
+        g_loss = loss.g_loss(l_fake_g) if one_op_g is None else one_op_g(l_fake_g, self._g_target)
         g_grads = scalar_grads(g_loss, self._g_params, self._one)
         apply_gradients(self.opt_g, self._g_params, g_grads)
         self._end_of_updates()
@@ -178,6 +212,8 @@ class GanTrainer(Trainer):
             return None
 
         with torch.no_grad():
+            if real_term is None:  # the one-op loss: its terms, and L_D as their sum (as without it)
+                real_term, fake_term, d_loss = self._terms(l_real, l_fake)
             out_real, out_fake = loss.d_output(l_real), loss.d_output(l_fake)
             threshold = loss.decision_threshold
             if loss.family == "wgan":  # a critic has no fixed threshold: split at the midpoint
@@ -199,6 +235,12 @@ class GanTrainer(Trainer):
             if self.nonfinite is None and not with_metrics:
                 return None  # finite values whose squares overflowed the check: not a metric's business
         return row
+
+    def _terms(self, l_real: Tensor, l_fake: Tensor) -> tuple[Tensor, Tensor, Tensor]:
+        """D's loss terms on logits of real and fake (the loss's ``d_terms``) and their sum L_D, for the
+        metrics row of a step whose update took the one-op loss."""
+        real_term, fake_term = self.loss.d_terms(l_real, l_fake)
+        return real_term, fake_term, real_term + fake_term
 
     # the order in which a step computes its metrics: the first non-finite one is named as the cause
     _CAUSE_ORDER = ("d_real", "d_fake", "loss_d_real", "loss_d_fake", "loss_d", "gp_norm", "gp", "w1", "grad_d",
