@@ -344,7 +344,7 @@ def main(fd: int) -> None:
     from gan_demo.runs import live  # noqa: F401
     from gan_demo.train import make_trainer
 
-    try:  # one tiny step: torch's first optimizer imports torch._dynamo (sympy, triton: about 150 MB)
+    try:  # one tiny step: torch's first optimizer imports its compiler package (dynamo) (sympy, triton: about 150 MB)
         make_trainer(TrainConfig.for_loss("non-saturating", "ring8", steps=1, hidden=8)).step()
     except Exception:  # a job will say what is wrong
         _LOG.exception("the training process's warm-up step failed")
