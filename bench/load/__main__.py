@@ -40,6 +40,10 @@ def table(a: dict, b: dict) -> str:
         rows.append((f"(a) shared run's speed with {a['sessions']} viewers ≥ 70 % of one viewer's",
                      f"{_fmt(many, ' steps/s', 1)} vs {_fmt(one, ' steps/s', 1)}: {_fmt(None if ratio is None else 100 * ratio, ' %', 0)}",
                      "met" if ratio is not None and ratio >= 0.7 else f"missed by {_fmt(None if ratio is None else 70 - 100 * ratio, ' points', 0)}"))  # fmt: skip
+        r1, rn = a.get("reported_rate_one_viewer_median"), a.get("reported_rate_class_median")
+        if r1 and rn:
+            rows.append(("(a) the same from the rate the run reports on its page (median)",
+                         f"{rn:,.0f} vs {r1:,.0f} steps/s: {100 * rn / r1:.0f} %", "reported"))  # fmt: skip
     if b:
         waits = [x for x in b["wait_s_light"] + b["wait_s_browser"] if x is not None]
         errors = b["errors_light"] + b["errors_browser"]

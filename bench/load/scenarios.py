@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import multiprocessing as mp
 import os
+import re
 import statistics
 import time
 from pathlib import Path
@@ -40,6 +41,15 @@ def _rate(points: list[tuple[float, int]]) -> float | None:
     points = sorted(points)
     (t0, s0), (t1, s1) = points[0], points[-1]
     return (s1 - s0) / (t1 - t0) if t1 > t0 else None
+
+
+_REPORTED = re.compile(r"· ([\d,.]+) steps/s")
+
+
+def _median_reported(progress: list[tuple]) -> float | None:
+    """The median of the step rates the pages showed ("step s of N · r steps/s · ...")."""
+    rates = [float(m[1].replace(",", "")) for *_, text in progress if (m := _REPORTED.search(text))]
+    return statistics.median(rates) if rates else None
 
 
 def _server_figures(sampler: Sampler, t0: float, t1: float) -> dict:
@@ -123,6 +133,7 @@ def class_on_one_link(n: int, n_browsers: int, procs: int, preset: str, spread_s
             await asyncio.sleep(baseline_s)
             pts = [(t, s) for t, s, _, _ in alone.seen.progress if t >= t_run + 3]  # past the start-up
             fig["steps_per_s_one_viewer"] = _rate(pts)
+            fig["reported_rate_one_viewer_median"] = _median_reported([x for x in alone.seen.progress if x[0] >= t_run + 3])
             fig["server_one_viewer"] = _server_figures(sampler, t_run + 3, time.perf_counter())
             await alone.press(f"{PAGE}_stop")  # stopped runs are not shared: the class starts anew
             await asyncio.sleep(1.0)
@@ -151,6 +162,9 @@ def class_on_one_link(n: int, n_browsers: int, procs: int, preset: str, spread_s
                                           for s in sessions]  # fmt: skip
             pts = [(t, st) for s in sessions for t, st, _, _ in s.seen.progress if t_watch <= t <= t_end]
             fig["steps_per_s_class"] = _rate(pts)
+            # the rate the run itself reports on the page (measured by the trainer over its last ~5 s)
+            fig["reported_rate_class_median"] = _median_reported([x for s in sessions for x in s.seen.progress
+                                                                  if t_watch <= x[0] <= t_end])  # fmt: skip
             # the pages may redraw too rarely under load for the window: then from the class's first
             # progress bar on (all sessions were joining or watching the same run then)
             t_first = min((s.seen.first_progress for s in sessions if s.seen.first_progress), default=t_watch)
