@@ -32,6 +32,7 @@ import os
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import torch
@@ -165,19 +166,8 @@ def rates(cfg: TrainConfig, preset: bool, setting: str, dataset, images: torch.T
         loops["seed-style loop" + suffix] = seed_step
         loops["gan_demo Trainer" + suffix] = cli.trainer_loop(trainer)
     load = os.getloadavg()[0]
-    for loop in loops.values():  # warm up
-        for _ in range(20):
-            loop()
-    block = max(1, steps // 20)
-    wall: dict[str, list[float]] = {name: [] for name in loops}
-    cpu: dict[str, list[float]] = {name: [] for name in loops}
-    for _ in range(20):
-        for name, loop in loops.items():
-            start, start_cpu = time.perf_counter(), time.thread_time()
-            for _ in range(block):
-                loop()
-            wall[name].append(block / (time.perf_counter() - start))
-            cpu[name].append(block / max(time.thread_time() - start_cpu, 1e-9))
+    wall, cpu_s = _interleaved(loops, steps)
+    cpu = {name: [1 / max(x, 1e-12) for x in r] for name, r in cpu_s.items()}  # steps per CPU second
     print(f"{setting}; torch threads {torch.get_num_threads()}; {steps:,} steps each in 20 interleaved rounds; "
           f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")  # fmt: skip
     med_wall = {name: statistics.median(r) for name, r in wall.items()}
@@ -190,6 +180,26 @@ def rates(cfg: TrainConfig, preset: bool, setting: str, dataset, images: torch.T
             ours, theirs = "gan_demo Trainer" + suffix, "seed-style loop" + suffix
             print(f"  Trainer / seed-style loop{suffix or ''}: {med_wall[ours] / med_wall[theirs]:.2f}x "
                   f"(CPU: {med_cpu[ours] / med_cpu[theirs]:.2f}x)")  # fmt: skip
+
+
+def _interleaved(loops: dict[str, Callable[[], object]], steps: int) -> tuple[dict[str, list[float]], dict[str, list[float]]]:
+    """Time ``loops`` (name -> one training step) against each other: 20 warm-up steps of each, then
+    20 interleaved rounds of ``steps / 20`` steps each. Returns, per loop and round, the wall-clock
+    steps/s and the CPU seconds per step of the calling thread (``time.thread_time``)."""
+    for loop in loops.values():
+        for _ in range(20):
+            loop()
+    block = max(1, steps // 20)
+    wall: dict[str, list[float]] = {name: [] for name in loops}
+    cpu: dict[str, list[float]] = {name: [] for name in loops}
+    for _ in range(20):
+        for name, loop in loops.items():
+            start, start_cpu = time.perf_counter(), time.thread_time()
+            for _ in range(block):
+                loop()
+            wall[name].append(block / (time.perf_counter() - start))
+            cpu[name].append((time.thread_time() - start_cpu) / block)
+    return wall, cpu
 
 
 def engine(cfg: TrainConfig, setting: str, images: torch.Tensor, steps: int) -> None:
@@ -209,19 +219,8 @@ def engine(cfg: TrainConfig, setting: str, images: torch.Tensor, steps: int) -> 
     before._one_op = False
     loops = {"Trainer, this engine": cli.trainer_loop(now), "Trainer, engine before": cli.trainer_loop(before)}
     load = os.getloadavg()[0]
-    for loop in loops.values():
-        for _ in range(20):
-            loop()
-    block = max(1, steps // 20)
-    wall: dict[str, list[float]] = {name: [] for name in loops}
-    cpu: dict[str, list[float]] = {name: [] for name in loops}
-    for _ in range(20):
-        for name, loop in loops.items():
-            start, start_cpu = time.perf_counter(), time.thread_time()
-            for _ in range(block):
-                loop()
-            wall[name].append(block / (time.perf_counter() - start))
-            cpu[name].append(1000 * (time.thread_time() - start_cpu) / block)
+    wall, cpu_s = _interleaved(loops, steps)
+    cpu = {name: [1000 * x for x in r] for name, r in cpu_s.items()}  # CPU ms per step
     print(f"{setting}; torch threads {torch.get_num_threads()}; {steps:,} steps each in 20 interleaved rounds; "
           f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}")  # fmt: skip
     med_cpu = {name: statistics.median(r) for name, r in cpu.items()}
