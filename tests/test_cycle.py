@@ -21,13 +21,7 @@ from gan_demo.translator import Translator
 PAIR = "ring8-stretched"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # tiny networks on a shared 2-core machine: one intra-op thread, as the app's worker and the CLI use
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: tiny networks, one intra-op thread
 
 
 def cycle_config(**overrides) -> TrainConfig:

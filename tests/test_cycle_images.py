@@ -24,12 +24,7 @@ from gan_demo.translator import ConvTranslator
 PAIR = "digits-inverted"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: tiny networks, one intra-op thread
 
 
 def image_config(**overrides) -> TrainConfig:

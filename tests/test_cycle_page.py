@@ -11,7 +11,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 from gan_demo import presets, ui
@@ -21,12 +20,19 @@ APP = str(ROOT / "app.py")
 PAGE_FILE = "app_pages/cyclegan.py"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: tiny networks, one intra-op thread
+
+
+def train_until_done(at: AppTest, timeout_s: float) -> None:
+    """Press Start and rerun the page until its progress bar says "done" (no exception on the way)."""
+    at.button(key="cyclegan_start").click().run()
+    deadline = time.monotonic() + timeout_s
+    while "done" not in _progress(at):
+        assert time.monotonic() < deadline, _progress(at)
+        time.sleep(0.3)
+        at.run()
+        assert not at.exception
+    at.run()
 
 
 def open_page(preset: str | None = None) -> AppTest:
@@ -85,14 +91,7 @@ def test_a_short_run_draws_the_planes_the_mode_table_and_the_readouts():
     at.number_input(key="cyclegan_steps").set_value(40.0)
     at.number_input(key="cyclegan_snapshot_every").set_value(20.0)
     at.run()
-    at.button(key="cyclegan_start").click().run()
-    deadline = time.monotonic() + 40
-    while "done" not in _progress(at):
-        assert time.monotonic() < deadline, _progress(at)
-        time.sleep(0.3)
-        at.run()
-        assert not at.exception
-    at.run()
+    train_until_done(at, 40)
     charts = at.get("plotly_chart")
     revisions = [json.loads(c.proto.spec)["layout"]["uirevision"] for c in charts]
     assert revisions == ["cyclegan_forward", "cyclegan_backward", "cyclegan_mapping", "cyclegan_losses",
@@ -112,14 +111,7 @@ def test_a_short_image_run_shows_the_batches_label_preservation_and_the_probe():
     at.number_input(key="cyclegan_snapshot_every").set_value(10.0)
     at.number_input(key="cyclegan_log_every").set_value(10.0)
     at.run()
-    at.button(key="cyclegan_start").click().run()
-    deadline = time.monotonic() + 60
-    while "done" not in _progress(at):
-        assert time.monotonic() < deadline, _progress(at)
-        time.sleep(0.3)
-        at.run()
-        assert not at.exception
-    at.run()
+    train_until_done(at, 60)
     assert not at.exception
     labels = [m.label for m in at.metric]
     assert labels[:4] == ["G(x) read as x's digit", "F(y) read as y's digit", "cycle error", "distance of G to T"]

@@ -23,12 +23,7 @@ D_STAR = "app_pages/d_star_1d.py"
 TOYS_2D = "app_pages/toys_2d.py"
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: tiny networks, one intra-op thread
 
 
 @pytest.fixture

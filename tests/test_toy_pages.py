@@ -12,7 +12,6 @@ import time
 from pathlib import Path
 
 import pytest
-import torch
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -20,13 +19,7 @@ D_STAR = str(ROOT / "app_pages" / "d_star_1d.py")
 TOYS_2D = str(ROOT / "app_pages" / "toys_2d.py")
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # the runs train in this process: one intra-op thread keeps them fast on a shared 2-core machine
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: tiny networks, one intra-op thread
 
 
 def _metrics(at: AppTest) -> dict[str, float]:

@@ -56,13 +56,7 @@ class ModeCentres(nn.Module):
         return self.modes[torch.arange(len(z)) % len(self.modes)]
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    # the shared 2-core machine: two intra-op threads competing with other jobs run ~20x slower
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")  # conftest: tiny networks, one intra-op thread
 
 
 def _trainer(loss: str, data: str = "ring8", **kw) -> GanTrainer:
