@@ -74,3 +74,19 @@ def test_streamlit_skips_the_full_gc_after_each_rerun():
     in 914 s with it, 30 of 30 in 61 s without)."""
     cfg = tomllib.loads((Path(__file__).resolve().parents[1] / ".streamlit" / "config.toml").read_text())
     assert cfg["runner"]["postScriptGC"] is False
+
+
+def test_the_class_rate_counts_only_the_pages_that_show_the_run_training():
+    """A run of 26,000 steps at 1,000 steps/s ends at t = 26 s; a window of 30 s that also holds the
+    pages' "done" bars of t = 26…30 s would read 26,000 steps in 30 s (867 steps/s, the artefact of
+    run 5 in docs/load.md); only the bars of a training run give its speed, 1,000 steps/s."""
+    from bench.load import scenarios
+
+    seen = [(t, 1000 * t, f"step {1000 * t:,} of 26,000 · 1,000.0 steps/s · {26 - t} s left") for t in range(0, 26, 2)]
+    seen += [(t, 26_000, "step 26,000 of 26,000 · 1,000.0 steps/s · done") for t in (26, 28, 30)]
+    assert scenarios._rate([(0, 0), (30, 26_000)]) == pytest.approx(866.7, abs=0.1)
+    running = [(t, s) for t, s, text in seen if scenarios._running(text)]
+    assert [s for _, s in running][-1] == 24_000
+    assert scenarios._rate(running) == pytest.approx(1000.0)
+    # the one viewer's speed over the same steps as the class's window
+    assert scenarios._in_steps(running, 10_000, 20_000) == [(t, 1000 * t) for t in range(10, 21, 2)]

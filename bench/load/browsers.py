@@ -21,10 +21,13 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"
         "--disable-background-networking", "--disable-component-update", "--no-first-run"]  # fmt: skip
 _PLACE = re.compile(r"place (\d+) of (\d+)")
 # notes (epoch ms) when a progress bar first appears in the page, without polling from Python
-_OBSERVE = """() => { window.__firstProgress = null;
-  const look = () => { if (!window.__firstProgress && document.querySelector('[data-testid="stProgress"]'))
-                         window.__firstProgress = Date.now(); };
-  new MutationObserver(look).observe(document.body, {childList: true, subtree: true}); }"""
+_OBSERVE = """() => { window.__firstProgress = null; window.__bars = [];
+  const look = () => { const bar = document.querySelector('[data-testid="stProgress"]');
+    if (!bar) return;
+    if (!window.__firstProgress) window.__firstProgress = Date.now();
+    const text = bar.innerText, bars = window.__bars;
+    if (!bars.length || bars[bars.length - 1][1] !== text) bars.push([Date.now(), text]); };
+  new MutationObserver(look).observe(document.body, {childList: true, subtree: true, characterData: true}); }"""
 
 
 @dataclass
@@ -41,6 +44,7 @@ class Result:
     places: list[tuple[int, int]] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     last_status: str = ""
+    statuses: list[tuple[float, str]] = field(default_factory=list)  # (time.time(), text): each new text of the bar, as the page drew it
     problem: str = ""  # why the tab could not do its job
 
 
@@ -133,6 +137,9 @@ def worker(jobs: list[Job], results, done, watch_s: float) -> None:
                         continue
                     _look(page, res)
                 time.sleep(0.2)
+            for page, res in zip(pages, out, strict=True):
+                if res.start_sent is not None:  # the bar's texts as the page's own observer saw them change
+                    res.statuses = [(t / 1000, text) for t, text in page.evaluate("() => window.__bars || []")]
             browser.close()
     except Exception as e:
         for res in out:
@@ -147,7 +154,7 @@ def _look(page, res: Result) -> None:
             res.first_progress = first / 1000
         bar = page.locator('[data-testid="stProgress"]')
         if bar.count():
-            res.last_status = bar.first.inner_text()
+            res.last_status = bar.first.inner_text(timeout=5_000)
         for alert in page.locator('[data-testid="stAlert"]').all_inner_texts():
             if m := _PLACE.search(alert):
                 place = (int(m[1]), int(m[2]))

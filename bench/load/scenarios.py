@@ -43,6 +43,19 @@ def _rate(points: list[tuple[float, int]]) -> float | None:
     return (s1 - s0) / (t1 - t0) if t1 > t0 else None
 
 
+def _running(text: str) -> bool:
+    """Whether a progress text shows its run training ("step s of N · r steps/s · t s left"); a
+    finished, paused or starting run's text ends with its status instead. Only these observations
+    give a rate: a page that shows "done" for the last seconds of a window would count them as
+    seconds without a step (run 5 of docs/load.md: its 26,000-step run ended inside the window)."""
+    return text.endswith(" s left")
+
+
+def _in_steps(points: list[tuple[float, int]], lo: int, hi: int) -> list[tuple[float, int]]:
+    return [(t, s) for t, s in points if lo <= s <= hi]
+
+
+_STEP = re.compile(r"step ([\d,]+) of")
 _REPORTED = re.compile(r"· ([\d,.]+) steps/s")
 
 
@@ -116,23 +129,33 @@ async def _until(check, timeout: float, every: float = 0.25) -> bool:
 
 
 def class_on_one_link(n: int, n_browsers: int, procs: int, preset: str, spread_s: float, baseline_s: float,
-                      watch_s: float, env: dict, log_dir: Path, options: dict | None = None) -> dict:  # fmt: skip
-    """Scenarios (a) and (d); returns the raw figures."""
+                      watch_s: float, env: dict, log_dir: Path, options: dict | None = None,
+                      steps: int | None = None) -> dict:  # fmt: skip
+    """Scenarios (a) and (d); returns the raw figures. ``steps``: typed into every session's Steps
+    field (the one viewer's too) before Start, so that the shared run trains through the whole
+    window (the same config in every session: one run); None keeps the preset's. Both speeds are
+    taken over the same steps of the run: those the class's window covered."""
     protos = protocol.probe()
     with Server(env, log_dir / "server_a.log", options) as server:
         sampler = Sampler(server.proc.pid, own_process=os.environ.get("BENCH_CLIENTS_NICE", "0") != "0")
         url = f"{server.url}/{PAGE}?preset={preset}"
-        fig: dict = {"preset": preset, "sessions": n, "browsers": n_browsers, "uptime_start": load_average()}
+        fig: dict = {"preset": preset, "steps": steps, "sessions": n, "browsers": n_browsers,
+                     "uptime_start": load_average()}  # fmt: skip
+        alone_pts: list[tuple[float, int]] = []
 
         async def main() -> None:
             # one viewer: the preset's run with nobody else on the server
             (alone,) = await _open(url, 1, protos)
+            if steps:
+                await alone.set_number(f"{PAGE}_steps", steps)
             await alone.press(f"{PAGE}_start")
             await _until(lambda: alone.seen.first_progress is not None, 120)
             t_run = time.perf_counter()
             await asyncio.sleep(baseline_s)
-            pts = [(t, s) for t, s, _, _ in alone.seen.progress if t >= t_run + 3]  # past the start-up
-            fig["steps_per_s_one_viewer"] = _rate(pts)
+            # past the start-up, while it trains
+            alone_pts[:] = [(t, s) for t, s, _, text in alone.seen.progress if t >= t_run + 3 and _running(text)]
+            fig["steps_per_s_one_viewer_whole_baseline"] = _rate(alone_pts)
+            fig["one_viewer_steps"] = [alone_pts[0][1], alone_pts[-1][1]] if alone_pts else None
             fig["reported_rate_one_viewer_median"] = _median_reported([x for x in alone.seen.progress if x[0] >= t_run + 3])
             fig["server_one_viewer"] = _server_figures(sampler, t_run + 3, time.perf_counter())
             await alone.press(f"{PAGE}_stop")  # stopped runs are not shared: the class starts anew
@@ -147,29 +170,46 @@ def class_on_one_link(n: int, n_browsers: int, procs: int, preset: str, spread_s
             b_slots, l_slots = slots[::max(1, n // max(1, n_browsers))][:n_browsers], []
             l_slots = [t for t in slots if t not in b_slots]
             workers, results, done = _start_browsers(
-                [browsers.Job(url, t) for t in b_slots], procs, watch_s=spread_s + watch_s + 240)
+                [browsers.Job(url, t, {"Steps": steps} if steps else {}) for t in b_slots], procs,
+                watch_s=spread_s + watch_s + 240)  # fmt: skip
             sessions = await _open(url, n_light, protos)
+            if steps:
+                for s in sessions:
+                    await s.set_number(f"{PAGE}_steps", steps)
             fig["open_s_light"] = time.perf_counter() - t_open
             fig["uptime_class_start"] = load_average()
             late = max(0.0, time.time() - start0)
             fig["start_late_s"] = late  # > 0 when opening the light sessions took longer than planned
             await asyncio.gather(*(_press_at(s, t + late) for s, t in zip(sessions, l_slots, strict=True)))
             await _until(lambda: all(s.seen.first_progress for s in sessions), 120)
-            t_watch = time.perf_counter()
+            t_watch, wall_watch = time.perf_counter(), time.time()
             await asyncio.sleep(watch_s)
-            t_end = time.perf_counter()
+            t_end, wall_end = time.perf_counter(), time.time()
+            fig["watch_wall"] = [wall_watch, wall_end]
             fig["to_progress_s_light"] = [None if s.seen.first_progress is None else s.seen.first_progress - s.seen.start_sent
                                           for s in sessions]  # fmt: skip
-            pts = [(t, st) for s in sessions for t, st, _, _ in s.seen.progress if t_watch <= t <= t_end]
+            pts = [(t, st) for s in sessions for t, st, _, text in s.seen.progress
+                   if t_watch <= t <= t_end and _running(text)]  # fmt: skip
             fig["steps_per_s_class"] = _rate(pts)
+            # the run trained through the window: every session's last observation in it shows it training
+            fig["sessions_training_at_window_end"] = sum(
+                1 for s in sessions if (last := [x for x in s.seen.progress if x[0] <= t_end]) and _running(last[-1][3]))
+            # one viewer's speed over the same steps of the run (their snapshots cost the same: the
+            # snapshot interval doubles at fixed steps, live.add_snapshot)
+            if pts:
+                lo, hi = min(st for _, st in pts), max(st for _, st in pts)
+                same = _in_steps(alone_pts, lo, hi)
+                fig["class_steps"] = [lo, hi]
+                fig["one_viewer_same_steps"] = [same[0][1], same[-1][1]] if same else None
+                fig["steps_per_s_one_viewer"] = _rate(same)
             # the rate the run itself reports on the page (measured by the trainer over its last ~5 s)
             fig["reported_rate_class_median"] = _median_reported([x for s in sessions for x in s.seen.progress
                                                                   if t_watch <= x[0] <= t_end])  # fmt: skip
             # the pages may redraw too rarely under load for the window: then from the class's first
             # progress bar on (all sessions were joining or watching the same run then)
             t_first = min((s.seen.first_progress for s in sessions if s.seen.first_progress), default=t_watch)
-            fig["steps_per_s_class_since_start"] = _rate([(t, st) for s in sessions for t, st, _, _ in s.seen.progress
-                                                          if t_first + 3 <= t <= t_end])  # fmt: skip
+            fig["steps_per_s_class_since_start"] = _rate([(t, st) for s in sessions for t, st, _, text in s.seen.progress
+                                                          if t_first + 3 <= t <= t_end and _running(text)])  # fmt: skip
             fig["progress_observations_watch"] = len(pts)
             frag = [x for s in sessions for x in s.seen.fragment_s]  # whole scenario
             fig["fragment_s_watch"] = _pct([x for s in sessions for x in s.seen.fragment_s[-int(watch_s * 2):]], 0.95)
@@ -186,6 +226,13 @@ def class_on_one_link(n: int, n_browsers: int, procs: int, preset: str, spread_s
         b = fig["browser_results"]
         fig["to_progress_s_browser"] = [r["first_progress"] - r["start_sent"] if r.get("first_progress") and r.get("start_sent")
                                         else None for r in b]  # fmt: skip
+        # what each tab's progress bar showed during the window (its redraws, and the run's speed from them)
+        if "watch_wall" in fig:
+            w0, w1 = fig["watch_wall"]
+            seen = [[(t, int(m[1].replace(",", ""))) for t, text in r.get("statuses", ())
+                     if w0 <= t <= w1 and _running(text) and (m := _STEP.search(text))] for r in b]  # fmt: skip
+            fig["browser_redraws_in_window"] = [len(x) for x in seen]
+            fig["browser_steps_per_s"] = [_rate(x) for x in seen]
         fig["samples"] = [vars(s) for s in sampler.stop()]
     return fig
 
