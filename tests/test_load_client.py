@@ -90,3 +90,23 @@ def test_the_class_rate_counts_only_the_pages_that_show_the_run_training():
     assert scenarios._rate(running) == pytest.approx(1000.0)
     # the one viewer's speed over the same steps as the class's window
     assert scenarios._in_steps(running, 10_000, 20_000) == [(t, 1000 * t) for t in range(10, 21, 2)]
+
+
+def test_the_table_calls_a_speed_taken_after_the_run_ended_not_measured():
+    """The (a) speed row says "met" only when every light page still showed the run training at the
+    window's end and the one viewer covered the class's steps; otherwise "not measured"."""
+    from bench.load.__main__ import table
+
+    a = {"sessions": 30, "browsers": 3, "to_progress_s_light": [0.1] * 27, "to_progress_s_browser": [0.3] * 3,
+         "steps_per_s_one_viewer": 1000.0, "steps_per_s_class": 800.0, "class_steps": [10_000, 40_000],
+         "one_viewer_same_steps": [10_100, 39_900], "sessions_training_at_window_end": 27,
+         "server_class": {}, "fragment_p95_s": 0.3, "fragment_p50_s": 0.1, "fragment_reruns": 600}  # fmt: skip
+
+    def row(**change):
+        (line,) = [r for r in table({**a, **change}, {}).splitlines() if "shared run's speed" in r]
+        return line
+
+    assert "80 %" in row() and row().endswith("| met |")
+    assert row(steps_per_s_class=650.0).endswith("| missed by 5 points |")
+    assert row(sessions_training_at_window_end=20).endswith("| not measured |")
+    assert "raise --baseline" in row(one_viewer_same_steps=[10_100, 20_000])

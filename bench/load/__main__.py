@@ -37,13 +37,19 @@ def table(a: dict, b: dict) -> str:
                      "met" if worst is not None and worst <= 3 and not missing else f"missed ({_fmt(worst, ' s')} > 3 s)"))  # fmt: skip
         one, many = a.get("steps_per_s_one_viewer"), a.get("steps_per_s_class") or a.get("steps_per_s_class_since_start")
         ratio = many / one if one and many else None
-        span = a.get("class_steps")
+        span, same = a.get("class_steps"), a.get("one_viewer_same_steps")
         steps = f" (steps {span[0]:,}–{span[1]:,} of the run)" if span else ""
+        invalid = span is None
+        if span and (not same or same[1] - same[0] < 0.9 * (span[1] - span[0])):
+            steps, invalid = steps + f"; the one viewer covered only steps {same or '–'} of them: raise --baseline", True
+        if a.get("sessions_training_at_window_end", 0) < a["sessions"] - a["browsers"]:
+            steps, invalid = steps + "; the run ended inside the window: raise --class-steps", True
         rows.append((f"(a) shared run's speed with {a['sessions']} viewers ≥ 70 % of one viewer's",
                      f"{_fmt(many, ' steps/s', 1)} vs {_fmt(one, ' steps/s', 1)}: {_fmt(None if ratio is None else 100 * ratio, ' %', 0)}"
                      f"{steps}; pages showing the run training at the window's end: "
                      f"{a.get('sessions_training_at_window_end')} of {a['sessions'] - a['browsers']}",
-                     "met" if ratio is not None and ratio >= 0.7 else f"missed by {_fmt(None if ratio is None else 70 - 100 * ratio, ' points', 0)}"))  # fmt: skip
+                     "not measured" if invalid else "met" if ratio is not None and ratio >= 0.7
+                     else f"missed by {_fmt(None if ratio is None else 70 - 100 * ratio, ' points', 0)}"))  # fmt: skip
         r1, rn = a.get("reported_rate_one_viewer_median"), a.get("reported_rate_class_median")
         if r1 and rn:
             rows.append(("(a) the same from the rate the run reports on its page (median)",
