@@ -78,6 +78,10 @@ def close_replay(page: str) -> None:
     st.session_state.pop(_key(page, "replay"), None)
 
 
+def replay_open(page: str) -> bool:
+    return st.session_state.get(_key(page, "replay")) is not None
+
+
 def replay_of_preset(page: str, preset: str) -> bool:
     """Open the recording of ``preset`` on ``page`` if there is one; whether it was opened."""
     if preset in recorded():
@@ -92,12 +96,13 @@ def _train_live(page: str, run: RunData) -> None:
 
     values = {**run.config.to_dict(), "device": "auto"}
     ui.write_form(page, values)
-    close_replay(page)
-    ui.start(page, snapshot_fn(run.config))
+    ui.start(page, snapshot_fn(run.config))  # closes the replay, or keeps it while the run waits in the queue
 
 
-def replay_panel(page: str, render: Callable[[live.RunView], None]) -> bool:
-    """Draw the page's open replay (header, step slider, ``render(view)``); False when none is open."""
+def replay_panel(page: str, render: Callable[[live.RunView], None], offer_live: bool = True) -> bool:
+    """Draw the page's open replay (header, "Train it live" unless ``offer_live`` is False, step
+    slider, ``render(view)``); False when none is open. When every training slot of the server is
+    taken, it says that "Train it live" waits in the queue, and that the replay stays meanwhile."""
     ref = st.session_state.get(_key(page, "replay"))
     run = source(ref) if ref else None
     if run is None:
@@ -105,11 +110,17 @@ def replay_panel(page: str, render: Callable[[live.RunView], None]) -> bool:
     made = run.manifest.get("made_by", {})
     st.info(t("runs.replay_info", label=label(ref), steps=run.step, status=status_text(run.manifest["status"]),
               made=made.get("command") or made.get("tool", "?")), icon=":material/replay:")  # fmt: skip
-    a, b, _ = st.columns([1, 1, 3])
-    a.button(t("runs.train_live"), icon=":material/play_arrow:", key=_key(page, "train_live"), type="primary",
-             on_click=_train_live, args=(page, run), width="stretch", help=t("runs.train_live_help"))  # fmt: skip
-    b.button(t("runs.close_replay"), icon=":material/close:", key=_key(page, "close_replay"), on_click=close_replay,
-             args=(page,), width="stretch")  # fmt: skip
+    if offer_live:
+        from gan_demo import ui
+
+        a, b, _ = st.columns([1, 1, 3])
+        a.button(t("runs.train_live"), icon=":material/play_arrow:", key=_key(page, "train_live"), type="primary",
+                 on_click=_train_live, args=(page, run), width="stretch", help=t("runs.train_live_help"))  # fmt: skip
+        b.button(t("runs.close_replay"), icon=":material/close:", key=_key(page, "close_replay"),
+                 on_click=close_replay, args=(page,), width="stretch")  # fmt: skip
+        registry = ui.registry()
+        if registry.running_count() >= registry.max_running:
+            st.caption(t("runs.server_full", slots=registry.max_running, waiting=registry.queued_count()))
     steps = [s.step for s in run.snapshots]
     name = hashlib.sha1(repr(ref).encode()).hexdigest()[:8]
     at = st.select_slider(t("runs.replay_step"), steps, value=steps[-1], key=_key(page, f"replay_step_{name}"),

@@ -428,7 +428,7 @@ def _start(page: str, snapshot_fn: live.SnapshotFn | None, share: bool = True) -
     values = form_values(page)
     if form_errors(page):  # the form shows the messages; a bad config never starts
         return
-    runs_panel.close_replay(page)  # the live run replaces a replay
+    old = current_run(page)
     try:
         run = registry().start(session_id(), TrainConfig.from_dict(values), snapshot_fn, share=share)
     except live.Busy as e:
@@ -436,19 +436,33 @@ def _start(page: str, snapshot_fn: live.SnapshotFn | None, share: bool = True) -
         return
     if run.run_id == st.session_state.get(_key(page, "run_id")) and not registry().is_owner(session_id(), run):
         st.session_state[_key(page, "notice")] = Msg("ui.start_joined_again")
+    _switch_to(page, old, run)
+
+
+def _switch_to(page: str, old: live.Run | None, run: live.Run) -> None:
+    """The page shows ``run`` from now on: it no longer watches another session's ``old`` run (which
+    it would otherwise keep going after its owner left). The live run replaces an open replay, except
+    while it waits in the queue: the recording stays on the page until its run starts
+    (:func:`live_view`)."""
+    if old is not None and old is not run:
+        registry().detach(session_id(), old)
     st.session_state[_key(page, "run_id")] = run.run_id
+    if run.status == live.QUEUED and runs_panel.replay_open(page):
+        st.session_state[_key(page, "replay_until_start")] = run.run_id
+    else:
+        runs_panel.close_replay(page)
 
 
 def _take_copy(page: str, snapshot_fn: live.SnapshotFn | None) -> None:
     """A viewer's own copy of the shared run it watches: the same config, trained by its own run."""
-    if (run := current_run(page)) is None:
-        return
+    if (run := current_run(page)) is None or registry().is_owner(session_id(), run):
+        return  # a second click that arrives after the copy replaced the watched run
     try:
         copy = registry().start(session_id(), run.config, snapshot_fn, share=False)
     except live.Busy as e:
         st.session_state[_key(page, "notice")] = _detail(e)
         return
-    st.session_state[_key(page, "run_id")] = copy.run_id
+    _switch_to(page, run, copy)
 
 
 start = _start  # for runs_panel's "Train it live"
@@ -456,7 +470,12 @@ start = _start  # for runs_panel's "Train it live"
 
 def _control(page: str, action: str) -> None:
     if (run := current_run(page)) is not None and registry().is_owner(session_id(), run):
+        queued = run.status == live.QUEUED
         getattr(run, action)()
+        if action == "stop" and queued:  # it never trained: the page is free again, no empty run shown
+            st.session_state.pop(_key(page, "run_id"), None)
+            st.session_state.pop(_key(page, "replay_until_start"), None)
+            st.session_state[_key(page, "notice")] = Msg("ui.queue_given_up")
 
 
 def _leave(page: str) -> None:
@@ -495,10 +514,13 @@ def run_controls(
             st.button(t(f"ui.{name}"), icon=icon, key=_key(page, name), on_click=callback, args=args,
                       disabled=disabled, type="primary" if name == "start" else "secondary",
                       width="stretch")  # fmt: skip
+    if run is not None and owner and run.handed_over and status not in live.FINISHED:
+        st.info(t("ui.handed_over"), icon=":material/group:")
     if run is not None and not owner:
         watchers = registry().viewers(run)
         if status in live.FINISHED:
-            st.info(t("ui.shared_finished"), icon=":material/group:")
+            view = run.view()
+            st.info(t(f"ui.shared_{status}", step=view.step, total=view.total_steps), icon=":material/group:")
         else:
             st.info(t("ui.watching_one" if watchers == 1 else "ui.watching_many", watchers=watchers),
                     icon=":material/group:")  # fmt: skip
@@ -529,14 +551,17 @@ def live_view(page: str, render: Callable[[live.RunView], None], every_s: float 
     while the run trains (and has no timer otherwise, so an idle page costs nothing; a shared run
     with 4 or more watchers besides its owner redraws every 2 × ``every_s``, 8 or more every 3 ×, ...:
     :data:`WATCHERS_PER_INTERVAL`). Each redraw
-    marks the session as watching, so the idle reaper leaves its run alone."""
-    if runs_panel.replay_panel(page, render):  # a recording or an uploaded run, until Start or Close
-        return
+    marks the session as watching, so the idle reaper leaves its run alone. A run that waits in the
+    queue keeps the page's replay (a preset's recording) below its place until it starts."""
     run = current_run(page)
+    replay_below = run is not None and _replay_while_queued(page, run)
+    if not replay_below and runs_panel.replay_panel(page, render):  # a recording or an uploaded run
+        return
     if run is None:
         st.info(t("ui.live_empty") if empty is None else empty)
         return
     first = run.view()
+    owner = registry().is_owner(session_id(), run)
     # a shared run's watchers redraw less often as they grow (every 4 more watchers add every_s): each
     # redraw serialises the page's charts in the server's one Python process, so thirty sessions
     # redrawing twice a second left the training thread a fifth of its speed (docs/load.md)
@@ -550,10 +575,24 @@ def live_view(page: str, render: Callable[[live.RunView], None], every_s: float 
             queue_notice(run)
             return
         render(view)
-        if every is not None and (first.waiting or not view.active):
-            st.rerun()  # started or finished: a full rerun updates the buttons (and drops a finished timer)
+        if every is not None and (first.waiting or not view.active or registry().is_owner(session_id(), run) != owner):
+            st.rerun()  # started, finished or handed over: a full rerun updates the buttons (and the timer)
 
     _live()
+    if replay_below:
+        runs_panel.replay_panel(page, render, offer_live=False)
+
+
+def _replay_while_queued(page: str, run: live.Run) -> bool:
+    """Whether the page's replay stays below ``run``'s place in the queue (:func:`_switch_to`); once
+    the run has started (or left the queue) the replay closes and the live run takes its place."""
+    if st.session_state.get(_key(page, "replay_until_start")) != run.run_id:
+        return False
+    if run.status == live.QUEUED and runs_panel.replay_open(page):
+        return True
+    st.session_state.pop(_key(page, "replay_until_start"), None)
+    runs_panel.close_replay(page)
+    return False
 
 
 def queue_notice(run: live.Run) -> None:

@@ -292,9 +292,66 @@ def test_a_second_session_with_the_same_settings_watches_the_first_ones_run():
         assert len(mine) == 1 and mine[0].config == run.config and ui.registry().is_owner(
             bob.session_state["gan_session_id"], mine[0])  # fmt: skip
         assert not bob.button(key="train_stop").disabled
+        # bob's page shows his copy: he no longer watches alice's run, nor keeps it going if she leaves
+        assert ui.registry().viewers(run) == 0 and run not in page_runs(bob)
         mine[0].stop()
+        # the owner's Stop stops the run for its watchers, whose page says so with the step
+        carol = open_train()
+        carol.number_input(key="train_steps").set_value(1_000_000).run()
+        carol.button(key="train_start").click().run()
+        assert page_runs(carol) == [run]
+        alice.button(key="train_stop").click().run()
+        run.join(10)
+        carol.run()
+        step = run.view().step
+        (note,) = [t for t in texts(carol.info) if "was stopped" in t]
+        assert note.startswith(f"This run was stopped at step {step:,} of 1,000,000") and "finished" not in note
     finally:
         run.stop()
+
+
+def test_a_run_whose_owner_left_is_handed_to_the_session_still_watching(monkeypatch):
+    """The owner's tab closes for longer than the grace period while another session watches: the
+    run goes on, and the watcher's page gets Pause and Stop and says why."""
+    alice, bob = open_train(), open_train()
+    for at in (alice, bob):
+        at.number_input(key="train_steps").set_value(1_000_000).run()
+        at.button(key="train_start").click().run()
+    (run,) = page_runs(alice)
+    try:
+        assert bob.button(key="train_stop").disabled
+        monkeypatch.setattr(ui.registry(), "grace_s", 0.0)
+        ui.registry().release(alice.session_state["gan_session_id"])
+        bob.run()
+        assert not bob.exception and run.status in live.ACTIVE
+        assert ui.registry().is_owner(bob.session_state["gan_session_id"], run)
+        assert not bob.button(key="train_stop").disabled and not bob.button(key="train_pause").disabled
+        (note,) = [t for t in texts(bob.info) if "has left" in t]
+        assert note.startswith("The session that started this run has left.") and "it is yours now" in note
+        assert not [t for t in texts(bob.info) if "watching" in t and "besides its owner" in t]
+    finally:
+        run.stop()
+
+
+def test_stopping_a_queued_run_gives_up_the_place_and_shows_no_empty_run():
+    reg = ui.registry()
+    others = []
+    try:
+        while reg.running_count() < reg.max_running:
+            others.append(reg.start(f"someone-{len(others)}", TrainConfig.for_loss(
+                "non-saturating", "ring8", steps=1_000_000, seed=200 + len(others))))  # fmt: skip
+        at = open_train()
+        at.button(key="train_start").click().run()
+        (run,) = page_runs(at)
+        assert run.status == "queued"
+        at.button(key="train_stop").click().run()
+        assert not at.exception and run.status == "stopped" and reg.queued_count() == 0
+        assert not at.get("progress") and not at.get("download_button")  # no "step 0 · stopped" run, no downloads
+        assert any(w.startswith("You gave up your place in the queue") for w in texts(at.warning))
+        assert not at.button(key="train_start").disabled
+    finally:
+        for r in others:
+            r.stop()
 
 
 def test_a_session_that_asks_for_a_finished_identical_run_sees_its_curves_at_once():

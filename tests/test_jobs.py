@@ -242,6 +242,48 @@ def test_a_shared_run_goes_on_while_any_of_its_sessions_is_here():
     assert str(a.view().error) == "The run was stopped: its browser session disconnected and was not back within 60 s."
 
 
+def test_a_run_whose_owner_left_passes_to_the_viewer_still_here():
+    """The owner gone past the grace period, the run trains on for its viewer, who owns it from then
+    on (Pause, Step, Stop), so nobody watches a run that no one can stop."""
+    clock = FakeClock()
+    reg = RunRegistry(max_running=2, grace_s=60, clock=clock)
+    a = reg.start("alice", LONG)
+    try:
+        assert reg.start("bob", LONG) is a and not reg.is_owner("bob", a) and reg.viewers(a) == 1
+        reg.release("alice")
+        clock.now += 30  # within the grace period alice still owns it
+        reg.touch("bob")
+        assert reg.is_owner("alice", a) and not a.handed_over
+        clock.now += 31
+        reg.touch("bob")
+        assert reg.is_owner("bob", a) and a.handed_over and reg.viewers(a) == 0
+        assert trains_on(a)
+    finally:
+        a.stop()
+
+
+def test_a_viewer_that_takes_a_copy_no_longer_keeps_the_shared_run_going():
+    """With one slot: bob watches alice's run, then takes a copy (queued behind it) and no longer
+    watches it; alice leaves, so her run stops after the grace period and bob's copy starts."""
+    clock = FakeClock()
+    reg = RunRegistry(max_running=1, grace_s=5, clock=clock)
+    a = reg.start("alice", LONG)
+    try:
+        assert reg.start("bob", LONG) is a
+        copy = reg.start("bob", LONG, share=False)
+        reg.detach("bob", a)  # what the page's "Take a copy" does after starting the copy
+        assert copy is not a and copy.status == live.QUEUED and reg.viewers(a) == 0
+        reg.release("alice")
+        clock.now += 6
+        reg.touch("bob")
+        a.join(10)
+        assert a.status == "stopped" and reg.is_owner("alice", a)
+        wait_until(lambda: copy.status in live.ACTIVE, timeout=10)
+    finally:
+        a.stop()
+        copy.stop()
+
+
 def test_a_queued_run_whose_session_left_gives_up_its_place():
     clock = FakeClock()
     reg = RunRegistry(max_running=1, grace_s=60, clock=clock)

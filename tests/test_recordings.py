@@ -258,3 +258,43 @@ def test_a_lesson_opens_at_its_runs_last_step_after_another_lesson():
     assert not at.exception
     last = recordings.load("mode-collapse").step
     assert last != first and at.select_slider(key="compare_step").value == last
+
+
+def test_on_a_full_server_the_recording_stays_while_its_live_run_waits_in_the_queue():
+    """Issue 18, "recordings first when the server is full": the replay says that every slot is
+    taken; Train it live queues the run and the replay stays below the queue's place (without a
+    second Train it live); when a slot frees, the run starts by itself and replaces the replay."""
+    reg = ui.registry()
+    others = []
+    at = None
+    try:
+        while reg.running_count() < reg.max_running:
+            others.append(reg.start(f"busy-{len(others)}", TrainConfig.for_loss(
+                "non-saturating", "ring8", steps=1_000_000, seed=300 + len(others))))  # fmt: skip
+        at = AppTest.from_file(APP, default_timeout=60)
+        at.query_params["preset"] = "mode-collapse"
+        at.run()
+        at.switch_page("app_pages/toys_2d.py").run()
+        assert not at.exception and _replay_slider(at)
+        (full,) = [c.value for c in at.caption if c.value.startswith("Every training slot")]
+        assert f"({reg.max_running}; 0 waiting)" in full and "this recording stays on the page" in full
+        at.button(key="toys_2d_train_live").click().run()
+        assert not at.exception
+        (run,) = ui.registry().runs_for(at.session_state["gan_session_id"])
+        assert run.status == "queued"
+        (place,) = [i.value for i in at.info if "place 1 of 1" in i.value]
+        assert _replay_slider(at) and any(i.value.startswith("**Replay** of the recording") for i in at.info)
+        assert not [b for b in at.button if b.key == "toys_2d_train_live"]  # no second Train it live
+        others[0].stop()
+        run.join(0.5)
+        assert run.status != "queued"
+        at.run()
+        assert not at.exception
+        assert not any(s.label == "Replay up to step" for s in at.select_slider)  # the live run replaced it
+        assert at.get("progress")[0].proto.text.startswith("step ")
+    finally:
+        for r in others:
+            r.stop()
+        if at is not None:
+            for r in ui.registry().runs_for(at.session_state["gan_session_id"]):
+                r.stop()

@@ -240,3 +240,17 @@ def test_a_training_worker_stops_and_exits_when_the_server_is_gone():
     while worker.alive and time.monotonic() < deadline:
         time.sleep(0.05)
     assert not worker.alive and worker.process.returncode == 0  # it stopped its run and exited by itself
+
+
+def test_a_worker_does_not_log_the_servers_bad_settings_again(monkeypatch, capfd):
+    """A bad GAN_DEMO_* value is logged once, by the server; its workers read the same environment
+    and stay quiet about it (with two workers the log said it three times)."""
+    monkeypatch.setenv("GAN_DEMO_MAX_RUNS", "two")
+    worker = workers.Worker()
+    try:
+        worker.wait_ready()
+    finally:
+        worker.close()
+    err = capfd.readouterr().err
+    assert "GAN_DEMO_MAX_RUNS='two' is not allowed" not in err
+    assert settings.load({"GAN_DEMO_MAX_RUNS": "two"}).problems  # the value is bad: the server says so

@@ -156,7 +156,8 @@ class Run:
         self.config = config
         self.in_process = in_process  # train in a worker process (gan_demo.runs.workers), not a thread
         self.snapshot_fn = snapshot_fn
-        self.session_id = session_id
+        self.session_id = session_id  # its owner (RunRegistry: a viewer when the owner left, see handed_over)
+        self.handed_over = False  # the owner left and a viewer owns it now (RunRegistry._hand_over)
         self._lease = lease  # checked by the worker before every step (and while paused)
         self.on_finish: Callable[[], None] | None = None  # called by the worker thread as it ends
         self.share_key: tuple = ()  # what identical requests have in common (RunRegistry)
@@ -649,7 +650,9 @@ class RunRegistry:
       (``GAN_DEMO_RUNS_PER_SESSION``, 1 by default); beyond that :meth:`start` raises :class:`Busy`.
     * **Leases.** A run's worker asks its lease before every step and stops itself when every session
       that watches it (owner and viewers) is gone; a queued run whose sessions are gone leaves the
-      queue. A session is gone when Streamlit released it (websocket closed) and it was not back
+      queue. When only its owner is gone, the run goes on and passes to the viewer that was here
+      last (:meth:`reap`, the lease): it owns Pause, Step and Stop from then on
+      (``run.handed_over``), so a class never watches a run that nobody can stop. A session is gone when Streamlit released it (websocket closed) and it was not back
       (:meth:`touch`) within ``grace_s`` seconds, or when nothing touched it for ``idle_timeout_s``
       seconds (pages touch it on every rerun, and the live panel every second while a run trains).
 
@@ -789,6 +792,7 @@ class RunRegistry:
         with self._lock:
             for run in self._all():
                 if run.status in ACTIVE or run.status == QUEUED:
+                    self._hand_over(run, now)
                     if (reason := self._gone(run, now)) is not None:
                         to_stop.append((run, reason))
             for sid, seen in list(self._touched.items()):
@@ -802,6 +806,17 @@ class RunRegistry:
             run.request_stop(reason)
         self._admit()
         return len(to_stop)
+
+    def _hand_over(self, run: Run, now: float) -> None:
+        """When ``run``'s owner is gone and a viewer is here, the viewer touched last owns it now."""
+        if self._why_gone(run.session_id, now) is None:
+            return
+        viewers = self._viewers.get(run.run_id, set())
+        here = [sid for sid in viewers if self._why_gone(sid, now) is None]
+        if here:
+            heir = max(here, key=lambda sid: self._touched.get(sid, float("-inf")))
+            viewers.discard(heir)
+            run.session_id, run.handed_over = heir, True
 
     def running_count(self) -> int:
         with self._lock:
@@ -859,7 +874,9 @@ class RunRegistry:
 
     def _run_lease(self, run: Run) -> Msg | None:
         with self._lock:
-            return self._gone(run, self._clock())
+            now = self._clock()
+            self._hand_over(run, now)
+            return self._gone(run, now)
 
     def _why_gone(self, session_id: str, now: float, queued: bool = False) -> Msg | None:
         """None while the session is here; else why its run stops (``queued``: why it left the queue)."""

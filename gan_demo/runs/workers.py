@@ -119,7 +119,10 @@ class Worker:
     def __init__(self) -> None:
         parent, child = socket.socketpair()
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(_ROOT), os.environ.get("PYTHONPATH")]))}
-        entry = f"from gan_demo.runs.workers import main; main({child.fileno()})"  # not -m: pickles name this module
+        # not -m: pickles name this module. The server has logged any bad GAN_DEMO_* value once already;
+        # the worker reads the same environment (on import), and keeps quiet about it
+        entry = (f"import logging; logging.getLogger('gan_demo.settings').setLevel(logging.ERROR); "
+                 f"from gan_demo.runs.workers import main; main({child.fileno()})")  # fmt: skip
         self.process = subprocess.Popen([sys.executable, "-c", entry],
                                         pass_fds=(child.fileno(),), cwd=_ROOT, env=env)  # fmt: skip
         child.close()
