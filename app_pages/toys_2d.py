@@ -55,7 +55,8 @@ def render(view: live.RunView) -> None:
         if toy.has_modes:
             a, b, c = st.columns(3)
             a.metric(t("toys.metric.captured"), f"{shot.extras['captured']} / {shot.extras['n_modes']}")
-            b.metric(t("toys.metric.high_quality"), f"{100 * shot.extras['high_quality']:.1f} %")
+            hq = 100 * shot.extras["high_quality"]  # "52 %", not "52.4 %", which the narrow column cut to "52.…"
+            b.metric(t("toys.metric.high_quality"), f"{hq:.0f} %" if hq >= 9.95 else f"{hq:.1f} %")
             c.metric(t("toys.metric.dominant"), shot.extras["dominant"])
             fig = ui.cached_figure(PAGE, "modes", (view.run_id, len(shots), shots[-1].step, shot.step), lambda: toylab.history_figure(
                 [s.step for s in shots], (t("toys.series.captured"), [s.extras["captured"] for s in shots]),

@@ -507,13 +507,10 @@ def run_controls(
         ("step", ":material/skip_next:", _control, (page, "step_once"), not owner or status != "paused"),
         ("stop", ":material/stop:", _control, (page, "stop"), not owner or not busy),
     )  # fmt: skip
-    for col, (name, icon, callback, args, disabled) in zip(
-        st.columns(len(buttons) + 3), buttons, strict=False
-    ):
-        with col:
+    with st.container(horizontal=True):  # each button as wide as its label ("Resume" was cut in a column)
+        for name, icon, callback, args, disabled in buttons:
             st.button(t(f"ui.{name}"), icon=icon, key=_key(page, name), on_click=callback, args=args,
-                      disabled=disabled, type="primary" if name == "start" else "secondary",
-                      width="stretch")  # fmt: skip
+                      disabled=disabled, type="primary" if name == "start" else "secondary")  # fmt: skip
     if run is not None and owner and run.handed_over and status not in live.FINISHED:
         st.info(t("ui.handed_over"), icon=":material/group:")
     if run is not None and not owner:
