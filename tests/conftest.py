@@ -39,6 +39,26 @@ def one_torch_thread():
     torch.set_num_threads(before)
 
 
+@pytest.fixture
+def full_server():
+    """Every training slot of the app's registry taken by other sessions' long runs (ring8, 10⁶
+    steps, seeds 100, 101, ...); yields those runs (tests free a slot by stopping one) and stops
+    them after."""
+    from gan_demo import ui
+    from gan_demo.config import TrainConfig
+
+    reg = ui.registry()
+    others: list[live.Run] = []
+    try:
+        while reg.running_count() < reg.max_running:
+            others.append(reg.start(f"someone-else-{len(others)}", TrainConfig.for_loss(
+                "non-saturating", "ring8", steps=1_000_000, seed=100 + len(others))))  # fmt: skip
+        yield others
+    finally:
+        for run in others:
+            run.stop()
+
+
 def gan_threads() -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name.startswith(THREAD_PREFIX) and t.is_alive()]
 

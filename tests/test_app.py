@@ -240,15 +240,11 @@ def test_a_failed_run_shows_its_error_and_the_app_stays_up(monkeypatch):
     assert "FloatingPointError: D exploded" in texts(at.error)
 
 
-def test_a_full_server_queues_the_run_and_the_page_shows_its_place():
+def test_a_full_server_queues_the_run_and_the_page_shows_its_place(full_server):
     """Issue 18: instead of "busy", the run waits in the queue; the page says its place and starts
     it by itself when a slot frees."""
-    reg = ui.registry()
-    others = []
+    others = full_server
     try:
-        while reg.running_count() < reg.max_running:
-            others.append(reg.start(f"someone-else-{len(others)}", TrainConfig.for_loss(
-                "non-saturating", "ring8", steps=1_000_000, seed=100 + len(others))))  # fmt: skip
         at = open_train()
         at.button(key="train_start").click().run()
         assert not at.exception and not at.warning
@@ -263,8 +259,6 @@ def test_a_full_server_queues_the_run_and_the_page_shows_its_place():
         at.run()
         assert not [t for t in texts(at.info) if "queue" in t]
     finally:
-        for r in others:
-            r.stop()
         for r in page_runs(at):
             r.stop()
 
@@ -333,25 +327,16 @@ def test_a_run_whose_owner_left_is_handed_to_the_session_still_watching(monkeypa
         run.stop()
 
 
-def test_stopping_a_queued_run_gives_up_the_place_and_shows_no_empty_run():
-    reg = ui.registry()
-    others = []
-    try:
-        while reg.running_count() < reg.max_running:
-            others.append(reg.start(f"someone-{len(others)}", TrainConfig.for_loss(
-                "non-saturating", "ring8", steps=1_000_000, seed=200 + len(others))))  # fmt: skip
-        at = open_train()
-        at.button(key="train_start").click().run()
-        (run,) = page_runs(at)
-        assert run.status == "queued"
-        at.button(key="train_stop").click().run()
-        assert not at.exception and run.status == "stopped" and reg.queued_count() == 0
-        assert not at.get("progress") and not at.get("download_button")  # no "step 0 · stopped" run, no downloads
-        assert any(w.startswith("You gave up your place in the queue") for w in texts(at.warning))
-        assert not at.button(key="train_start").disabled
-    finally:
-        for r in others:
-            r.stop()
+def test_stopping_a_queued_run_gives_up_the_place_and_shows_no_empty_run(full_server):
+    at = open_train()
+    at.button(key="train_start").click().run()
+    (run,) = page_runs(at)
+    assert run.status == "queued"
+    at.button(key="train_stop").click().run()
+    assert not at.exception and run.status == "stopped" and ui.registry().queued_count() == 0
+    assert not at.get("progress") and not at.get("download_button")  # no "step 0 · stopped" run, no downloads
+    assert any(w.startswith("You gave up your place in the queue") for w in texts(at.warning))
+    assert not at.button(key="train_start").disabled
 
 
 def test_a_session_that_asks_for_a_finished_identical_run_sees_its_curves_at_once():

@@ -260,17 +260,13 @@ def test_a_lesson_opens_at_its_runs_last_step_after_another_lesson():
     assert last != first and at.select_slider(key="compare_step").value == last
 
 
-def test_on_a_full_server_the_recording_stays_while_its_live_run_waits_in_the_queue():
+def test_on_a_full_server_the_recording_stays_while_its_live_run_waits_in_the_queue(full_server):
     """Issue 18, "recordings first when the server is full": the replay says that every slot is
     taken; Train it live queues the run and the replay stays below the queue's place (without a
     second Train it live); when a slot frees, the run starts by itself and replaces the replay."""
-    reg = ui.registry()
-    others = []
+    reg, others = ui.registry(), full_server
     at = None
     try:
-        while reg.running_count() < reg.max_running:
-            others.append(reg.start(f"busy-{len(others)}", TrainConfig.for_loss(
-                "non-saturating", "ring8", steps=1_000_000, seed=300 + len(others))))  # fmt: skip
         at = AppTest.from_file(APP, default_timeout=60)
         at.query_params["preset"] = "mode-collapse"
         at.run()
@@ -293,8 +289,6 @@ def test_on_a_full_server_the_recording_stays_while_its_live_run_waits_in_the_qu
         assert not any(s.label == "Replay up to step" for s in at.select_slider)  # the live run replaced it
         assert at.get("progress")[0].proto.text.startswith("step ")
     finally:
-        for r in others:
-            r.stop()
         if at is not None:
             for r in ui.registry().runs_for(at.session_state["gan_session_id"]):
                 r.stop()
