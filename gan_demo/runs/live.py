@@ -651,7 +651,8 @@ class RunRegistry:
     * **Leases.** A run's worker asks its lease before every step and stops itself when every session
       that watches it (owner and viewers) is gone; a queued run whose sessions are gone leaves the
       queue. When only its owner is gone, the run goes on and passes to the viewer that was here
-      last (:meth:`reap`, the lease): it owns Pause, Step and Stop from then on
+      last (at the next :meth:`reap`, which every page's :meth:`touch` runs; not in the lease, which
+      a thread run checks before every step): it owns Pause, Step and Stop from then on
       (``run.handed_over``), so a class never watches a run that nobody can stop. A session is gone when Streamlit released it (websocket closed) and it was not back
       (:meth:`touch`) within ``grace_s`` seconds, or when nothing touched it for ``idle_timeout_s``
       seconds (pages touch it on every rerun, and the live panel every second while a run trains).
@@ -874,9 +875,7 @@ class RunRegistry:
 
     def _run_lease(self, run: Run) -> Msg | None:
         with self._lock:
-            now = self._clock()
-            self._hand_over(run, now)
-            return self._gone(run, now)
+            return self._gone(run, self._clock())
 
     def _why_gone(self, session_id: str, now: float, queued: bool = False) -> Msg | None:
         """None while the session is here; else why its run stops (``queued``: why it left the queue)."""
